@@ -1,0 +1,3 @@
+"""synth: build verified synthetic training data for language models."""
+
+__version__ = "0.1.0"

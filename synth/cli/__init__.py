@@ -1,0 +1,46 @@
+"""Command-line entry point: `synth <verb> ...`.
+
+One module per verb registers its command on the shared app. `main()` is the one boundary that turns
+a SynthError into a single line on stderr and exit code 2; set SYNTH_RAISE_ERRORS=1 to see the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from synth.cli._app import app
+from synth.errors import SynthError
+
+# Importing a verb module registers its command.
+from synth.cli import answer_check, dedup, listing, run, serve_check  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="synth", standalone_mode=False)
+    except SynthError as exc:
+        if os.environ.get("SYNTH_RAISE_ERRORS"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,156 @@
+"""Reading and writing row tables: JSONL, JSON, CSV, Parquet and Hugging Face dataset directories.
+
+Every writer is atomic: it writes a temporary sibling and renames it into place, so a crash never
+leaves a half-written file where a finished one is expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from synth.errors import InputError
+
+READABLE = ".jsonl, .json, .csv, .parquet, or a saved Hugging Face dataset directory"
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """Read every row of a table file or dataset directory into dicts."""
+    return list(iter_rows(path))
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[dict]:
+    """Yield rows one by one; raises InputError naming the file and the problem."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"input not found: {p} (check the path; expected {READABLE})")
+    if p.is_dir():
+        yield from _iter_dataset_dir(p)
+        return
+    suffix = "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
+    readers = {".jsonl": _iter_jsonl, ".ndjson": _iter_jsonl, ".json": _iter_json,
+               ".csv": _iter_csv, ".parquet": _iter_parquet}
+    reader = readers.get(suffix.lower())
+    if reader is None:
+        raise InputError(f"cannot read {p}: unknown file type {suffix or '(none)'}; use {READABLE}")
+    try:
+        yield from reader(p)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p} is not valid UTF-8 (byte {exc.start}): re-save it as UTF-8") from None
+
+
+def _iter_jsonl(p: Path) -> Iterator[dict]:
+    with open(p, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{p}:{lineno}: not valid JSON ({exc.msg}); fix or remove that line") from None
+            if not isinstance(row, dict):
+                raise InputError(f"{p}:{lineno}: each line must be a JSON object, got {type(row).__name__}")
+            yield row
+
+
+def _iter_json(p: Path) -> Iterator[dict]:
+    with open(p, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise InputError(f"{p}: expected a JSON list of objects (or {{\"data\": [...]}})")
+    yield from data
+
+
+def _iter_csv(p: Path) -> Iterator[dict]:
+    with open(p, encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def _iter_parquet(p: Path) -> Iterator[dict]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(p)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
+    yield from table.to_pylist()
+
+
+def _iter_dataset_dir(p: Path) -> Iterator[dict]:
+    """A `save_to_disk` directory, or a directory of parquet/jsonl shards (e.g. a run's data/)."""
+    if (p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists():
+        import datasets
+
+        ds = datasets.load_from_disk(str(p))
+        if isinstance(ds, datasets.DatasetDict):
+            ds = ds["train"] if "train" in ds else ds[next(iter(ds))]
+        yield from ds
+        return
+    shards = sorted(p.rglob("*.parquet")) or sorted(p.rglob("*.jsonl"))
+    if not shards:
+        raise InputError(f"{p} is a directory without a saved dataset or .parquet/.jsonl shards")
+    for shard in shards:
+        yield from iter_rows(shard)
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike, *, is_dir: bool = False):
+    """Yield a temporary path next to `target`; on success rename it over `target`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)) if is_dir else \
+        target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        if is_dir and target.exists():
+            trash = target.with_name(f".{target.name}.old.{os.getpid()}")
+            os.replace(target, trash)
+            os.replace(tmp, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
+    """Atomically write rows as JSON lines (UTF-8, not ASCII-escaped); returns the row count."""
+    n = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            n += 1
+    return n
+
+
+def write_table(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Write rows to `path` by its suffix: .jsonl, .parquet, or else a `save_to_disk` directory."""
+    p = Path(path)
+    if p.suffix == ".jsonl":
+        write_jsonl(p, rows)
+    elif p.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with atomic_path(p) as tmp:
+            pq.write_table(pa.Table.from_pylist(rows), tmp)
+    else:
+        import datasets
+
+        with atomic_path(p, is_dir=True) as tmp:
+            datasets.Dataset.from_list(rows).save_to_disk(str(tmp))
