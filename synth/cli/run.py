@@ -1,1 +1,57 @@
-"""(being written)"""
+"""`synth run CONFIG.yaml`: generate a dataset from a config (resumable)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from synth.cli._app import app
+from synth.config import load_config
+from synth.progress import console
+
+
+@app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Argument(help="YAML run config, e.g. examples/quickstart.yaml.")],
+    out: Annotated[str | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N seed rows.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", envvar="SYNTH_BASE_URL",
+                                                 help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name served at --base-url.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="embedded | openai | vllm (overrides the config).")] = None,
+    max_in_flight: Annotated[int | None, typer.Option("--max-in-flight", min=1,
+                                                      help="Concurrent requests to the server.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render prompts and estimate requests; send nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Run CONFIG: seed rows -> recipe -> filters -> dedup -> Hugging Face dataset.
+
+    Re-running the same command continues the run: answered requests come from the run's cache and
+    finished rows are skipped. Without --base-url the embedded CPU model is used.
+    """
+    from synth import runner
+
+    overrides = {"engine.base_url": base_url, "engine.model": model, "engine.kind": engine,
+                 "engine.max_in_flight": max_in_flight}
+    if base_url and not engine:
+        overrides["engine.kind"] = "openai"
+    cfg, base_dir = load_config(config, overrides)
+    if dry_run:
+        plan = asyncio.run(runner.dry_run(cfg, base_dir, limit=limit))
+        for call in plan.pop("examples"):
+            body = call["body"] if isinstance(call["body"], str) else json.dumps(call["body"], ensure_ascii=False, indent=1)
+            console.print(f"[bold]{call['kind']} x{call['n']}[/] (max_tokens {call['max_tokens']})\n{body}\n")
+        typer.echo(f"dry run: {plan['rows']} rows -> {plan['requests']} requests, {plan['samples']} samples, "
+                   f"~{plan['prompt_tokens_est']:,} prompt tokens, <= {plan['max_completion_tokens']:,} completion "
+                   "tokens (requests that depend on answers are not counted)")
+        return
+    summary = asyncio.run(runner.run(cfg, base_dir, out=out, limit=limit, quiet=quiet))
+    typer.echo(f"{summary.run_dir}: {summary.rows_done}/{summary.rows_selected} rows, {summary.records} records, "
+               f"{summary.kept} kept -> {summary.run_dir / 'data'}")
+    if summary.rows_failed:
+        typer.echo(f"warning: {summary.rows_failed} rows failed after retries (see {summary.run_dir / 'failed.jsonl'}); "
+                   "re-run the same command to retry them", err=True)

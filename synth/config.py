@@ -1,0 +1,149 @@
+"""Run configuration: YAML validated by pydantic; unknown keys and bad values name their path.
+
+    name: quickstart                 # run directory runs/<name> unless --out is given
+    recipe: instruct                 # a registered recipe, or module.path:Class
+    seeds: seeds/en/instructions.jsonl   # relative to this file
+    options: {...}                   # the recipe's own options (checked by the recipe)
+    engine: {kind: embedded | openai | vllm, base_url, model, ...}
+    sampling: {temperature, top_p, max_tokens, seed}
+    filters: [finish-reason, {name: length, min_chars: 20}]
+    dedup: {exact: true, near: true, threshold: 0.7}
+    decontam: {benchmarks: [bench/gsm8k_test.jsonl:question]}
+    export: {jsonl: true, formats: [messages]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synth.errors import ConfigError
+from synth.recipe import format_validation
+from synth.store import dump_json
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineConfig(Strict):
+    kind: Literal["embedded", "openai", "vllm"] | None = None  # None: openai if base_url, else embedded
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    max_in_flight: int | None = Field(None, ge=1, le=4096)  # default: 2 embedded, 64 otherwise
+    timeout_s: float = Field(600.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    backoff_s: float = Field(0.5, ge=0)
+    threads: int | None = Field(None, ge=1)   # embedded server threads (default: all cores, max 8)
+    n_ctx: int = Field(4096, ge=256)          # embedded server context length
+    vllm_args: dict[str, Any] = Field(default_factory=dict)  # engine: vllm -> AsyncEngineArgs(**vllm_args)
+
+    @model_validator(mode="after")
+    def _resolve_kind(self) -> EngineConfig:
+        if self.kind is None:
+            self.kind = "openai" if self.base_url else "embedded"
+        if self.kind == "openai" and not self.base_url:
+            raise ValueError("engine.kind openai needs base_url (e.g. http://localhost:8000/v1)")
+        if self.kind == "vllm" and not self.model:
+            raise ValueError("engine.kind vllm needs model (a local path or model id)")
+        return self
+
+    @property
+    def in_flight(self) -> int:
+        return self.max_in_flight or (2 if self.kind == "embedded" else 64)
+
+
+class SamplingConfig(Strict):
+    temperature: float = Field(0.7, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(512, ge=1)
+    seed: int = 0  # the run seed: per-request seeds derive from it
+    stop: list[str] | None = None
+
+
+class FilterSpec(Strict):
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExportConfig(Strict):
+    jsonl: bool = False              # also write train.jsonl beside data/
+    formats: list[str] = Field(default_factory=list)  # recipe export formats -> exports/<format>.jsonl
+
+
+class RunConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    recipe: str
+    seeds: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    filters: list[FilterSpec] = Field(default_factory=list)
+    dedup: dict[str, Any] | None = Field(default_factory=lambda: {"exact": True, "near": False})
+    decontam: dict[str, Any] | None = None
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _filter_shorthand(cls, value: Any) -> Any:
+        # `- finish-reason` or `- {name: length, min_chars: 5}` as well as {name, options}
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                out.append({"name": item})
+            elif isinstance(item, dict) and len(item) == 1 and "name" not in item:  # {length: {min_chars: 5}}
+                (name, opts), = item.items()
+                out.append({"name": name, "options": opts or {}})
+            elif isinstance(item, dict) and "options" not in item and "name" in item:
+                out.append({"name": item["name"], "options": {k: v for k, v in item.items() if k != "name"}})
+            else:
+                out.append(item)
+        return out
+
+    def generation_fingerprint(self, seeds_digest: str) -> str:
+        """Hash of everything that changes generated records; filters and dedup are re-applied each run."""
+        engine = self.engine
+        identity = {"recipe": self.recipe, "options": self.options, "seeds": seeds_digest,
+                    "sampling": self.sampling.model_dump(), "engine": engine.kind, "model": engine.model,
+                    "base_url": engine.base_url if engine.kind == "openai" else None}
+        return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
+
+
+def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> tuple[RunConfig, Path]:
+    """Parse and validate a YAML config; returns it and the folder relative paths resolve against."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config not found: {p} (pass the path of a YAML file, e.g. examples/quickstart.yaml)")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p} is not UTF-8 text: re-save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark else str(p)
+        raise ConfigError(f"{where}: malformed YAML ({getattr(exc, 'problem', None) or exc}): fix the syntax") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: expected a YAML mapping with keys name, recipe, seeds, ...")
+    raw.setdefault("name", p.stem)
+    for key, value in (overrides or {}).items():  # dotted keys from the command line
+        if value is None:
+            continue
+        target = raw
+        *parents, leaf = key.split(".")
+        for part in parents:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        target[leaf] = value
+    try:
+        return RunConfig.model_validate(raw), p.parent
+    except ValidationError as exc:
+        raise ConfigError(format_validation("", exc, str(p))) from None

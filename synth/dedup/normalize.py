@@ -1,0 +1,46 @@
+"""Text normalisation and tokenisation shared by exact dedup, MinHash and decontamination.
+
+``normalize`` folds what a copy-editor or a model changes without changing the content: Unicode
+compatibility forms (full-width ``ＡＢＣ１２３``, ligatures) via NFKC, case via ``casefold``, punctuation
+and symbols, and runs of whitespace. ``tokens`` then splits spaced text into words and gives every
+Chinese/Japanese/Korean character its own token, so one pass handles mixed text: word n-grams for the
+spaced parts, character n-grams for the CJK parts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han (+ extension A, compatibility, extensions B..), kana, Hangul syllables and jamo.
+CJK_RANGES = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+    "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\U00020000-\U0002fa1f"
+)
+_CJK = re.compile(f"[{CJK_RANGES}]")
+# one pass: a single CJK character, or a run of word characters that are not CJK (\W is Unicode-aware,
+# so digits and accented letters are word characters; "_" counts as punctuation)
+_TOKEN = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+")
+_ASCII_TOKEN = re.compile(r"[^\W_]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Fold width (NFKC), case, punctuation and whitespace, then split into words; each CJK
+    character is one token.
+
+    >>> tokens("Ｈｅｌｌｏ, 世界 is big!")
+    ['hello', '世', '界', 'is', 'big']
+    """
+    if text.isascii():  # fast path: most English rows
+        return _ASCII_TOKEN.findall(text.lower())
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def normalize(text: str) -> str:
+    """The tokens joined by single spaces: ``"Ｈｅｌｌｏ,  World!"`` -> ``"hello world"``."""
+    return " ".join(tokens(text))
+
+
+def is_cjk(token: str) -> bool:
+    """True for a single CJK character token."""
+    return len(token) == 1 and _CJK.match(token) is not None

@@ -1,0 +1,143 @@
+"""MinHash signatures in bulk, bit-identical to datasketch 2.x (``scheme="affine32"``).
+
+datasketch's affine32 scheme maps each 32-bit shingle hash ``h`` to ``a * fmix32(h) + b (mod 2**32)``
+for ``num_perm`` pairs ``(a, b)`` drawn from ``RandomState(seed)``, and keeps the minimum per
+permutation. We take ``(a, b)`` from ``datasketch.MinHash(num_perm, seed).permutations`` and do the
+same arithmetic on a (shingles x permutations) uint32 matrix in cache-sized blocks, then
+``np.minimum.reduceat`` at document boundaries: no Python call per shingle. ``to_minhash`` wraps a
+row as a ``datasketch.LeanMinHash`` for datasketch's LSH classes (the Redis index uses it).
+
+Large inputs are split into chunks and spread over a process pool (``workers``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+
+from synth.dedup.normalize import is_cjk, tokens
+from synth.dedup.shingles import encode_tokens, shingle_hashes
+
+EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's value for "no shingle seen"
+SCHEME = "affine32"
+_BLOCK = 8192  # shingles per block: 128 x 8192 x 4 B = 4 MiB
+CHUNK = 8192  # documents per worker task
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own (a, b) for this num_perm and seed."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+    return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
+
+
+def fmix32(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x85EBCA6B)
+    x = x ^ (x >> np.uint32(13))
+    x = x * np.uint32(0xC2B2AE35)
+    return x ^ (x >> np.uint32(16))
+
+
+def minhash(shingles: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """(documents x num_perm) uint32 signatures from concatenated 32-bit shingle hashes."""
+    a, b = permutations(num_perm, seed)
+    a, b = a[:, None], b[:, None]
+    sig = np.full((len(counts), num_perm), EMPTY, dtype=np.uint32)
+    nonempty = np.flatnonzero(counts > 0)
+    if len(nonempty) == 0:
+        return sig
+    c = counts[nonempty]
+    ends = np.cumsum(c)
+    hv = fmix32(shingles)
+    # (permutations x shingles): reduceat along the contiguous axis is ~10x faster than along rows
+    buf = np.empty((num_perm, _BLOCK), dtype=np.uint32)
+    d0 = 0  # first document of the block (index into nonempty)
+    while d0 < len(nonempty):
+        s0 = ends[d0] - c[d0]
+        # as many whole documents as fit in a block (at least one, however long)
+        d1 = max(d0 + 1, int(np.searchsorted(ends, s0 + _BLOCK, side="right")))
+        s1 = ends[d1 - 1]
+        m = s1 - s0
+        block = buf[:, :m] if m <= _BLOCK else np.empty((num_perm, m), dtype=np.uint32)
+        np.multiply(a, hv[None, s0:s1], out=block)
+        np.add(block, b, out=block)
+        sig[nonempty[d0:d1]] = np.minimum.reduceat(block, ends[d0:d1] - c[d0:d1] - s0, axis=1).T
+        d0 = d1
+    return sig
+
+
+def doc_ngrams(toks_list: Sequence[Sequence[str]], ngram: int, cjk_ngram: int) -> np.ndarray:
+    """Each document's n: ``cjk_ngram`` when most of its tokens are CJK characters, else ``ngram``."""
+    if ngram == cjk_ngram:
+        return np.full(len(toks_list), ngram, dtype=np.int64)
+    out = np.full(len(toks_list), ngram, dtype=np.int64)
+    for i, toks in enumerate(toks_list):
+        if toks and not all(t.isascii() for t in toks):
+            if 2 * sum(1 for t in toks if is_cjk(t)) > len(toks):
+                out[i] = cjk_ngram
+    return out
+
+
+def signatures_chunk(texts: Sequence[str], num_perm: int, seed: int, ngram: int, cjk_ngram: int) -> np.ndarray:
+    toks_list = [tokens(t) for t in texts]
+    th, lengths = encode_tokens(toks_list)
+    sh, counts = shingle_hashes(th, lengths, doc_ngrams(toks_list, ngram, cjk_ngram))
+    return minhash(sh, counts, num_perm, seed)
+
+
+def _star(args):
+    return signatures_chunk(*args)
+
+
+def signatures(
+    texts: Sequence[str],
+    *,
+    num_perm: int = 128,
+    seed: int = 1,
+    ngram: int = 3,
+    cjk_ngram: int = 3,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """MinHash signatures of ``texts``: a (len(texts) x num_perm) uint32 array.
+
+    ``workers`` processes (default: all cores) share the work when there are more than two chunks;
+    the result does not depend on the number of workers.
+    """
+    n = len(texts)
+    workers = os.cpu_count() or 1 if workers is None else workers
+    chunks = [(texts[i:i + CHUNK], num_perm, seed, ngram, cjk_ngram) for i in range(0, n, CHUNK)]
+    out = np.empty((n, num_perm), dtype=np.uint32)
+    if workers <= 1 or len(chunks) <= 2:
+        results = map(_star, chunks)
+        pool = None
+    else:
+        import multiprocessing as mp
+
+        # fork: workers run one pure function and need no __main__ guard in the caller's script
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context(method))
+        results = pool.map(_star, chunks)
+    try:
+        for i, part in enumerate(results):
+            out[i * CHUNK:i * CHUNK + len(part)] = part
+            if progress:
+                progress(len(part))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return out
+
+
+def to_minhash(signature: np.ndarray, seed: int = 1):
+    """One signature row as a ``datasketch.LeanMinHash`` (for datasketch's LSH classes)."""
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=seed, hashvalues=signature, scheme=SCHEME)

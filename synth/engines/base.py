@@ -1,0 +1,116 @@
+"""The one async interface every recipe talks to, whatever serves the model.
+
+An engine turns a chat (messages) or a raw prompt into `n` completions. Servers differ in what they
+support (native `n`, JSON schema, raw completions, logprobs); engines detect that once and adapt here,
+so recipes never branch on the server.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+JsonSchemaStyle = Literal["response_format", "json_object_schema", "structured_outputs", "none"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling parameters of one request (the same meaning as OpenAI / vLLM)."""
+
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 512
+    seed: int | None = None
+    stop: tuple[str, ...] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop) if self.stop else None
+        return d
+
+
+@dataclass
+class Completion:
+    """One generated sample."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seed: int | None = None
+    cached: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "finish_reason": self.finish_reason, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "seed": self.seed}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], *, cached: bool = False) -> Completion:
+        return cls(text=d["text"], finish_reason=d.get("finish_reason"), prompt_tokens=d.get("prompt_tokens", 0),
+                   completion_tokens=d.get("completion_tokens", 0), seed=d.get("seed"), cached=cached)
+
+
+@dataclass
+class Capabilities:
+    """What the serving side supports; filled by probing (or known for the embedded server)."""
+
+    models: list[str] = field(default_factory=list)
+    native_n: bool = False
+    json_schema: JsonSchemaStyle = "none"
+    completions: bool = False
+    logprobs: bool = False
+    metrics: bool = False
+    server: str = "unknown"
+
+
+@dataclass
+class EngineStats:
+    """Running totals, read by the progress display and the manifest."""
+
+    requests: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Engine(ABC):
+    """Base class: `chat` and `complete` return `n` completions in sample order."""
+
+    kind: str = "base"
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model or ""
+        self.capabilities = Capabilities()
+        self.stats = EngineStats()
+
+    async def start(self) -> None:
+        """Connect / start the server and detect capabilities."""
+
+    async def close(self) -> None:
+        """Release every resource (always called, also on errors)."""
+
+    @abstractmethod
+    async def chat(self, messages: list[dict[str, str]], sampling: Sampling, *, n: int = 1,
+                   json_schema: dict | None = None) -> list[Completion]:
+        """Answer a conversation `n` times; sample i uses seed `sampling.seed + i`."""
+
+    @abstractmethod
+    async def complete(self, prompt: str, sampling: Sampling, *, n: int = 1) -> list[Completion]:
+        """Continue raw `prompt` text `n` times (no chat template applied)."""
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.model}"
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def sample_seeds(seed: int | None, n: int) -> list[int | None]:
+    """Seeds of the n samples: s, s+1, ... (vLLM gives child i of an n-request seed s+i too)."""
+    return [None if seed is None else seed + i for i in range(n)]

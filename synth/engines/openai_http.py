@@ -1,0 +1,350 @@
+"""OpenAI-compatible HTTP engine: `vllm serve`, the embedded llama.cpp server, or any compatible API.
+
+One long-lived aiohttp session (the cheapest Python client per request, see bench/) with an explicit
+connection limit, a bounded in-flight window, and retries with exponential backoff + jitter on 5xx,
+429, timeouts and dropped connections, never on other 4xx. vLLM never answers 429 when it is
+overloaded, so when the server exposes vLLM's `/metrics` the window shrinks while requests queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from typing import Any
+
+import aiohttp
+
+from synth.engines.base import Capabilities, Completion, Engine, Sampling, sample_seeds
+from synth.errors import EngineError, EngineUnavailable, RequestFailed, RequestRejected
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUS = {408, 409, 425, 429}
+_PROBE_SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+# llama-cpp-python's server: serves one request at a time, ignores `n`, takes a schema via json_object.
+LLAMA_CPP_CAPABILITIES = dict(native_n=False, json_schema="json_object_schema", completions=True,
+                              logprobs=True, metrics=False, server="llama-cpp-python")
+
+
+class _Window:
+    """A semaphore whose limit can move while requests are in flight (backpressure)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = self.max = limit
+        self.active = 0
+        self._cond = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.active < self.limit)
+            self.active += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._cond:
+            self.active -= 1
+            self._cond.notify()
+
+    async def resize(self, limit: int) -> None:
+        async with self._cond:
+            self.limit = max(1, min(self.max, limit))
+            self._cond.notify_all()
+
+
+class OpenAIEngine(Engine):
+    """Talks to `base_url` (ending in /v1) with an OpenAI-style JSON API."""
+
+    kind = "openai"
+
+    def __init__(self, base_url: str, model: str | None = None, *, api_key: str | None = None,
+                 max_in_flight: int = 64, timeout_s: float = 600.0, connect_timeout_s: float = 10.0,
+                 max_retries: int = 5, backoff_s: float = 0.5, backoff_max_s: float = 30.0,
+                 probe: bool = True) -> None:
+        super().__init__(model)
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.max_in_flight = max_in_flight
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.probe = probe
+        self._session: aiohttp.ClientSession | None = None
+        self._window = _Window(max_in_flight)
+        self._watch: asyncio.Task | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        # aiohttp caps a connector at 100 connections unless told otherwise.
+        connector = aiohttp.TCPConnector(limit=self.max_in_flight, limit_per_host=self.max_in_flight)
+        self._session = aiohttp.ClientSession(
+            connector=connector, headers=headers,
+            timeout=aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s))
+        models = await self._list_models()
+        self.capabilities.models = [m.get("id", "") for m in models]
+        if not self.model:
+            if not models:
+                raise EngineError(f"{self.base_url} lists no models: pass --model NAME")
+            self.model = models[0]["id"]
+        elif self.capabilities.models and self.model not in self.capabilities.models:
+            raise EngineError(f"model {self.model!r} is not served at {self.base_url} "
+                              f"(served: {', '.join(self.capabilities.models)}): fix --model")
+        owners = {m.get("owned_by") for m in models}
+        if "me" in owners or self.capabilities.server == "llama-cpp-python":
+            for k, v in LLAMA_CPP_CAPABILITIES.items():
+                setattr(self.capabilities, k, v)
+        elif self.probe:
+            self.capabilities.server = "vllm" if "vllm" in owners else "openai-compatible"
+            self.capabilities.native_n = await self._probe_n()
+            self.capabilities.metrics = await self._probe_metrics()
+            if self.capabilities.metrics:
+                self._watch = asyncio.create_task(self._watch_metrics())
+
+    async def close(self) -> None:
+        if self._watch:
+            self._watch.cancel()
+            self._watch = None
+        if self._session:
+            await self._session.close()
+            self._session = None
+
+    # -- requests --------------------------------------------------------------------------------
+    async def chat(self, messages: list[dict[str, str]], sampling: Sampling, *, n: int = 1,
+                   json_schema: dict | None = None) -> list[Completion]:
+        payload: dict[str, Any] = {"model": self.model, "messages": messages, **self._sampling(sampling)}
+        if json_schema is not None:
+            if self.capabilities.json_schema == "none" and self.probe:
+                self.capabilities.json_schema = await self._probe_json_schema()
+            payload.update(json_schema_fields(self.capabilities.json_schema, json_schema))
+        return await self._sample("/chat/completions", payload, sampling, n)
+
+    async def complete(self, prompt: str, sampling: Sampling, *, n: int = 1) -> list[Completion]:
+        payload = {"model": self.model, "prompt": prompt, **self._sampling(sampling)}
+        return await self._sample("/completions", payload, sampling, n)
+
+    @staticmethod
+    def _sampling(s: Sampling) -> dict[str, Any]:
+        out: dict[str, Any] = {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
+        if s.stop:
+            out["stop"] = list(s.stop)
+        return out
+
+    async def _sample(self, path: str, payload: dict, sampling: Sampling, n: int) -> list[Completion]:
+        seeds = sample_seeds(sampling.seed, n)
+        if n > 1 and self.capabilities.native_n:
+            body = {**payload, "n": n}
+            if sampling.seed is not None:
+                body["seed"] = sampling.seed
+            out = parse_choices(await self.post(path, body), seeds)
+            if len(out) == n:
+                return out
+            seeds = seeds[len(out):]  # a server that returned fewer: sample the rest one by one
+        else:
+            out = []
+
+        async def one(seed: int | None) -> Completion:
+            body = dict(payload) if seed is None else {**payload, "seed": seed}
+            return parse_choices(await self.post(path, body), [seed])[0]
+
+        return out + list(await asyncio.gather(*(one(s) for s in seeds)))
+
+    async def post(self, path: str, payload: dict) -> dict:
+        """POST with retries; raises RequestFailed / RequestRejected / EngineError."""
+        assert self._session is not None, "engine not started"
+        url = self.base_url + path
+        error = ""
+        connection_lost = False
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.stats.retries += 1
+                delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
+                await asyncio.sleep(delay * (0.5 + random.random()))  # jitter spreads retries
+            try:
+                async with self._window:
+                    self.stats.requests += 1
+                    async with self._session.post(url, json=payload) as resp:
+                        if resp.status == 200:
+                            data = await resp.json(content_type=None)
+                            self._count_usage(data)
+                            return data
+                        body = (await resp.text())[:300]
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                connection_lost = isinstance(exc, aiohttp.ClientConnectorError)
+                continue
+            except (ValueError, aiohttp.ContentTypeError) as exc:  # a 200 whose body is not JSON
+                error = f"invalid JSON in response: {exc}"
+                continue
+            connection_lost = False
+            error = f"HTTP {resp.status}: {body}"
+            if resp.status in (401, 403):
+                raise EngineError(f"{url} refused the credentials (HTTP {resp.status}): check the API key")
+            if resp.status == 404:
+                raise EngineError(f"{url} answered 404 ({body[:120]}): check --base-url and --model")
+            if resp.status < 500 and resp.status not in _RETRY_STATUS:
+                self.stats.failures += 1
+                raise RequestRejected(f"{path} rejected: {error}")
+        self.stats.failures += 1
+        if connection_lost and not await self._alive():
+            raise EngineUnavailable(f"lost the connection to {self.base_url} ({error}): is the server still up?")
+        raise RequestFailed(f"{path} failed after {self.max_retries + 1} attempts: {error}")
+
+    def _count_usage(self, data: dict) -> None:
+        usage = data.get("usage") or {}
+        self.stats.prompt_tokens += usage.get("prompt_tokens") or 0
+        self.stats.completion_tokens += usage.get("completion_tokens") or 0
+
+    # -- probing ---------------------------------------------------------------------------------
+    async def _list_models(self) -> list[dict]:
+        assert self._session is not None
+        try:
+            async with self._session.get(self.base_url + "/models",
+                                         timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                if resp.status in (401, 403):
+                    raise EngineError(f"{self.base_url} refused the credentials (HTTP {resp.status}): "
+                                      "set the API key (engine.api_key_env)")
+                if resp.status != 200:
+                    raise EngineUnavailable(f"{self.base_url}/models answered HTTP {resp.status}: "
+                                            "is --base-url an OpenAI-compatible /v1 endpoint?")
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            await self.close()
+            raise EngineUnavailable(f"cannot reach {self.base_url} ({type(exc).__name__}: {exc}): "
+                                    "start the server or fix --base-url") from None
+        return list(data.get("data") or [])
+
+    async def _alive(self) -> bool:
+        try:
+            assert self._session is not None
+            async with self._session.get(self.base_url + "/models",
+                                         timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                return resp.status == 200
+        except Exception:
+            return False
+
+    async def _try(self, path: str, payload: dict) -> dict | None:
+        """One request without retries, for probing: the JSON body on 200, else None."""
+        assert self._session is not None
+        try:
+            async with self._session.post(self.base_url + path, json=payload,
+                                          timeout=aiohttp.ClientTimeout(total=60)) as resp:
+                return await resp.json(content_type=None) if resp.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+
+    def _tiny_chat(self, **extra: Any) -> dict:
+        return {"model": self.model, "messages": [{"role": "user", "content": "Say hi."}],
+                "max_tokens": 1, "temperature": 1.0, **extra}
+
+    async def _probe_n(self) -> bool:
+        data = await self._try("/chat/completions", self._tiny_chat(n=2))
+        return bool(data) and len(data.get("choices") or []) == 2
+
+    async def _probe_json_schema(self) -> str:
+        for style in ("response_format", "json_object_schema"):
+            body = {**self._tiny_chat(), "max_tokens": 24, "temperature": 0.0,
+                    **json_schema_fields(style, _PROBE_SCHEMA)}
+            data = await self._try("/chat/completions", body)
+            try:
+                json.loads(data["choices"][0]["message"]["content"], strict=False)
+                return style
+            except (TypeError, KeyError, IndexError, ValueError):
+                continue
+        return "none"
+
+    async def probe_all(self) -> Capabilities:
+        """Probe every capability (used by `synth serve-check`)."""
+        caps = self.capabilities
+        caps.native_n = await self._probe_n()
+        caps.json_schema = await self._probe_json_schema()
+        caps.completions = await self._try("/completions", {"model": self.model, "prompt": "1",
+                                                            "max_tokens": 1}) is not None
+        data = await self._try("/chat/completions", self._tiny_chat(logprobs=True, top_logprobs=1))
+        caps.logprobs = bool(data) and bool((data.get("choices") or [{}])[0].get("logprobs"))
+        caps.metrics = await self._probe_metrics()
+        return caps
+
+    # -- backpressure from vLLM's /metrics -------------------------------------------------------
+    @property
+    def _metrics_url(self) -> str:
+        return re.sub(r"/v1$", "", self.base_url) + "/metrics"
+
+    async def _probe_metrics(self) -> bool:
+        return "vllm:num_requests_waiting" in (await self._read_metrics() or "")
+
+    async def _read_metrics(self) -> str | None:
+        try:
+            assert self._session is not None
+            async with self._session.get(self._metrics_url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                return await resp.text() if resp.status == 200 else None
+        except Exception:
+            return None
+
+    async def _watch_metrics(self, every_s: float = 2.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            text = await self._read_metrics()
+            if text:
+                await self._window.resize(next_window(self._window.limit, self._window.max,
+                                                      **parse_vllm_load(text)))
+
+
+def json_schema_fields(style: str, schema: dict) -> dict[str, Any]:
+    """Request fields that ask this kind of server for output matching `schema`."""
+    if style == "response_format":
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}}
+    if style == "json_object_schema":  # llama-cpp-python: json_schema type answers HTTP 500
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    if style == "structured_outputs":  # vLLM's own field (the guided_* fields are gone)
+        return {"structured_outputs": {"json": schema}}
+    return {"response_format": {"type": "json_object"}}
+
+
+def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
+    """Turn a chat or completions response into Completions, one per choice, in index order."""
+    choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
+    if not choices:
+        raise RequestFailed(f"response without choices: {json.dumps(data)[:200]}")
+    usage = data.get("usage") or {}
+    per_choice = (usage.get("completion_tokens") or 0) // max(1, len(choices))
+    out = []
+    for choice, seed in zip(choices, seeds):
+        msg = choice.get("message")
+        text = (msg.get("content") or "") if msg is not None else (choice.get("text") or "")
+        out.append(Completion(text=text, finish_reason=choice.get("finish_reason"),
+                              prompt_tokens=usage.get("prompt_tokens") or 0,
+                              completion_tokens=per_choice, seed=seed))
+    return out
+
+
+def parse_vllm_load(metrics_text: str) -> dict[str, float]:
+    """Sum vLLM's waiting/running gauges and take the highest KV-cache use over engines."""
+    waiting = running = kv = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            v = float(value)
+        except ValueError:
+            continue
+        if name.startswith("vllm:num_requests_waiting{") or name == "vllm:num_requests_waiting":
+            waiting += v
+        elif name.startswith("vllm:num_requests_running"):
+            running += v
+        elif name.startswith("vllm:kv_cache_usage_perc"):
+            kv = max(kv, v)
+    return {"waiting": waiting, "running": running, "kv_cache": kv}
+
+
+def next_window(limit: int, maximum: int, *, waiting: float, running: float, kv_cache: float) -> int:
+    """Shrink the in-flight window while the server queues with a full KV cache; grow back when idle."""
+    if waiting > max(4, 0.25 * limit) and kv_cache > 0.9:
+        return max(4, int(limit * 0.8))
+    if waiting == 0 and limit < maximum:
+        return min(maximum, limit + max(1, maximum // 10))
+    return limit

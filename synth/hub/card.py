@@ -1,0 +1,26 @@
+"""The dataset card (README.md of a run directory) with Hub-readable YAML front matter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+
+def render_card(manifest: dict[str, Any], fields: list[str], *, load_path: str, split: str = "train") -> str:
+    front = {
+        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*.parquet"}]}],
+        "tags": ["synthetic", "synth", f"synth-recipe-{manifest['recipe']['name']}"],
+        "pretty_name": manifest["name"],
+    }
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), autoescape=False,
+                             keep_trailing_newline=True)
+    return env.get_template("card_template.md").render(
+        front_matter=yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
+        name=manifest["name"], synth_version=manifest["synth_version"], recipe=manifest["recipe"]["name"],
+        recipe_version=manifest["recipe"]["version"], rows=manifest["rows"], model=manifest["engine"]["model"],
+        engine=manifest["engine"]["kind"], toy_model=manifest["engine"]["kind"] == "embedded",
+        stages=manifest["stages"], sampling=manifest["sampling"], fingerprint=manifest["fingerprint"],
+        failed=manifest["rows"].get("failed", 0), fields=fields, load_path=load_path)
