@@ -113,6 +113,8 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False):
         target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         yield tmp
+        if is_dir:
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private
         if is_dir and target.exists():
             trash = target.with_name(f".{target.name}.old.{os.getpid()}")
             os.replace(target, trash)

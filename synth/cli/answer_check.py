@@ -1,1 +1,98 @@
-"""(being written)"""
+"""`synth answer-check`: is a predicted answer equivalent to the gold one? For debugging data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Optional, TextIO
+
+import typer
+
+from synth.cli._app import app
+from synth.errors import ConfigError, InputError
+from synth.verify import DEFAULT_TIMEOUT, Verdict, check, check_many
+
+_BATCH = 2000  # rows per check_many call: big enough to keep the workers busy, small enough to stream
+
+
+def _read_pairs(lines: list[tuple[int, str]], name: str) -> list[tuple[int, dict]]:
+    rows = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or "gold" not in row or "pred" not in row:
+            raise InputError(f'{name}:{number}: expected an object with "gold" and "pred" fields')
+        rows.append((number, row))
+    return rows
+
+
+def _as_text(value: object) -> str | None:
+    """JSON numbers become their text (``1000`` → "1000"); null stays no answer."""
+    return None if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _check_file(stream: TextIO, name: str, timeout: float, details: bool) -> None:
+    numbered = enumerate(stream, start=1)
+    while batch := list(islice(numbered, _BATCH)):
+        rows = _read_pairs(batch, name)
+        verdicts = check_many([(_as_text(r["gold"]), _as_text(r["pred"])) for _, r in rows], timeout=timeout)
+        for (_, row), verdict in zip(rows, verdicts):
+            row["equivalent"] = verdict.correct
+            if details:
+                row["verification"] = verdict.to_dict()
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def _describe(verdict: Verdict) -> str:
+    return f"status={verdict.status} method={verdict.method}" + (f" ({verdict.detail})" if verdict.detail else "")
+
+
+@app.command("answer-check")
+def answer_check(
+    gold: Annotated[Optional[str], typer.Argument(help="The reference answer, e.g. '\\frac{1}{2}'.")] = None,
+    pred: Annotated[Optional[str], typer.Argument(help="The answer to check, e.g. '0.5'.")] = None,
+    file: Annotated[
+        Optional[Path],
+        typer.Option("--file", "-f", help='JSONL of {"gold": ..., "pred": ...} rows; "-" reads stdin.'),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds math-verify may spend on one pair before it counts as a timeout.")
+    ] = DEFAULT_TIMEOUT,
+    details: Annotated[
+        bool, typer.Option("--details", help="Also show the status and method (with --file: a 'verification' field).")
+    ] = False,
+) -> None:
+    """Check whether PRED is equivalent to GOLD: print 'equivalent' (exit 0) or 'different' (exit 1).
+
+    With --file, read JSONL rows {"gold": ..., "pred": ...} and write each row to stdout with
+    "equivalent": true|false added.
+    """
+    if timeout <= 0:
+        raise ConfigError(f"--timeout must be > 0 seconds, got {timeout:g}")
+    if file is not None:
+        if gold is not None or pred is not None:
+            raise ConfigError("give either GOLD PRED or --file, not both")
+        if str(file) == "-":
+            _check_file(sys.stdin, "<stdin>", timeout, details)
+            return
+        if not file.is_file():
+            raise InputError(f"{file}: no such file")
+        try:
+            with file.open(encoding="utf-8") as stream:
+                _check_file(stream, str(file), timeout, details)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{file}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        return
+    if gold is None or pred is None:
+        raise ConfigError("give GOLD and PRED, or --file FILE (see synth answer-check --help)")
+    verdict = check(gold, pred, timeout=timeout)
+    typer.echo(("equivalent" if verdict.correct else "different") + (f"\t{_describe(verdict)}" if details else ""))
+    if not verdict.correct:
+        raise typer.Exit(1)

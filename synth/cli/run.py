@@ -11,7 +11,6 @@ import typer
 
 from synth.cli._app import app
 from synth.config import load_config
-from synth.progress import console
 
 
 @app.command("run")
@@ -44,7 +43,7 @@ def run_command(
         plan = asyncio.run(runner.dry_run(cfg, base_dir, limit=limit))
         for call in plan.pop("examples"):
             body = call["body"] if isinstance(call["body"], str) else json.dumps(call["body"], ensure_ascii=False, indent=1)
-            console.print(f"[bold]{call['kind']} x{call['n']}[/] (max_tokens {call['max_tokens']})\n{body}\n")
+            typer.echo(f"--- {call['kind']} x{call['n']} (max_tokens {call['max_tokens']})\n{body}\n")
         typer.echo(f"dry run: {plan['rows']} rows -> {plan['requests']} requests, {plan['samples']} samples, "
                    f"~{plan['prompt_tokens_est']:,} prompt tokens, <= {plan['max_completion_tokens']:,} completion "
                    "tokens (requests that depend on answers are not counted)")

@@ -24,8 +24,45 @@ import sys
 import threading
 import time
 
+from concurrent.futures import Future
+
 START_TIMEOUT = 60.0  # importing sympy on a loaded machine can take seconds; never charged to a pair
 MEMORY_LIMIT_MB = 4096
+
+
+class _Spawner:
+    """Starts worker processes from one long-lived thread.
+
+    The worker asks Linux to kill it when its parent dies (PR_SET_PDEATHSIG), but "parent" means
+    the *thread* that forked it: a worker started from a short-lived thread (a ThreadPoolExecutor,
+    ``asyncio.to_thread``) would die with that thread. This daemon thread lives as long as the
+    process, so workers die with the process, and only then.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[tuple[Future, list[str], dict]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _serve(self) -> None:
+        while True:
+            future, args, kwargs = self._requests.get()
+            try:
+                future.set_result(subprocess.Popen(args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="synth-verify-spawner", daemon=True)
+                self._thread.start()
+        future: Future = Future()
+        self._requests.put((future, args, kwargs))
+        return future.result()
+
+
+_spawner = _Spawner()
 
 
 class _Worker:
@@ -38,7 +75,7 @@ class _Worker:
 
     def _start(self) -> None:
         env = dict(os.environ, SYNTH_VERIFY_MEMORY_MB=str(self._memory_mb))
-        self._proc = subprocess.Popen(
+        self._proc = _spawner.popen(
             [sys.executable, "-m", "synth.verify._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -46,13 +83,19 @@ class _Worker:
             env=env,
         )
         self._buffer = b""
-        ready = self._read_line(START_TIMEOUT)
+        try:
+            ready = self._read_line(START_TIMEOUT)
+        except EOFError:
+            ready = None
         if ready is None or not json.loads(ready).get("ready"):
             self.kill()
             raise RuntimeError("the math-verify worker process did not start")
 
     def _read_line(self, timeout: float) -> bytes | None:
-        """One line from the worker, or ``None`` if none came within ``timeout`` s or it died."""
+        """One line from the worker, or ``None`` if none came within ``timeout`` s.
+
+        Raises ``EOFError`` when the worker died (closed its stdout).
+        """
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         deadline = time.monotonic() + timeout
@@ -61,8 +104,8 @@ class _Worker:
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 return None
             chunk = os.read(fd, 65536)
-            if not chunk:  # EOF: the worker died
-                return None
+            if not chunk:
+                raise EOFError("the math-verify worker exited")
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
@@ -77,12 +120,13 @@ class _Worker:
         except BrokenPipeError:
             self.kill()
             return {"status": "unverifiable", "detail": "math-verify worker died"}
-        line = self._read_line(timeout)
-        if line is None:
-            died = self._proc.poll() is not None
+        try:
+            line = self._read_line(timeout)
+        except EOFError:  # crashed (e.g. killed by the kernel): report it, restart next time
             self.kill()
-            if died:
-                return {"status": "unverifiable", "detail": "math-verify worker died"}
+            return {"status": "unverifiable", "detail": "math-verify worker died"}
+        if line is None:
+            self.kill()
             return {"status": "timeout", "detail": f"math-verify took longer than {timeout:g} s"}
         return json.loads(line)
 

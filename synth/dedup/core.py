@@ -1,0 +1,195 @@
+"""``dedup_rows``: exact then MinHash near-duplicate removal over a list of rows, optionally against
+a persisted index of earlier data.
+
+Every input row ends up in exactly one of ``kept`` or ``dropped``. A dropped row is the original row
+plus four keys::
+
+    duplicate_of   id (``id_field`` value, else 0-based input position) of the row it duplicates:
+                   the surviving row of its cluster, or a row of the index
+    duplicate_in   "input" or "index"
+    reason         "exact_duplicate" or "near_duplicate"
+    similarity     estimated Jaccard with that row (1.0 for exact duplicates)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synth.dedup import lsh
+from synth.dedup.config import DedupConfig
+from synth.dedup.exact import exact_hashes, first_occurrence
+from synth.dedup.report import build_report
+from synth.dedup.signatures import signatures
+from synth.dedup.text import check_fields, default_fields, row_id, row_text
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class DedupResult:
+    kept: list[dict]
+    dropped: list[dict]
+    report: dict = field(default_factory=dict)
+
+
+def open_index(config: DedupConfig):
+    """The index named by ``config.index``: a directory, or ``redis://host:port/name``."""
+    if config.index is None:
+        return None
+    if config.index.startswith("redis://"):
+        from synth.dedup.redis_index import RedisIndex
+
+        return RedisIndex.open(config.index, config)
+    from synth.dedup.index import DiskIndex
+
+    return DiskIndex.open(config.index, config.index_tag(), config.num_perm)
+
+
+def dedup_rows(rows: list[dict], config: DedupConfig | None = None, *, progress: Progress | None = None,
+               pairs_fn=None) -> DedupResult:
+    """Drop exact and near duplicates from ``rows`` (and rows already in ``config.index``).
+
+    ``pairs_fn(texts, active, config) -> (sig8, a, b)`` replaces the in-process signatures and band
+    candidates (the Ray job plugs in here); the verification and clustering are the same.
+    """
+    config = config or DedupConfig()
+    index = open_index(config)
+    try:
+        return _dedup(rows, config, index, progress, pairs_fn)
+    finally:
+        if index is not None:
+            index.close()
+
+
+def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
+    t0, times = time.perf_counter(), {}
+    n = len(rows)
+    fields = list(config.fields or default_fields(rows, config.id_field))
+    if n:
+        check_fields(rows, fields)
+    texts = [row_text(r, fields) for r in rows]
+    ids = [row_id(r, i, config.id_field) for i, r in enumerate(rows)]
+    # preference: lower rank survives (input order, or longest text first)
+    rank = np.arange(n) if config.keep == "first" else np.lexsort((np.arange(n), -np.array([len(t) for t in texts])))
+    if config.keep == "longest":
+        rank = np.argsort(rank)  # position -> rank
+    dup_of = np.full(n, -1, dtype=np.int64)  # batch row it duplicates
+    dup_ix = np.full(n, -1, dtype=np.int64)  # index row it duplicates
+    reason = np.zeros(n, dtype=np.int8)  # 1 exact, 2 near
+    sim = np.ones(n)
+    index_count = index.count if index is not None else 0
+
+    # 1. exact: normalised text hash, within the batch and against the index
+    ex = exact_hashes(texts)
+    if config.exact:
+        first = first_occurrence(ex, rank)
+        hit = np.flatnonzero(first != np.arange(n))
+        dup_of[hit], reason[hit] = first[hit], 1
+        if index is not None:
+            ix = index.exact_matches(ex)
+            hit = np.flatnonzero(ix >= 0)
+            dup_ix[hit], dup_of[hit], reason[hit] = ix[hit], -1, 1
+    times["exact_s"] = time.perf_counter() - t0
+    if progress:
+        progress("exact", n, n)
+
+    # 2. near: MinHash on the survivors, candidates by band, verified on the signature bytes
+    stats = {"candidate_pairs": 0, "verified_pairs": 0}
+    sig8 = np.zeros((n, config.num_perm), np.uint8)
+    if config.near and n:
+        t1 = time.perf_counter()
+        active = np.flatnonzero(reason == 0)
+        b, r = config.params
+        if pairs_fn is not None:
+            sig8, a, c = pairs_fn(texts, active, config)
+        else:
+            sub = [texts[i] for i in active]
+            sig = signatures(sub, num_perm=config.num_perm, seed=config.seed, ngram=config.ngram,
+                             cjk_ngram=config.cjk_ngram, workers=config.workers,
+                             progress=(lambda k, _c=[0]: (_c.__setitem__(0, _c[0] + k), progress("minhash", _c[0], len(sub))))
+                             if progress else None)
+            sig8[active] = lsh.compact(sig)
+            empty = (sig == np.uint32(0xFFFFFFFF)).all(axis=1)  # no tokens: only exact dedup applies
+            active = active[~empty]
+            a, c = lsh.batch_candidates(sig8, b, r, active)
+        times["minhash_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        s = lsh.similarity(sig8, sig8, a, c)
+        ok = s >= config.threshold
+        stats["candidate_pairs"] += len(a)
+        stats["verified_pairs"] += int(ok.sum())
+        ea, eb, es = a[ok], c[ok], s[ok]
+        # against the index: nodes n.. are index rows
+        ia = ib = np.zeros(0, np.int64)
+        if index is not None and index.count:
+            qa, qi = index.near_candidates(sig8, b, r, active)
+            qs = index.similarity(sig8, qa, qi)
+            ok = qs >= config.threshold
+            stats["candidate_pairs"] += len(qa)
+            stats["verified_pairs"] += int(ok.sum())
+            ia, ib = qa[ok], qi[ok]
+        _cluster(n, rank, ea, eb, ia, ib, dup_of, dup_ix, reason)
+        near = np.flatnonzero(reason == 2)
+        to_batch = near[dup_of[near] >= 0]
+        sim[to_batch] = lsh.similarity(sig8, sig8, to_batch, dup_of[to_batch])
+        to_index = near[dup_ix[near] >= 0]
+        if len(to_index):
+            sim[to_index] = index.similarity(sig8, to_index, dup_ix[to_index])
+        times["near_s"] = time.perf_counter() - t2
+        if progress:
+            progress("near", n, n)
+
+    # 3. split, naming what each dropped row duplicates
+    kept_mask = reason == 0
+    index_ids = index.ids(dup_ix[dup_ix >= 0]) if index is not None else {}
+    kept, dropped = [], []
+    for i, row in enumerate(rows):
+        if kept_mask[i]:
+            kept.append(row)
+            continue
+        in_index = dup_ix[i] >= 0
+        dropped.append({
+            **row,
+            "duplicate_of": index_ids.get(int(dup_ix[i])) if in_index else ids[dup_of[i]],
+            "duplicate_in": "index" if in_index else "input",
+            "reason": "exact_duplicate" if reason[i] == 1 else "near_duplicate",
+            "similarity": round(float(sim[i]), 4),
+        })
+    if index is not None:
+        keep_idx = np.flatnonzero(kept_mask)
+        if not config.near:  # still index signatures so later runs can near-dedup against these rows
+            sig = signatures([texts[i] for i in keep_idx], num_perm=config.num_perm, seed=config.seed,
+                             ngram=config.ngram, cjk_ngram=config.cjk_ngram, workers=config.workers)
+            sig8[keep_idx] = lsh.compact(sig)
+        index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx])
+    times["total_s"] = time.perf_counter() - t0
+    report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields,
+                          index_before=index_count, index=index)
+    return DedupResult(kept, dropped, report)
+
+
+def _cluster(n, rank, ea, eb, ia, ib, dup_of, dup_ix, reason) -> None:
+    """Union-find over verified pairs; the preferred row of a cluster survives, or an index row.
+
+    Nodes are numbered by preference so a component's smallest node is its survivor: index rows
+    first (they were published already), then batch rows by ``rank``.
+    """
+    ix_nodes, ib_local = np.unique(ib, return_inverse=True)
+    m = len(ix_nodes)
+    node_of_row = m + np.asarray(rank)  # batch row -> node
+    a = np.concatenate([node_of_row[ea], node_of_row[ia]])
+    b = np.concatenate([node_of_row[eb], ib_local])
+    labels = lsh.components(m + n, a, b)
+    row_of_node = np.empty(n, dtype=np.int64)
+    row_of_node[np.asarray(rank)] = np.arange(n)
+    lab = labels[node_of_row]
+    dup = np.flatnonzero((lab != node_of_row) & (reason == 0))
+    reason[dup] = 2
+    to_index = dup[lab[dup] < m]
+    dup_ix[to_index] = ix_nodes[lab[to_index]]
+    to_batch = dup[lab[dup] >= m]
+    dup_of[to_batch] = row_of_node[lab[to_batch] - m]

@@ -1,0 +1,59 @@
+"""Shared fixtures: a hermetic environment and one real embedded llama.cpp server per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synth.engines.embedded import EmbeddedServer
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(tmp_path, monkeypatch):
+    """No real keys, endpoints or caches leak in; the Hub is unreachable by construction."""
+    for key in list(os.environ):
+        if key.startswith(("OPENAI_", "SYNTH_", "HF_TOKEN")):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    import datasets.config  # its cache path is fixed at import time, so move it here too
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets")
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """The embedded SmolLM2 server (real model, real HTTP), started once for the whole session."""
+    with EmbeddedServer(threads=2, n_ctx=2048) as server:
+        yield server.base_url
+
+
+def synth_cli(*args: str, env: dict | None = None, timeout: float = 300, cwd: str | Path | None = None):
+    """Run the installed `synth` console script as a user would; returns CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "synth", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=cwd)
+
+
+def write_config(path: Path, **fields) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(fields, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path

@@ -1,0 +1,146 @@
+"""The HTTP engine against the real embedded server, directly and through a fault-injecting proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from synth.engines.base import Sampling
+from synth.engines.openai_http import OpenAIEngine, json_schema_fields, next_window, parse_vllm_load
+from synth.errors import EngineUnavailable, RequestFailed, RequestRejected
+from tests.servers import FaultProxy, ScriptedServer
+
+S = Sampling(temperature=0.8, max_tokens=8, seed=11)
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _with(engine, fn):
+    async with engine:
+        return await fn(engine)
+
+
+def test_chat_against_real_server_detects_llama_cpp(llm_server):
+    async def go(e):
+        out = await e.chat(HELLO, S)
+        return e, out
+
+    engine, out = run(_with(OpenAIEngine(llm_server), go))
+    assert engine.capabilities.server == "llama-cpp-python"
+    assert engine.capabilities.native_n is False
+    assert len(out) == 1 and out[0].text and out[0].finish_reason in ("stop", "length")
+    assert out[0].completion_tokens > 0 and engine.stats.requests == 1
+
+
+def test_n_is_emulated_with_distinct_seeds_when_server_ignores_it(llm_server):
+    with FaultProxy(llm_server) as proxy:
+        out = run(_with(OpenAIEngine(proxy.base_url), lambda e: e.chat(HELLO, S, n=3)))
+        seeds = sorted(p["body"]["seed"] for p in proxy.posts("chat/completions"))
+    assert len(out) == 3 and [c.seed for c in out] == [11, 12, 13]
+    assert seeds == [11, 12, 13]  # one request per sample, each with its own seed
+
+
+def test_native_n_sends_one_request():
+    server = ScriptedServer(lambda kind, body: f"seed {body['seed']}", native_n=True)
+    with server:
+        out = run(_with(OpenAIEngine(server.base_url), lambda e: e.chat(HELLO, S, n=4)))
+        # the probe asks for n=2 once; the real request is a single n=4 call
+        real = [b for b in server.requests("chat") if b.get("max_tokens") == 8]
+    assert [c.text for c in out] == ["seed 11", "seed 12", "seed 13", "seed 14"]
+    assert len(real) == 1 and real[0]["n"] == 4
+
+
+def test_json_schema_is_translated_for_llama_cpp(llm_server):
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    out = run(_with(OpenAIEngine(llm_server),
+                    lambda e: e.chat([{"role": "user", "content": "Name a city as JSON."}],
+                                     Sampling(temperature=0, max_tokens=40, seed=1), json_schema=schema)))
+    assert "city" in json.loads(out[0].text, strict=False)
+
+
+def test_raw_completion(llm_server):
+    out = run(_with(OpenAIEngine(llm_server), lambda e: e.complete("1, 2, 3,", S, n=2)))
+    assert len(out) == 2 and all(isinstance(c.text, str) for c in out)
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "stall"])
+def test_transient_faults_are_retried(llm_server, fault):
+    plan = lambda i, body: fault if i == 0 else "ok"  # noqa: E731
+    with FaultProxy(llm_server, plan, stall_s=3) as proxy:
+        engine = OpenAIEngine(proxy.base_url, timeout_s=1.5, backoff_s=0.05)
+        out = run(_with(engine, lambda e: e.chat(HELLO, S)))
+        assert len(proxy.posts()) == 2
+    assert out[0].text and engine.stats.retries == 1
+
+
+def test_4xx_is_not_retried(llm_server):
+    with FaultProxy(llm_server, lambda i, b: "400") as proxy:
+        with pytest.raises(RequestRejected, match="HTTP 400"):
+            run(_with(OpenAIEngine(proxy.base_url, backoff_s=0.01), lambda e: e.chat(HELLO, S)))
+        assert len(proxy.posts()) == 1
+
+
+def test_gives_up_after_max_retries(llm_server):
+    with FaultProxy(llm_server, lambda i, b: "500") as proxy:
+        with pytest.raises(RequestFailed, match="after 3 attempts: HTTP 500"):
+            run(_with(OpenAIEngine(proxy.base_url, max_retries=2, backoff_s=0.01), lambda e: e.chat(HELLO, S)))
+        assert len(proxy.posts()) == 3
+
+
+def test_unreachable_server_is_engine_unavailable():
+    with pytest.raises(EngineUnavailable, match="cannot reach http://127.0.0.1:9/v1"):
+        run(OpenAIEngine("http://127.0.0.1:9/v1").start())
+
+
+def test_in_flight_window_bounds_concurrency():
+    active, peak = [0], [0]
+
+    def answer(kind, body):
+        return "ok"
+
+    server = ScriptedServer(answer)
+    original = server.chat
+
+    async def slow_chat(request):
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        await asyncio.sleep(0.05)
+        try:
+            return await original(request)
+        finally:
+            active[0] -= 1
+
+    server.chat = slow_chat
+    with server:
+        async def many(e):
+            return await asyncio.gather(*(e.chat(HELLO, Sampling(seed=i)) for i in range(20)))
+
+        out = run(_with(OpenAIEngine(server.base_url, max_in_flight=3, probe=False), many))
+    assert len(out) == 20 and peak[0] <= 3
+
+
+def test_json_schema_fields_per_server_kind():
+    schema = {"type": "object"}
+    assert json_schema_fields("response_format", schema)["response_format"]["type"] == "json_schema"
+    assert json_schema_fields("json_object_schema", schema) == {"response_format": {"type": "json_object",
+                                                                                     "schema": schema}}
+    assert json_schema_fields("structured_outputs", schema) == {"structured_outputs": {"json": schema}}
+
+
+def test_vllm_metrics_drive_the_window():
+    text = """# HELP vllm:num_requests_waiting x
+vllm:num_requests_waiting{engine="0",model_name="m"} 30.0
+vllm:num_requests_waiting{engine="1",model_name="m"} 10.0
+vllm:num_requests_running{engine="0",model_name="m"} 64.0
+vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.97
+"""
+    load = parse_vllm_load(text)
+    assert load == {"waiting": 40.0, "running": 64.0, "kv_cache": 0.97}
+    assert next_window(64, 128, **load) == 51          # queueing on a full cache: back off
+    assert next_window(51, 128, waiting=0, running=10, kv_cache=0.2) == 63  # idle: grow back
+    assert next_window(128, 128, waiting=0, running=10, kv_cache=0.2) == 128

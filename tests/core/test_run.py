@@ -1,0 +1,172 @@
+"""`synth run` end to end: quickstart on the embedded engine, resume after SIGKILL, faults, changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, synth_cli, write_config, write_jsonl
+from tests.servers import FaultProxy
+
+
+def load_rows(run_dir: Path) -> list[dict]:
+    from datasets import load_dataset
+
+    return list(load_dataset(str(run_dir), split="train", download_mode="force_redownload"))
+
+
+def instructions(n: int, prefix: str = "Name a colour") -> list[dict]:
+    return [{"instruction": f"{prefix} number {i}."} for i in range(n)]
+
+
+def small_config(tmp_path: Path, rows: list[dict], **extra) -> Path:
+    write_jsonl(tmp_path / "seeds.jsonl", rows)
+    fields = dict(name="t", recipe="instruct", seeds="seeds.jsonl",
+                  sampling={"max_tokens": 12, "temperature": 0.8}, dedup=None)
+    fields.update(extra)
+    return write_config(tmp_path / "run.yaml", **fields)
+
+
+def test_quickstart_runs_on_the_embedded_engine(tmp_path):
+    proc = synth_cli("run", str(EXAMPLES / "quickstart.yaml"), "--out", str(tmp_path / "qs"), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    run_dir = tmp_path / "qs"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["engine"]["kind"] == "embedded"
+    assert manifest["rows"]["done"] == manifest["rows"]["selected"] == 6
+    stages = {s["name"]: s for s in manifest["stages"]}
+    assert stages["generate"]["kept"] == 6
+    kept = load_rows(run_dir)
+    assert len(kept) == manifest["outputs"]["kept"]
+    rejected = [json.loads(line) for line in (run_dir / "rejected.jsonl").read_text().splitlines()]
+    assert len(kept) + len(rejected) == 6
+    assert all(r["reason"].startswith(("finish_reason_", "exact_duplicate", "near_duplicate")) for r in rejected)
+    for row in kept:
+        assert row["messages"][-1]["role"] == "assistant" and row["messages"][-1]["content"].strip()
+        assert row["generation"]["finish_reason"] == "stop"
+    assert (run_dir / "exports" / "messages.jsonl").exists() and (run_dir / "train.jsonl").exists()
+    assert "toy model" in (run_dir / "README.md").read_text()
+    # the embedded server was stopped with the run
+    assert "llama_cpp.server" not in subprocess.run(["ps", "-eo", "ppid,args"], capture_output=True,
+                                                    text=True).stdout.replace(f"{os.getppid()}", "")
+
+
+def test_rerun_sends_nothing_and_changed_filters_reuse_the_cache(tmp_path, llm_server):
+    cfg = small_config(tmp_path, instructions(4))
+    with FaultProxy(llm_server) as proxy:
+        first = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert first.returncode == 0, first.stderr
+        sent = len(proxy.posts())
+        assert sent == 4
+        again = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert again.returncode == 0 and len(proxy.posts()) == sent
+        # a filter change does not change the generation fingerprint: nothing is re-asked
+        small_config(tmp_path, instructions(4), filters=[{"name": "finish-reason", "drop": []}])
+        third = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert third.returncode == 0 and len(proxy.posts()) == sent
+    assert len(load_rows(tmp_path / "runs" / "t")) == 4
+
+
+def test_changed_sampling_starts_a_new_fingerprint(tmp_path, llm_server):
+    cfg = small_config(tmp_path, instructions(2))
+    assert synth_cli("run", str(cfg), "--base-url", llm_server, "-q").returncode == 0
+    small_config(tmp_path, instructions(2), sampling={"max_tokens": 10, "temperature": 0.8})
+    assert synth_cli("run", str(cfg), "--base-url", llm_server, "-q").returncode == 0
+    fingerprints = sorted(p.name for p in (tmp_path / "runs" / "t" / "records").iterdir())
+    assert len(fingerprints) == 2
+    manifest = json.loads((tmp_path / "runs" / "t" / "manifest.json").read_text())
+    assert manifest["fingerprint"] in fingerprints and manifest["sampling"]["max_tokens"] == 10
+    assert len(load_rows(tmp_path / "runs" / "t")) == 2  # no mixing of the two configs
+
+
+def test_resume_after_sigkill_pays_nothing_twice(tmp_path, llm_server):
+    rows = instructions(12, "Write one word about the sea, variant")
+    cfg = small_config(tmp_path, rows, sampling={"max_tokens": 24, "temperature": 0.9})
+    run_dir = tmp_path / "runs" / "t"
+    with FaultProxy(llm_server) as proxy:
+        proc = subprocess.Popen([sys.executable, "-m", "synth", "run", str(cfg), "--base-url", proxy.base_url,
+                                 "--max-in-flight", "1", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        done = 0
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with sqlite3.connect(run_dir / "cache.sqlite") as db:
+                    done = db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0]
+            except sqlite3.Error:
+                done = 0
+            if done >= 4:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert 4 <= done < 12, "the run must be killed part-way"
+        with sqlite3.connect(run_dir / "cache.sqlite") as db:
+            answered = {json.dumps(json.loads(r)["body"], sort_keys=True)
+                        for (r,) in db.execute("SELECT request FROM responses")}
+        first_session = len(proxy.posts())
+
+        second = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert second.returncode == 0, second.stderr
+        resent = [p for p in proxy.posts()[first_session:]
+                  if json.dumps(p["body"]["messages"], sort_keys=True) in answered]
+    assert resent == [], "an already-answered request was sent again"
+    kept_and_rejected = len(load_rows(run_dir)) + len((run_dir / "rejected.jsonl").read_text().splitlines())
+    records = [json.loads(line) for shard in (run_dir / "records").rglob("*.jsonl")
+               for line in shard.read_text().splitlines() if line.endswith("}")]
+    assert kept_and_rejected == 12
+    assert sorted({r["seed_key"] for r in records}) == sorted({r["seed_key"] for r in records})
+    data_instructions = sorted(r["instruction"] for r in load_rows(run_dir))
+    assert len(data_instructions) == len(set(data_instructions))  # every row exactly once
+
+
+def test_faults_on_a_share_of_requests_lose_nothing(tmp_path, llm_server):
+    faults = ["500", "drop", "stall"]
+    plan = lambda i, body: faults[i % 3] if i % 2 == 0 else "ok"  # noqa: E731  half the requests fail once+
+    cfg = small_config(tmp_path, instructions(6, "Name a fruit"),
+                       engine={"timeout_s": 1.5, "backoff_s": 0.05, "max_retries": 6})
+    with FaultProxy(llm_server, plan, stall_s=3) as proxy:
+        proc = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert proc.returncode == 0, proc.stderr
+        assert sum(1 for p in proxy.posts() if p["fault"] != "ok") >= 3
+    manifest = json.loads((tmp_path / "runs" / "t" / "manifest.json").read_text())
+    assert manifest["rows"]["done"] == 6 and manifest["rows"]["failed"] == 0
+    assert manifest["requests"]["retries"] >= 3
+    assert len(load_rows(tmp_path / "runs" / "t")) + manifest["outputs"]["rejected"] == 6
+
+
+def test_rows_failing_after_retries_are_listed_and_retried_next_run(tmp_path, llm_server):
+    cfg = small_config(tmp_path, instructions(3), engine={"max_retries": 1, "backoff_s": 0.01})
+    broken = lambda i, body: "500" if "number 1." in body["messages"][-1]["content"] else "ok"  # noqa: E731
+    with FaultProxy(llm_server, broken) as proxy:
+        proc = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+    assert proc.returncode == 0 and "1 rows failed" in proc.stderr
+    failed = [json.loads(line) for line in (tmp_path / "runs" / "t" / "failed.jsonl").read_text().splitlines()]
+    assert len(failed) == 1 and "HTTP 500" in failed[0]["error"] and failed[0]["row"]["instruction"].endswith("1.")
+    with FaultProxy(llm_server) as proxy:
+        proc = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
+        assert len(proxy.posts()) == 1  # only the failed row is asked again
+    assert (tmp_path / "runs" / "t" / "failed.jsonl").read_text() == ""
+
+
+def test_dry_run_sends_nothing_and_writes_nothing(tmp_path):
+    cfg = small_config(tmp_path, instructions(5))
+    proc = synth_cli("run", str(cfg), "--dry-run", "--base-url", "http://127.0.0.1:9/v1")
+    assert proc.returncode == 0, proc.stderr
+    assert "5 rows -> 5 requests" in proc.stdout and "Name a colour number 0." in proc.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+def test_limit_uses_the_first_rows(tmp_path, llm_server):
+    cfg = small_config(tmp_path, instructions(5))
+    proc = synth_cli("run", str(cfg), "--base-url", llm_server, "--limit", "2", "-q")
+    assert proc.returncode == 0
+    manifest = json.loads((tmp_path / "runs" / "t" / "manifest.json").read_text())
+    assert manifest["rows"]["selected"] == 2
