@@ -80,16 +80,20 @@ class Corpus:
 
     # -- edits ---------------------------------------------------------------------------------
     def edit(self, text: str, lo: float, hi: float, unit: str) -> str:
-        """Delete/replace/insert round(U(lo, hi) * units) words or characters (at least one)."""
+        """Edit round(U(lo, hi) * units) units, at least one. Units: "word" (delete/replace/insert a
+        word), "typo" (change one character inside a word), "char" (delete/replace/insert a character)."""
         rng = self.rng
-        zh = not text.isascii()
-        if unit == "word" and not zh:
+        if unit in ("word", "typo"):
             parts = text.split(" ")
             n_ops = max(1, round(rng.uniform(lo, hi) * len(parts)))
             for _ in range(n_ops):
                 i = rng.randrange(len(parts))
                 op = rng.randrange(3)
-                if op == 0 and len(parts) > 2:
+                if unit == "typo":
+                    w = parts[i]
+                    j = rng.randrange(len(w)) if w else 0
+                    parts[i] = w[:j] + rng.choice("abcdefghijklmnopqrstuvwxyz") + w[j + (op > 0):]
+                elif op == 0 and len(parts) > 2:
                     del parts[i]
                 elif op == 1:
                     parts[i] = self._words(1)[0]
@@ -98,7 +102,7 @@ class Corpus:
             return " ".join(parts)
         chars = list(text)
         n_ops = max(1, round(rng.uniform(lo, hi) * len(chars)))
-        pool = self.zh_chars if zh else list("abcdefghijklmnopqrstuvwxyz")
+        pool = self.zh_chars if not text.isascii() else list("abcdefghijklmnopqrstuvwxyz")
         for _ in range(n_ops):
             i = rng.randrange(len(chars))
             op = rng.randrange(3)
@@ -143,12 +147,13 @@ class Corpus:
         copies = []
         for k, (kind, lo, hi) in enumerate([("light", 0.01, 0.05)] * n_light + [("heavy", 0.05, 0.15)] * n_heavy):
             g = rng.randrange(n_originals)
-            unit = "word" if rng.random() < 0.6 else "char"
+            zh = not originals[g].isascii()
+            unit = "char" if zh else rng.choice(("word", "word", "typo"))
             text = self.noise(self.edit(originals[g], lo, hi, unit))
-            copies.append({"id": f"c{k}", "text": text, "group": g, "kind": f"{kind}-{unit}"})
-        # insert each copy somewhere after its original
-        out = rows[:]
-        for c in copies:
-            pos = rng.randrange(c["group"] + 1, len(out) + 1)
-            out.insert(pos, c)
-        return out
+            kind = f"{kind}-{unit}-{'zh' if zh else 'en'}"
+            copies.append({"id": f"c{k}", "text": text, "group": g, "kind": kind})
+        # each copy lands at a random place after its original
+        keyed = [(float(i), r) for i, r in enumerate(rows)]
+        keyed += [(rng.uniform(c["group"] + 0.5, n_originals), c) for c in copies]
+        keyed.sort(key=lambda kr: kr[0])
+        return [r for _, r in keyed]

@@ -19,7 +19,7 @@ from synth.cli import answer_check, dedup, listing, run, serve_check  # noqa: E4
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, prog_name="synth", standalone_mode=False)
+        app(args=argv, prog_name="synth")  # standalone: usage errors print and exit 2
     except SynthError as exc:
         if os.environ.get("SYNTH_RAISE_ERRORS"):
             raise
@@ -28,19 +28,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
         sys.exit(130)
-    except SystemExit:
-        raise
-    except BaseException as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
 
 
 __all__ = ["app", "main"]

@@ -1,1 +1,152 @@
-"""(being written)"""
+"""`synth dedup` and `synth decontam`: thin wrappers over synth.dedup."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+
+from synth.cli._app import app
+from synth.errors import ConfigError, InputError
+
+
+def _sibling(out: Path, suffix: str) -> Path:
+    """``deduped.jsonl`` -> ``deduped<suffix>``; a dataset directory ``deduped/`` -> ``deduped<suffix>``."""
+    base = out.with_suffix("") if out.suffix in (".jsonl", ".parquet") else out
+    return base.with_name(base.name + suffix)
+
+
+def _config(cls, **kw):
+    try:
+        return cls(**{k: v for k, v in kw.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "options"
+        raise ConfigError(f"{where}: {err['msg']}") from None
+
+
+def _check_out(inp: Path, out: Path) -> None:
+    if out.resolve() == inp.resolve():
+        raise InputError(f"--out {out} is the input file; write somewhere else")
+
+
+class _Progress:
+    """A rich bar per stage: rows done, rows/s, ETA (stderr; silent with --quiet)."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None
+        if not quiet:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.bar:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total, rate="")
+        task = self.tasks[stage]
+        self.bar.update(task, completed=done)
+        speed = self.bar.tasks[task].speed
+        self.bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+
+@app.command("dedup")
+def dedup_cmd(
+    input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Kept rows: .jsonl/.parquet file, else an HF dataset directory.")],
+    field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help="Text field to compare (repeatable; dotted paths; default: messages/instruction/... or all text columns).")] = None,
+    threshold: Annotated[float, typer.Option(help="Jaccard of word 3-gram sets at which two rows are duplicates.")] = 0.6,
+    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = 128,
+    ngram: Annotated[int, typer.Option(help="Word n-gram size for spaced text.")] = 3,
+    cjk_ngram: Annotated[int, typer.Option(help="Character n-gram size for Chinese/Japanese/Korean text.")] = 3,
+    bands: Annotated[Optional[int], typer.Option(help="LSH bands b (with --rows; default: chosen from --threshold).")] = None,
+    rows: Annotated[Optional[int], typer.Option(help="LSH rows per band r (with --bands).")] = None,
+    index: Annotated[Optional[str], typer.Option(help="Index of earlier data: a directory (created if missing) or redis://host:port/name; kept rows are added.")] = None,
+    keep: Annotated[str, typer.Option(help="Survivor of a cluster: first or longest.")] = "first",
+    id_field: Annotated[str, typer.Option(help="Column naming a row in the dropped file (else its 0-based position).")] = "id",
+    exact_only: Annotated[bool, typer.Option("--exact-only", help="Skip MinHash; drop exact (normalised) duplicates only.")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="Processes for signatures (default: all cores).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs synth[ray]).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+):
+    """Remove exact and near-duplicate rows (MinHash LSH) from INPUT and write the kept rows to OUT.
+
+    Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
+    OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
+    """
+    from synth.dedup import DedupConfig, dedup_rows, format_report
+    from synth.io import read_rows, write_jsonl, write_table
+
+    if keep not in ("first", "longest"):
+        raise ConfigError(f"--keep {keep!r}: use first or longest")
+    _check_out(input, out)
+    cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
+                  bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
+                  near=not exact_only, workers=workers)
+    data = read_rows(input)
+    pairs_fn = None
+    if ray_address:
+        from synth.dedup.ray_job import ray_pairs_fn
+
+        pairs_fn = ray_pairs_fn(ray_address)
+    with _Progress(quiet) as progress:
+        result = dedup_rows(data, cfg, progress=progress, pairs_fn=pairs_fn)
+    write_table(out, result.kept)
+    write_jsonl(_sibling(out, ".dropped.jsonl"), result.dropped)
+    report_path = _sibling(out, ".report.json")
+    report_path.write_text(json.dumps({"input": str(input), "output": str(out), **result.report}, indent=1,
+                                      ensure_ascii=False, default=str))
+    if not quiet:
+        typer.echo(format_report(result.report))
+        typer.echo(f"wrote {out} ({len(result.kept):,} rows), {_sibling(out, '.dropped.jsonl')}, {report_path}")
+
+
+@app.command("decontam")
+def decontam_cmd(
+    input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Clean rows: .jsonl/.parquet file, else an HF dataset directory.")],
+    benchmark: Annotated[list[str], typer.Option("--benchmark", "-b", help="Benchmark file, FILE or FILE:FIELD (repeatable).")],
+    ngram: Annotated[int, typer.Option(help="Shared word n-gram size that marks contamination (13; 8 for short math problems).")] = 13,
+    field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help="Row field to check (repeatable; default: the usual text columns).")] = None,
+    id_field: Annotated[str, typer.Option(help="Column naming a row in reports.")] = "id",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+):
+    """Drop rows of INPUT that share a word n-gram with a benchmark; write clean rows to OUT.
+
+    Beside OUT it writes OUT.contaminated.jsonl (each dropped row with the benchmark row it matches)
+    and OUT.report.json.
+    """
+    from synth.dedup import DecontamConfig, decontaminate
+    from synth.io import read_rows, write_jsonl, write_table
+
+    _check_out(input, out)
+    cfg = _config(DecontamConfig, benchmarks=benchmark, ngram=ngram, fields=field or None, id_field=id_field)
+    result = decontaminate(read_rows(input), cfg)
+    write_table(out, result.kept)
+    write_jsonl(_sibling(out, ".contaminated.jsonl"), result.dropped)
+    _sibling(out, ".report.json").write_text(json.dumps(result.report, indent=1, ensure_ascii=False, default=str))
+    if not quiet:
+        rep = result.report
+        typer.echo(f"rows in {rep['rows_in']:,}  kept {rep['rows_kept']:,}  contaminated {rep['dropped']:,} "
+                   f"({ngram}-gram overlap with {rep['benchmark_rows']:,} benchmark rows)")
+        for d in result.dropped[:10]:
+            typer.echo(f"  {d.get(id_field, '?')} ~ {d['benchmark']}#{d['benchmark_row']}: {d['benchmark_text'][:80]!r}")
+        typer.echo(f"wrote {out}, {_sibling(out, '.contaminated.jsonl')}")

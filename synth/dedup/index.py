@@ -136,3 +136,14 @@ class DiskIndex:
             tmp.write_text(json.dumps(self.meta, indent=1))
         self.sig8 = np.concatenate([self.sig8, sig8])
         self.exact = np.concatenate([self.exact, exact])
+
+    # -- near-duplicate lookups (same code as within a batch, see lsh.py) ---------------------------
+    def near_candidates(self, sig8: np.ndarray, bands: int, rows: int, active: np.ndarray):
+        from synth.dedup.lsh import index_candidates
+
+        return index_candidates(sig8, self.sig8, bands, rows, active)
+
+    def similarity(self, sig8: np.ndarray, rows: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
+        from synth.dedup.lsh import similarity
+
+        return similarity(sig8, self.sig8, rows, ordinals)

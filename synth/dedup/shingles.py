@@ -14,6 +14,7 @@ no shingles.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -52,20 +53,26 @@ def iter_shingles(toks: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
 
 
+_CACHE: dict[str, int] = {}  # token -> hash, per process; cleared when it grows past _CACHE_MAX
+_CACHE_MAX = 2_000_000
+
+
 def encode_tokens(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Token hashes of all documents concatenated (uint64) and each document's length.
 
-    Every distinct token of the batch is hashed once; the per-token Python work is one dict lookup.
+    Each distinct token is hashed once per process; the per-token Python work is one C-level dict
+    lookup (``map(dict.__getitem__)``).
     """
-    vocab: dict[str, int] = {}
-    ids: list[int] = []
-    lengths = np.empty(len(docs), dtype=np.int64)
-    setdefault = vocab.setdefault
-    for d, toks in enumerate(docs):
-        lengths[d] = len(toks)
-        ids.extend([setdefault(t, len(vocab)) for t in toks])
-    table = np.fromiter((token_hash(t) for t in vocab), dtype=np.uint64, count=len(vocab))
-    return table[np.asarray(ids, dtype=np.int64)], lengths
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = list(chain.from_iterable(docs))
+    try:
+        return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=len(flat)), lengths
+    except KeyError:
+        if len(_CACHE) > _CACHE_MAX:
+            _CACHE.clear()
+        for t in set(flat).difference(_CACHE):
+            _CACHE[t] = token_hash(t)
+        return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=len(flat)), lengths
 
 
 def shingle_hashes(token_hashes: np.ndarray, lengths: np.ndarray, ngrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 import numpy as np
+from xxhash import xxh3_64_intdigest
 
 from synth.dedup.normalize import is_cjk, tokens
 from synth.dedup.shingles import encode_tokens, shingle_hashes
@@ -85,55 +86,74 @@ def doc_ngrams(toks_list: Sequence[Sequence[str]], ngram: int, cjk_ngram: int) -
     return out
 
 
-def signatures_chunk(texts: Sequence[str], num_perm: int, seed: int, ngram: int, cjk_ngram: int) -> np.ndarray:
+def sketch_chunk(texts: Sequence[str], num_perm: int, seed: int, ngram: int, cjk_ngram: int,
+                 compact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(exact hashes, signatures) of some texts; texts are tokenised once for both.
+
+    The exact hash is xxh3-64 of the normalised text (tokens joined by spaces, see ``exact.py``).
+    With ``compact`` the signatures come back as their low bytes (what the LSH uses): 4x less to
+    send back from a worker process.
+    """
     toks_list = [tokens(t) for t in texts]
+    exact = np.fromiter((xxh3_64_intdigest(" ".join(t).encode("utf-8")) for t in toks_list),
+                        dtype=np.uint64, count=len(toks_list))
     th, lengths = encode_tokens(toks_list)
     sh, counts = shingle_hashes(th, lengths, doc_ngrams(toks_list, ngram, cjk_ngram))
-    return minhash(sh, counts, num_perm, seed)
+    sig = minhash(sh, counts, num_perm, seed)
+    return exact, ((sig & np.uint32(0xFF)).astype(np.uint8) if compact else sig)
 
 
 def _star(args):
-    return signatures_chunk(*args)
+    return sketch_chunk(*args)
 
 
-def signatures(
+def sketch(
     texts: Sequence[str],
     *,
     num_perm: int = 128,
     seed: int = 1,
     ngram: int = 3,
     cjk_ngram: int = 3,
+    compact: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
-    """MinHash signatures of ``texts``: a (len(texts) x num_perm) uint32 array.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact hashes (n,) and MinHash signatures (n x num_perm; uint32, or uint8 with ``compact``).
 
     ``workers`` processes (default: all cores) share the work when there are more than two chunks;
     the result does not depend on the number of workers.
     """
     n = len(texts)
-    workers = os.cpu_count() or 1 if workers is None else workers
-    chunks = [(texts[i:i + CHUNK], num_perm, seed, ngram, cjk_ngram) for i in range(0, n, CHUNK)]
-    out = np.empty((n, num_perm), dtype=np.uint32)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    chunks = [(texts[i:i + CHUNK], num_perm, seed, ngram, cjk_ngram, compact) for i in range(0, n, CHUNK)]
+    exact = np.empty(n, dtype=np.uint64)
+    out = np.empty((n, num_perm), dtype=np.uint8 if compact else np.uint32)
+    pool = None
     if workers <= 1 or len(chunks) <= 2:
         results = map(_star, chunks)
-        pool = None
     else:
         import multiprocessing as mp
 
         # fork: workers run one pure function and need no __main__ guard in the caller's script
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context(method))
+        pool = ProcessPoolExecutor(min(workers, len(chunks)), mp_context=mp.get_context(method))
         results = pool.map(_star, chunks)
     try:
-        for i, part in enumerate(results):
-            out[i * CHUNK:i * CHUNK + len(part)] = part
+        for i, (ex, part) in enumerate(results):
+            exact[i * CHUNK:i * CHUNK + len(ex)] = ex
+            out[i * CHUNK:i * CHUNK + len(ex)] = part
             if progress:
-                progress(len(part))
+                progress(len(ex))
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    return out
+    return exact, out
+
+
+def signatures(texts: Sequence[str], **kw) -> np.ndarray:
+    """MinHash signatures of ``texts``: a (len(texts) x num_perm) uint32 array, equal to datasketch's
+    ``MinHash(num_perm, seed, hashfunc=shingle_hash32)`` updated with every shingle."""
+    return sketch(texts, **kw)[1]
 
 
 def to_minhash(signature: np.ndarray, seed: int = 1):

@@ -84,6 +84,13 @@ class OpenAIEngine(Engine):
         self._session = aiohttp.ClientSession(
             connector=connector, headers=headers,
             timeout=aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s))
+        try:
+            await self._connect()
+        except BaseException:
+            await self.close()  # a failed start must not leak the session
+            raise
+
+    async def _connect(self) -> None:
         models = await self._list_models()
         self.capabilities.models = [m.get("id", "") for m in models]
         if not self.model:
@@ -212,7 +219,6 @@ class OpenAIEngine(Engine):
                                             "is --base-url an OpenAI-compatible /v1 endpoint?")
                 data = await resp.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            await self.close()
             raise EngineUnavailable(f"cannot reach {self.base_url} ({type(exc).__name__}: {exc}): "
                                     "start the server or fix --base-url") from None
         return list(data.get("data") or [])

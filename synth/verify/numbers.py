@@ -95,7 +95,7 @@ def _strip_units(text: str) -> tuple[str, int]:
         bare = word.rstrip(".").lower()
         if bare in _SCALES:
             scale *= _SCALES[bare]
-        elif bare in _NOT_UNITS or (len(bare) == 1 and word[0] not in _ONE_LETTER_UNITS):
+        elif m.group("unit") and (bare in _NOT_UNITS or len(bare) == 1 and word[0] not in _ONE_LETTER_UNITS):
             break
         elif m.group("unit") and len(bare) < 2 and text[m.start("unit") - 1].isdigit():
             break  # "5m" is ambiguous enough to leave alone; "5 m" and "5cm" are units
