@@ -85,7 +85,7 @@ def _chinese(rng: random.Random) -> tuple[str, str, bool, str]:
 
 
 def _latex(rng: random.Random) -> tuple[str, str, bool, str]:
-    a, b = rng.randint(2, 9), rng.randint(2, 9)
+    a, b = rng.randint(2, 99), rng.randint(2, 99)  # wide ranges: few repeats for the dedup to exploit
     same = rng.random() < 0.5
     kind = rng.randrange(4)
     if kind == 0:  # a*sqrt(b) vs sqrt(a^2 b)

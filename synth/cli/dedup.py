@@ -102,13 +102,13 @@ def dedup_cmd(
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
                   near=not exact_only, workers=workers)
     data = read_rows(input)
-    pairs_fn = None
+    backend = None
     if ray_address:
-        from synth.dedup.ray_job import ray_pairs_fn
+        from synth.dedup.ray_job import RayBackend
 
-        pairs_fn = ray_pairs_fn(ray_address)
+        backend = RayBackend(ray_address)
     with _Progress(quiet) as progress:
-        result = dedup_rows(data, cfg, progress=progress, pairs_fn=pairs_fn)
+        result = dedup_rows(data, cfg, progress=progress, backend=backend)
     write_table(out, result.kept)
     write_jsonl(_sibling(out, ".dropped.jsonl"), result.dropped)
     report_path = _sibling(out, ".report.json")

@@ -21,9 +21,9 @@ import numpy as np
 
 from synth.dedup import lsh
 from synth.dedup.config import DedupConfig
-from synth.dedup.exact import exact_hashes, first_occurrence
+from synth.dedup.exact import EMPTY_TEXT, first_occurrence
 from synth.dedup.report import build_report
-from synth.dedup.signatures import signatures
+from synth.dedup.signatures import sketch
 from synth.dedup.text import check_fields, default_fields, row_id, row_text
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -49,23 +49,37 @@ def open_index(config: DedupConfig):
     return DiskIndex.open(config.index, config.index_tag(), config.num_perm)
 
 
+class LocalBackend:
+    """Signatures in a local process pool, band candidates in numpy (``ray_job.RayBackend`` is the
+    same two methods as a Ray Data job)."""
+
+    def sketch(self, texts, config: DedupConfig, progress=None):
+        return sketch(texts, num_perm=config.num_perm, seed=config.seed, ngram=config.ngram,
+                      cjk_ngram=config.cjk_ngram, compact=True, workers=config.workers, progress=progress)
+
+    def candidates(self, sig8, active, bands: int, rows: int):
+        return lsh.batch_candidates(sig8, bands, rows, active)
+
+
 def dedup_rows(rows: list[dict], config: DedupConfig | None = None, *, progress: Progress | None = None,
-               pairs_fn=None) -> DedupResult:
+               backend=None) -> DedupResult:
     """Drop exact and near duplicates from ``rows`` (and rows already in ``config.index``).
 
-    ``pairs_fn(texts, active, config) -> (sig8, a, b)`` replaces the in-process signatures and band
-    candidates (the Ray job plugs in here); the verification and clustering are the same.
+    ``progress(stage, done, total)`` is called as stages advance. ``backend`` computes signatures
+    and band candidates (default ``LocalBackend()``; ``synth.dedup.ray_job.RayBackend`` spreads them
+    over a Ray cluster); verification and clustering are the same for every backend.
     """
     config = config or DedupConfig()
+    backend = backend or LocalBackend()
     index = open_index(config)
     try:
-        return _dedup(rows, config, index, progress, pairs_fn)
+        return _dedup(rows, config, index, progress, backend)
     finally:
         if index is not None:
             index.close()
 
 
-def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
+def _dedup(rows, config, index, progress, backend) -> DedupResult:
     t0, times = time.perf_counter(), {}
     n = len(rows)
     fields = list(config.fields or default_fields(rows, config.id_field))
@@ -83,8 +97,19 @@ def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
     sim = np.ones(n)
     index_count = index.count if index is not None else 0
 
-    # 1. exact: normalised text hash, within the batch and against the index
-    ex = exact_hashes(texts)
+    # 1. sketch every row once: exact hash of the normalised text + one-byte MinHash signature
+    done = [0]
+
+    def _advance(k):
+        done[0] += k
+        progress("sketch", done[0], n)
+
+    ex, sig8 = backend.sketch(texts, config, progress=_advance if progress else None)
+    if progress and n == 0:
+        progress("sketch", 0, 0)
+    times["sketch_s"] = time.perf_counter() - t0
+
+    # 2. exact: within the batch and against the index
     if config.exact:
         first = first_occurrence(ex, rank)
         hit = np.flatnonzero(first != np.arange(n))
@@ -93,30 +118,15 @@ def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
             ix = index.exact_matches(ex)
             hit = np.flatnonzero(ix >= 0)
             dup_ix[hit], dup_of[hit], reason[hit] = ix[hit], -1, 1
-    times["exact_s"] = time.perf_counter() - t0
-    if progress:
-        progress("exact", n, n)
 
-    # 2. near: MinHash on the survivors, candidates by band, verified on the signature bytes
+    # 3. near: candidates by band among the survivors with any token, verified on the signature bytes
     stats = {"candidate_pairs": 0, "verified_pairs": 0}
-    sig8 = np.zeros((n, config.num_perm), np.uint8)
     if config.near and n:
         t1 = time.perf_counter()
-        active = np.flatnonzero(reason == 0)
+        active = np.flatnonzero((reason == 0) & (ex != EMPTY_TEXT))
         b, r = config.params
-        if pairs_fn is not None:
-            sig8, a, c = pairs_fn(texts, active, config)
-        else:
-            sub = [texts[i] for i in active]
-            sig = signatures(sub, num_perm=config.num_perm, seed=config.seed, ngram=config.ngram,
-                             cjk_ngram=config.cjk_ngram, workers=config.workers,
-                             progress=(lambda k, _c=[0]: (_c.__setitem__(0, _c[0] + k), progress("minhash", _c[0], len(sub))))
-                             if progress else None)
-            sig8[active] = lsh.compact(sig)
-            empty = (sig == np.uint32(0xFFFFFFFF)).all(axis=1)  # no tokens: only exact dedup applies
-            active = active[~empty]
-            a, c = lsh.batch_candidates(sig8, b, r, active)
-        times["minhash_s"] = time.perf_counter() - t1
+        a, c = backend.candidates(sig8, active, b, r)
+        times["candidates_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         s = lsh.similarity(sig8, sig8, a, c)
         ok = s >= config.threshold
@@ -140,10 +150,8 @@ def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
         if len(to_index):
             sim[to_index] = index.similarity(sig8, to_index, dup_ix[to_index])
         times["near_s"] = time.perf_counter() - t2
-        if progress:
-            progress("near", n, n)
 
-    # 3. split, naming what each dropped row duplicates
+    # 4. split, naming what each dropped row duplicates
     kept_mask = reason == 0
     index_ids = index.ids(dup_ix[dup_ix >= 0]) if index is not None else {}
     kept, dropped = [], []
@@ -161,10 +169,6 @@ def _dedup(rows, config, index, progress, pairs_fn) -> DedupResult:
         })
     if index is not None:
         keep_idx = np.flatnonzero(kept_mask)
-        if not config.near:  # still index signatures so later runs can near-dedup against these rows
-            sig = signatures([texts[i] for i in keep_idx], num_perm=config.num_perm, seed=config.seed,
-                             ngram=config.ngram, cjk_ngram=config.cjk_ngram, workers=config.workers)
-            sig8[keep_idx] = lsh.compact(sig)
         index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx])
     times["total_s"] = time.perf_counter() - t0
     report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields,

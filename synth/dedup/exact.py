@@ -1,19 +1,21 @@
-"""Exact duplicates: a 64-bit hash of the normalised text (see ``normalize``)."""
+"""Exact duplicates: a 64-bit hash of the normalised token sequence (case, width, punctuation and
+spacing folded; see ``normalize``), computed with the signatures (``signatures.sketch``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-import xxhash
 
-from synth.dedup.normalize import normalize
+from synth.dedup.normalize import tokens
+from synth.dedup.shingles import encode_tokens, text_hashes
+
+EMPTY_TEXT = text_hashes(np.zeros(0, np.uint64), np.zeros(1, np.int64))[0]  # a row with no words at all
 
 
 def exact_hashes(texts: Sequence[str]) -> np.ndarray:
-    """xxh3-64 of each normalised text (case, width, punctuation and spacing folded)."""
-    return np.fromiter((xxhash.xxh3_64_intdigest(normalize(t).encode("utf-8")) for t in texts),
-                       dtype=np.uint64, count=len(texts))
+    """The exact-dedup key of each text (what ``sketch`` computes alongside the signatures)."""
+    return text_hashes(*encode_tokens([tokens(t) for t in texts]))
 
 
 def first_occurrence(hashes: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:

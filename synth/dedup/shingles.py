@@ -53,26 +53,46 @@ def iter_shingles(toks: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
 
 
-_CACHE: dict[str, int] = {}  # token -> hash, per process; cleared when it grows past _CACHE_MAX
-_CACHE_MAX = 2_000_000
+class _TokenCache(dict):
+    """token -> hash; a miss hashes the token (the only per-token Python call)."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) > 2_000_000:  # bound the memory of long runs
+            self.clear()
+        value = self[token] = token_hash(token)
+        return value
+
+
+_CACHE = _TokenCache()
 
 
 def encode_tokens(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Token hashes of all documents concatenated (uint64) and each document's length.
 
-    Each distinct token is hashed once per process; the per-token Python work is one C-level dict
+    Each distinct token is hashed once per process; otherwise the per-token work is one C-level dict
     lookup (``map(dict.__getitem__)``).
     """
     lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-    flat = list(chain.from_iterable(docs))
-    try:
-        return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=len(flat)), lengths
-    except KeyError:
-        if len(_CACHE) > _CACHE_MAX:
-            _CACHE.clear()
-        for t in set(flat).difference(_CACHE):
-            _CACHE[t] = token_hash(t)
-        return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=len(flat)), lengths
+    flat = chain.from_iterable(docs)
+    return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=int(lengths.sum())), lengths
+
+
+def text_hashes(token_hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per document of its whole token sequence (order-sensitive): the exact-dedup key.
+
+    ``sum_i fmix64(t_i + i * M)`` over the document, finished with fmix64 of the sum xor the length.
+    """
+    n = len(lengths)
+    out = np.zeros(n, dtype=np.uint64)
+    if len(token_hashes) == 0:
+        return fmix64(out ^ lengths.astype(np.uint64))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    pos = np.arange(len(token_hashes), dtype=np.uint64) - np.repeat(starts, lengths).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = fmix64(token_hashes + pos * _M)
+        nonempty = np.flatnonzero(lengths > 0)
+        out[nonempty] = np.add.reduceat(mixed, starts[nonempty])
+    return fmix64(out ^ lengths.astype(np.uint64))
 
 
 def shingle_hashes(token_hashes: np.ndarray, lengths: np.ndarray, ngrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,10 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 import numpy as np
-from xxhash import xxh3_64_intdigest
 
 from synth.dedup.normalize import is_cjk, tokens
-from synth.dedup.shingles import encode_tokens, shingle_hashes
+from synth.dedup.shingles import encode_tokens, shingle_hashes, text_hashes
 
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's value for "no shingle seen"
 SCHEME = "affine32"
@@ -90,14 +89,13 @@ def sketch_chunk(texts: Sequence[str], num_perm: int, seed: int, ngram: int, cjk
                  compact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(exact hashes, signatures) of some texts; texts are tokenised once for both.
 
-    The exact hash is xxh3-64 of the normalised text (tokens joined by spaces, see ``exact.py``).
+    The exact hash is a 64-bit hash of the normalised token sequence (``shingles.text_hashes``).
     With ``compact`` the signatures come back as their low bytes (what the LSH uses): 4x less to
     send back from a worker process.
     """
     toks_list = [tokens(t) for t in texts]
-    exact = np.fromiter((xxh3_64_intdigest(" ".join(t).encode("utf-8")) for t in toks_list),
-                        dtype=np.uint64, count=len(toks_list))
     th, lengths = encode_tokens(toks_list)
+    exact = text_hashes(th, lengths)
     sh, counts = shingle_hashes(th, lengths, doc_ngrams(toks_list, ngram, cjk_ngram))
     sig = minhash(sh, counts, num_perm, seed)
     return exact, ((sig & np.uint32(0xFF)).astype(np.uint8) if compact else sig)
