@@ -25,9 +25,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
-        sys.exit(130)
 
 
 __all__ = ["app", "main"]

@@ -48,7 +48,11 @@ def run_command(
                    f"~{plan['prompt_tokens_est']:,} prompt tokens, <= {plan['max_completion_tokens']:,} completion "
                    "tokens (requests that depend on answers are not counted)")
         return
-    summary = asyncio.run(runner.run(cfg, base_dir, out=out, limit=limit, quiet=quiet))
+    try:
+        summary = asyncio.run(runner.run(cfg, base_dir, out=out, limit=limit, quiet=quiet))
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished rows are saved; re-run the same command to continue", err=True)
+        raise typer.Exit(130) from None
     typer.echo(f"{summary.run_dir}: {summary.rows_done}/{summary.rows_selected} rows, {summary.records} records, "
                f"{summary.kept} kept -> {summary.run_dir / 'data'}")
     if summary.rows_failed:

@@ -53,9 +53,9 @@ class LocalBackend:
     """Signatures in a local process pool, band candidates in numpy (``ray_job.RayBackend`` is the
     same two methods as a Ray Data job)."""
 
-    def sketch(self, texts, config: DedupConfig, progress=None):
+    def sketch(self, texts, config: DedupConfig, progress=None, compact=True):
         return sketch(texts, num_perm=config.num_perm, seed=config.seed, ngram=config.ngram,
-                      cjk_ngram=config.cjk_ngram, compact=True, workers=config.workers, progress=progress)
+                      cjk_ngram=config.cjk_ngram, compact=compact, workers=config.workers, progress=progress)
 
     def candidates(self, sig8, active, bands: int, rows: int):
         return lsh.batch_candidates(sig8, bands, rows, active)
@@ -104,7 +104,12 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
         done[0] += k
         progress("sketch", done[0], n)
 
-    ex, sig8 = backend.sketch(texts, config, progress=_advance if progress else None)
+    full_needed = getattr(index, "set_signatures", None) is not None  # Redis: datasketch's band keys
+    ex, sig = backend.sketch(texts, config, progress=_advance if progress else None, compact=not full_needed)
+    if full_needed:
+        index.set_signatures(sig)
+        sig = lsh.compact(sig)
+    sig8 = sig
     if progress and n == 0:
         progress("sketch", 0, 0)
     times["sketch_s"] = time.perf_counter() - t0
@@ -169,7 +174,7 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
         })
     if index is not None:
         keep_idx = np.flatnonzero(kept_mask)
-        index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx])
+        index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx], rows=keep_idx)
     times["total_s"] = time.perf_counter() - t0
     report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields,
                           index_before=index_count, index=index)

@@ -118,7 +118,7 @@ class DiskIndex:
         return out
 
     # -- writing ---------------------------------------------------------------------------------
-    def add(self, sig8: np.ndarray, exact: np.ndarray, ids: list) -> None:
+    def add(self, sig8: np.ndarray, exact: np.ndarray, ids: list, rows=None) -> None:
         """Append rows as a new shard and record it in index.json (both written atomically)."""
         if len(exact) == 0:
             return
