@@ -38,7 +38,7 @@ from synth.recipes.reasoning.recipe import (SolveOptions, build_records, check_t
 Mode = Literal["rephrase", "fobar", "similar", "inspired"]
 _FOBAR = {"en": " If we know the answer to the above question is {answer}, what is the value of unknown variable x?",
           "zh": "如果已知上面问题的答案是{answer}，那么未知数x的值是多少？"}
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9])")  # CJK text around it is fine
 _LEAD = re.compile(r"^\s*(?:\*\*)?(?:rephrased problem|new problem|problem|question|改写后的题目|新题目|题目)"
                    r"\s*(?:\*\*)?\s*[:：]\s*", re.IGNORECASE)
 
@@ -131,8 +131,8 @@ class ProblemAugmentRecipe(Recipe):
         seed_problem = str(row[o.problem_field]).strip()
         seed_gold = reference_answer(row.get(o.answer_field)) if o.answer_field else None
         records = []
-        for variant, (mode, problem, gold) in enumerate(await self.candidates(llm, seed_problem, seed_gold)):
-            augment = {"mode": mode, "seed_problem": seed_problem, "seed_answer": seed_gold, "variant": variant,
+        for candidate, (mode, problem, gold) in enumerate(await self.candidates(llm, seed_problem, seed_gold)):
+            augment = {"mode": mode, "seed_problem": seed_problem, "seed_answer": seed_gold, "candidate": candidate,
                        "dropped": None, "detail": None}
             dropped = self.screen(mode, problem, seed_problem)
             if dropped:

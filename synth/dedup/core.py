@@ -154,6 +154,11 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
         to_index = near[dup_ix[near] >= 0]
         if len(to_index):
             sim[to_index] = index.similarity(sig8, to_index, dup_ix[to_index])
+        # exact duplicates of a row that was itself a near duplicate point at that row's survivor
+        ex_rows = np.flatnonzero((reason == 1) & (dup_of >= 0))
+        moved = ex_rows[reason[dup_of[ex_rows]] == 2]
+        rep = dup_of[moved]
+        dup_of[moved], dup_ix[moved], sim[moved], reason[moved] = dup_of[rep], dup_ix[rep], sim[rep], 2
         times["near_s"] = time.perf_counter() - t2
 
     # 4. split, naming what each dropped row duplicates

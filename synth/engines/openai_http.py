@@ -9,6 +9,7 @@ overloaded, so when the server exposes vLLM's `/metrics` the window shrinks whil
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import random
@@ -30,27 +31,44 @@ LLAMA_CPP_CAPABILITIES = dict(native_n=False, json_schema="json_object_schema", 
 
 
 class _Window:
-    """A semaphore whose limit can move while requests are in flight (backpressure)."""
+    """A semaphore whose limit can move while requests are in flight (backpressure).
+
+    The fast path (a free slot) takes no lock and creates no future: on one event loop the check
+    and the increment cannot interleave.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = self.max = limit
         self.active = 0
-        self._cond = asyncio.Condition()
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
 
     async def __aenter__(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.active < self.limit)
-            self.active += 1
+        while self.active >= self.limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # we were handed a slot we will not use: pass it on
+                raise
+        self.active += 1
 
     async def __aexit__(self, *exc: object) -> None:
-        async with self._cond:
-            self.active -= 1
-            self._cond.notify()
+        self.active -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        free = self.limit - self.active
+        while free > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
 
     async def resize(self, limit: int) -> None:
-        async with self._cond:
-            self.limit = max(1, min(self.max, limit))
-            self._cond.notify_all()
+        self.limit = max(1, min(self.max, limit))
+        self._wake()
 
 
 class OpenAIEngine(Engine):
@@ -154,9 +172,11 @@ class OpenAIEngine(Engine):
             out = []
 
         async def one(seed: int | None) -> Completion:
-            body = dict(payload) if seed is None else {**payload, "seed": seed}
+            body = payload if seed is None else {**payload, "seed": seed}
             return parse_choices(await self.post(path, body), [seed])[0]
 
+        if len(seeds) == 1:  # the common case: no task per request
+            return out + [await one(seeds[0])]
         return out + list(await asyncio.gather(*(one(s) for s in seeds)))
 
     async def post(self, path: str, payload: dict) -> dict:

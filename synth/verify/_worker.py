@@ -45,6 +45,13 @@ def _delimit(text: str) -> str:
     return f"${text}$"
 
 
+def _short(extracted: object, limit: int = 200) -> str | None:
+    """The extracted string for the verdict, cut to ``limit`` characters (rows stay small)."""
+    if not isinstance(extracted, str):
+        return None
+    return extracted if len(extracted) <= limit else extracted[: limit - 1] + "…"
+
+
 def verify_pair(gold: str, pred: str) -> dict:
     """Parse and compare with math-verify; return status and the strings it extracted."""
     from math_verify import parse, verify
@@ -55,10 +62,10 @@ def verify_pair(gold: str, pred: str) -> dict:
     pred_parsed = parse(_delimit(pred), parsing_timeout=None)
     # parse() returns [sympy object, extracted string]; report the strings (str() of a sympy
     # object can itself be slow).
-    gold_text = gold_parsed[-1] if isinstance(gold_parsed[-1], str) else None
+    gold_text = _short(gold_parsed[-1])
     if not pred_parsed:
         return {"status": "incorrect", "gold": gold_text, "detail": "math-verify could not parse the prediction"}
-    pred_text = pred_parsed[-1] if isinstance(pred_parsed[-1], str) else None
+    pred_text = _short(pred_parsed[-1])
     ok = verify(gold_parsed, pred_parsed, timeout_seconds=None)
     return {"status": "correct" if ok else "incorrect", "gold": gold_text, "pred": pred_text}
 

@@ -28,8 +28,9 @@ _BIG_UNITS = {"万": 10**4, "亿": 10**8}
 _NUMERAL_CHARS = set(_DIGITS) | set(_SMALL_UNITS) | set(_BIG_UNITS)
 # Units that begin with a numeral character: strip these whole, before the generic rule.
 _NUMERAL_UNITS = ("千米", "千克", "千瓦", "千焦", "百米", "千卡", "万元")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[零〇一壹二贰两三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟万亿]")
-_TRAILING_UNIT = re.compile(r"[^\d零〇一壹二贰两三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟万亿%]+$")
+_NUMERALS = "".join(_NUMERAL_CHARS)
+_TOKEN = re.compile(rf"\d+(?:\.\d+)?|[{_NUMERALS}]")
+_TRAILING_UNIT = re.compile(rf"[^\d{_NUMERALS}%]+$")  # 个, 元, 平方米: anything after the last numeral
 
 
 def _integer(text: str) -> Fraction | None:

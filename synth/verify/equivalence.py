@@ -38,6 +38,8 @@ from synth.verify.timeout import WorkerPool, default_pool
 
 Status = Literal["correct", "incorrect", "no_answer", "unverifiable", "timeout"]
 DEFAULT_TIMEOUT = 5.0
+# An "answer" longer than this is a whole text, not an answer: sympy would only burn the timeout on it.
+MAX_MATH_VERIFY_CHARS = 2000
 
 # Words that are maths, not prose: "pi" vs "3.14" must go to math-verify.
 _MATH_WORDS = {"pi", "e", "i", "inf", "infinity", "oo", "sqrt", "undefined", "dne", "none", "nan"}
@@ -117,6 +119,10 @@ def fast_check(gold: str | None, pred: str | None) -> Verdict | None:
 
 
 def _math_verify(gold: str, pred: str, timeout: float, pool: WorkerPool | None) -> Verdict:
+    longest = max(len(gold), len(pred))
+    if longest > MAX_MATH_VERIFY_CHARS:
+        detail = f"answer too long for math-verify ({longest} > {MAX_MATH_VERIFY_CHARS} chars); extract it first"
+        return Verdict("unverifiable", "none", detail=detail)
     reply = (pool or default_pool()).verify(gold, pred, timeout)
     return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"), reply.get("detail"))
 

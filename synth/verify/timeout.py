@@ -5,6 +5,7 @@ C-level work (Math-Verify #50, #55). Here each call runs in a persistent worker 
 (``python -m synth.verify._worker``, JSON lines over pipes). The caller waits on the pipe with a
 deadline; when it passes, the worker is killed (SIGKILL) and a fresh one starts on the next call.
 A plain subprocess, not ``multiprocessing``, so user scripts need no ``__main__`` guard.
+Waiting uses ``select`` on the pipe: POSIX only (Linux, macOS).
 
     >>> pool = WorkerPool(size=1)
     >>> pool.verify(r"\\frac{1}{2}", "0.5", timeout=10)["status"]
@@ -23,7 +24,6 @@ import subprocess
 import sys
 import threading
 import time
-
 from concurrent.futures import Future
 
 START_TIMEOUT = 60.0  # importing sympy on a loaded machine can take seconds; never charged to a pair
@@ -54,7 +54,7 @@ class _Spawner:
 
     def popen(self, args: list[str], **kwargs) -> subprocess.Popen:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # threads do not survive fork()
                 self._thread = threading.Thread(target=self._serve, name="synth-verify-spawner", daemon=True)
                 self._thread.start()
         future: Future = Future()
@@ -72,6 +72,7 @@ class _Worker:
         self._memory_mb = memory_mb
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
+        self._owner = os.getpid()
 
     def _start(self) -> None:
         env = dict(os.environ, SYNTH_VERIFY_MEMORY_MB=str(self._memory_mb))
@@ -111,6 +112,8 @@ class _Worker:
         return line
 
     def ask(self, gold: str, pred: str, timeout: float) -> dict:
+        if self._owner != os.getpid():  # a forked copy: the pipes belong to the parent's worker
+            self._proc, self._buffer, self._owner = None, b"", os.getpid()
         if self._proc is None or self._proc.poll() is not None:
             self._start()
         assert self._proc is not None and self._proc.stdin is not None
@@ -131,7 +134,7 @@ class _Worker:
         return json.loads(line)
 
     def kill(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None and self._owner == os.getpid():
             if self._proc.poll() is None:
                 self._proc.kill()
             self._proc.wait()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -35,7 +34,13 @@ def small_config(tmp_path: Path, rows: list[dict], **extra) -> Path:
     return write_config(tmp_path / "run.yaml", **fields)
 
 
+def llama_servers() -> set[int]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in out.splitlines()[1:] if "llama_cpp.server" in line}
+
+
 def test_quickstart_runs_on_the_embedded_engine(tmp_path):
+    before = llama_servers()
     proc = synth_cli("run", str(EXAMPLES / "quickstart.yaml"), "--out", str(tmp_path / "qs"), "--quiet")
     assert proc.returncode == 0, proc.stderr
     run_dir = tmp_path / "qs"
@@ -54,9 +59,7 @@ def test_quickstart_runs_on_the_embedded_engine(tmp_path):
         assert row["generation"]["finish_reason"] == "stop"
     assert (run_dir / "exports" / "messages.jsonl").exists() and (run_dir / "train.jsonl").exists()
     assert "toy model" in (run_dir / "README.md").read_text()
-    # the embedded server was stopped with the run
-    assert "llama_cpp.server" not in subprocess.run(["ps", "-eo", "ppid,args"], capture_output=True,
-                                                    text=True).stdout.replace(f"{os.getppid()}", "")
+    assert llama_servers() <= before, "the embedded server must stop with the run"
 
 
 def test_rerun_sends_nothing_and_changed_filters_reuse_the_cache(tmp_path, llm_server):

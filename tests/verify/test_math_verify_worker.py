@@ -85,3 +85,9 @@ def test_unparseable_gold_is_unverifiable_and_unparseable_pred_incorrect(pool):
     gold_bad = check("\\", "x^2", pool=pool)
     assert (gold_bad.status, gold_bad.method) == ("unverifiable", "math_verify")
     assert check("x^2", "\\", pool=pool).status == "incorrect"
+
+
+def test_a_whole_text_is_not_sent_to_math_verify(pool):
+    verdict = check("12", "The value is 12 and some words. " * 1000, pool=pool)
+    assert (verdict.status, verdict.method) == ("unverifiable", "none")
+    assert "extract it first" in verdict.detail

@@ -1,0 +1,48 @@
+"""Signatures equal datasketch's; datasketch's own LSH indexes them; shingles and normalisation."""
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from synth.dedup import normalize, signatures, to_minhash, tokens
+from synth.dedup.shingles import iter_shingles, shingle_hash32
+
+TEXTS = ["The quick brown fox jumps over the lazy dog", "hi", "", "今天天气很好，我们去公园散步吧",
+         "mixed 中文 text with English words", "Ｆｕｌｌ－ｗｉｄｔｈ ＡＢＣ１２３"]
+
+
+def _datasketch(text, n=3, num_perm=128, seed=1):
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash32)
+    for sh in iter_shingles(tokens(text), n):
+        m.update(sh)
+    return m
+
+
+def test_bulk_signatures_equal_datasketch_per_shingle_updates():
+    for num_perm, seed in ((128, 1), (64, 42)):
+        sig = signatures(TEXTS, num_perm=num_perm, seed=seed, workers=1)
+        for text, row in zip(TEXTS, sig):
+            assert np.array_equal(row, _datasketch(text, num_perm=num_perm, seed=seed).hashvalues), text
+
+
+def test_same_text_same_signature_and_workers_do_not_matter():
+    texts = [f"row {i} " + "alpha beta gamma delta " * (i % 7) for i in range(20000)]
+    one = signatures(texts, workers=1)
+    two = signatures(texts, workers=2)
+    assert np.array_equal(one, two)
+    assert np.array_equal(one[7], signatures([texts[7]], workers=1)[0])
+
+
+def test_datasketch_lsh_indexes_our_signatures():
+    sig = signatures(["a b c d e f g h i j k l", "a b c d e f g h i j k x", "q r s t u v w"], workers=1)
+    lsh = MinHashLSH(num_perm=128, params=(32, 4))
+    for i, s in enumerate(sig):
+        lsh.insert(i, to_minhash(s))
+    assert 1 in lsh.query(to_minhash(sig[0]))
+    assert 2 not in lsh.query(to_minhash(sig[0]))
+    assert to_minhash(sig[0]).jaccard(_datasketch("a b c d e f g h i j k l")) == 1.0
+
+
+def test_normalisation_folds_case_width_punctuation_space():
+    assert normalize("Ｈｅｌｌｏ,   WORLD!!") == normalize("hello world") == "hello world"
+    assert tokens("中文和English混合") == ["中", "文", "和", "english", "混", "合"]
+    assert tokens("snake_case, café") == ["snake", "case", "café"]
