@@ -69,33 +69,17 @@ class FilterStage(Stage):
 
 
 class DedupStage(Stage):
-    """Exact and MinHash near-duplicate removal (synth.dedup)."""
+    """Exact + MinHash near-duplicate removal, or (decontam=True) benchmark decontamination; see synth.dedup."""
 
-    name = "dedup"
-
-    def __init__(self, config) -> None:
+    def __init__(self, config, *, decontam: bool = False) -> None:
         self.config = config
+        self.decontam = decontam
+        self.name = "decontam" if decontam else "dedup"
 
     def apply(self, records):
-        from synth.dedup import dedup_rows
+        from synth.dedup import decontaminate, dedup_rows
 
-        result = dedup_rows(records, self.config)
-        self.report = result.report
-        return result.kept, [split_dropped(row) for row in result.dropped]
-
-
-class DecontamStage(Stage):
-    """Drops records that share long word n-grams with local benchmark files."""
-
-    name = "decontam"
-
-    def __init__(self, config) -> None:
-        self.config = config
-
-    def apply(self, records):
-        from synth.dedup import decontaminate
-
-        result = decontaminate(records, self.config)
+        result = (decontaminate if self.decontam else dedup_rows)(records, self.config)
         self.report = result.report
         return result.kept, [split_dropped(row) for row in result.dropped]
 

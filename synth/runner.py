@@ -26,7 +26,7 @@ from synth.errors import ConfigError, InputError, RecipeError, RequestFailed
 from synth.filter import Filter
 from synth.io import read_rows, write_jsonl
 from synth.llm import LLM
-from synth.pipeline import DecontamStage, DedupStage, FilterStage, Stage, run_stages
+from synth.pipeline import DedupStage, FilterStage, Stage, run_stages
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
 from synth.store import RunStore, dump_json
@@ -83,7 +83,7 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
 
         raw = dict(config.decontam)
         raw["benchmarks"] = [_resolve_spec(b, base_dir) for b in raw.get("benchmarks", [])]
-        stages.append(DecontamStage(_validated(DecontamConfig, raw, "decontam")))
+        stages.append(DedupStage(_validated(DecontamConfig, raw, "decontam"), decontam=True))
     return stages
 
 
