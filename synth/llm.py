@@ -48,10 +48,10 @@ class LLM:
                 "sampling": {k: v for k, v in sampling.as_dict().items() if k != "seed"},
                 "json_schema": json_schema}
 
-    def _seed(self, request: dict, seed: int | None) -> int:
+    def _seed(self, request_json: str, seed: int | None) -> int:
         if seed is not None:
             return seed
-        digest = hashlib.sha256(f"{self.run_seed}:{dump_json(request)}".encode()).digest()
+        digest = hashlib.sha256(f"{self.run_seed}:{request_json}".encode()).digest()
         return int.from_bytes(digest[:4], "big") & 0x3FFFFFFF  # leaves room for seed + i
 
     async def chat(self, messages: list[dict[str, str]], *, n: int = 1, temperature: float | None = None,
@@ -73,9 +73,10 @@ class LLM:
                                   lambda s, k: self.engine.complete(prompt, s, n=k))
 
     async def _cached(self, request: dict, sampling: Sampling, seed: int | None, n: int, call) -> list[Completion]:
-        base = self._seed(request, seed)
+        request_json = dump_json(request)  # serialised once: it is the seed source and the cache key
+        base = self._seed(request_json, seed)
         seeds = sample_seeds(base, n)
-        keys = [hashlib.sha256(dump_json({**request, "seed": s}).encode()).hexdigest() for s in seeds]
+        keys = [hashlib.sha256(f"{request_json}|seed={s}".encode()).hexdigest() for s in seeds]
         results: list[Completion | None] = [None] * n
         if self.store is not None:
             for i, key in enumerate(keys):

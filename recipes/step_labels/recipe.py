@@ -143,7 +143,8 @@ class StepLabelsRecipe(Recipe):
             "verification": verification(verdict),
             "search": {"mode": o.search, "estimation": o.estimation, "rollouts_per_prefix": o.rollouts,
                        "prefix_evaluations": result.evaluations, **counts},
-            "generation": generation_info(llm, completion, temperature=o.temperature) if completion else None,
+            "generation": generation_info(llm, completion, temperature=o.temperature if o.temperature is not None
+                                           else llm.defaults.temperature) if completion else None,
             "messages": sft_messages(prompt, solution) if verdict.correct else None,
         }
 

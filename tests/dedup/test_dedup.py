@@ -1,14 +1,13 @@
 """Known-answer dedup: identical, near and far pairs in English and Chinese; index persistence."""
 
-import numpy as np
+import random
+
 import pytest
 
 from synth.dedup import DedupConfig, choose_params, dedup_rows, probability
 from synth.errors import ConfigError, InputError
 
 from .conftest import chinese, english, light_edit
-
-import random
 
 
 def _ids(rows):
