@@ -173,3 +173,33 @@ def test_limit_uses_the_first_rows(tmp_path, llm_server):
     assert proc.returncode == 0
     manifest = json.loads((tmp_path / "runs" / "t" / "manifest.json").read_text())
     assert manifest["rows"]["selected"] == 2
+
+
+def test_stages_drop_duplicates_and_benchmark_copies_with_reasons(tmp_path):
+    from tests.servers import ScriptedServer
+
+    bench_q = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins."
+    write_jsonl(tmp_path / "bench" / "test.jsonl", [{"question": bench_q}, {"question": "Unrelated item."}])
+    rows = [{"instruction": "Name the capital of France.", "source": "a"},
+            {"instruction": "Name the capital of France.", "source": "b"},   # same prompt, other seed row
+            {"instruction": bench_q, "source": "c"},                          # a copied benchmark question
+            {"instruction": "Describe a heron in one line.", "source": "d"}]
+    cfg = small_config(tmp_path, rows, filters=["finish-reason"], dedup={"exact": True, "near": True},
+                       decontam={"benchmarks": ["bench/test.jsonl:question"], "ngram": 8})
+    with ScriptedServer(lambda kind, body: "Paris." if "France" in body["messages"][-1]["content"]
+                        else "A grey wading bird.") as server:
+        proc = synth_cli("run", str(cfg), "--base-url", server.base_url, "-q")
+    assert proc.returncode == 0, proc.stderr
+    run_dir = tmp_path / "runs" / "t"
+    kept = load_rows(run_dir)
+    assert sorted(r["instruction"] for r in kept) == ["Describe a heron in one line.", "Name the capital of France."]
+    rejected = [json.loads(line) for line in (run_dir / "rejected.jsonl").read_text().splitlines()]
+    reasons = sorted((r["stage"], r["reason"]) for r in rejected)
+    assert reasons == [("decontam", "benchmark_overlap"), ("dedup", "exact_duplicate")]
+    dup = next(r for r in rejected if r["stage"] == "dedup")
+    assert dup["duplicate_of"] in {r["id"] for r in kept}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    by_stage = {s["name"]: s for s in manifest["stages"]}
+    assert by_stage["dedup"]["dropped_by_reason"] == {"exact_duplicate": 1}
+    assert by_stage["decontam"]["dropped_by_reason"] == {"benchmark_overlap": 1}
+    assert by_stage["filter:finish-reason"]["kept"] == 4
