@@ -33,6 +33,9 @@ class Recipe:
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
     Options: ClassVar[type[RecipeOptions]] = RecipeOptions
+    # Options holding file paths ("FILE" or "FILE:FIELD", or lists of them): the runner resolves them
+    # relative to the config file, like `seeds`.
+    path_options: ClassVar[tuple[str, ...]] = ()
     # Extra export formats: name -> function(record) -> row or None (skip).
     exports: ClassVar[dict[str, Callable[[dict], dict | None]]] = {}
 

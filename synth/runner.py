@@ -60,9 +60,16 @@ def make_engine(cfg: EngineConfig) -> Engine:
                         max_in_flight=cfg.in_flight, **common)
 
 
-def make_recipe(config: RunConfig) -> Recipe:
+def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
     cls = plugins.load(plugins.RECIPES, config.recipe)
-    return cls(config.options)
+    options = dict(config.options)
+    for key in getattr(cls, "path_options", ()):
+        value = options.get(key)
+        if isinstance(value, str):
+            options[key] = _resolve_spec(value, base_dir)
+        elif isinstance(value, list):
+            options[key] = [_resolve_spec(v, base_dir) if isinstance(v, str) else v for v in value]
+    return cls(options)
 
 
 def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
@@ -172,7 +179,7 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: list[tuple[s
 # -- the whole run ---------------------------------------------------------------------------------
 async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limit: int | None = None,
               quiet: bool = False) -> RunSummary:
-    recipe = make_recipe(config)
+    recipe = make_recipe(config, base_dir)
     stages = make_stages(config, base_dir)
     rows, seeds_digest = load_seeds(config, base_dir, recipe, limit)
     unknown = [f for f in config.export.formats if f not in recipe.exports and f != "messages"]
@@ -296,7 +303,7 @@ async def dry_run(config: RunConfig, base_dir: Path, *, limit: int | None = None
     """Render the requests the run would send, without sending any; estimate their count and tokens."""
     from synth.engines.dry_run import DryRunEngine
 
-    recipe = make_recipe(config)
+    recipe = make_recipe(config, base_dir)
     make_stages(config, base_dir)
     rows, _ = load_seeds(config, base_dir, recipe, limit)
     engine = DryRunEngine()

@@ -82,6 +82,7 @@ class ProblemAugmentRecipe(Recipe):
     version = "1"
     description = "New problems from seeds (MetaMath rephrase/FOBAR, OMI-2 similar), majority-labelled, decontaminated."
     Options = ProblemAugmentOptions
+    path_options = ("benchmarks",)
     exports = EXPORTS
 
     def __init__(self, options=None) -> None:

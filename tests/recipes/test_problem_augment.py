@@ -92,3 +92,15 @@ def test_fobar_masks_each_number_in_turn_and_chinese_uses_character_ngrams():
     assert index.find("小红有12个苹果，吃了5个，还剩多少？") is not None
     assert index.find("小红有3支铅笔，又买了4支。") is None
     assert clean_problem('New problem: "Ann has 3 pens."') == "Ann has 3 pens."
+
+
+def test_benchmark_paths_resolve_relative_to_the_config(tmp_path):
+    from synth.config import load_config
+    from synth.runner import make_recipe
+    from tests.conftest import write_config
+
+    (tmp_path / "cfg").mkdir()
+    cfg, base = load_config(write_config(tmp_path / "cfg" / "c.yaml", recipe="problem-augment", seeds="s.jsonl",
+                                         options={"benchmarks": ["bench/t.jsonl:question", "/abs/x.jsonl"]}))
+    with pytest.raises(Exception, match=str(tmp_path / "cfg" / "bench" / "t.jsonl")):
+        make_recipe(cfg, base)  # loading fails on the missing file, and the message shows the resolved path
