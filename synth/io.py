@@ -130,6 +130,12 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False):
         raise
 
 
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Atomically replace a UTF-8 text file."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
     """Atomically write rows as JSON lines (UTF-8, not ASCII-escaped); returns the row count."""
     n = 0

@@ -24,7 +24,7 @@ from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
 from synth.errors import ConfigError, InputError, RecipeError, RequestFailed
 from synth.filter import Filter
-from synth.io import read_rows, write_jsonl
+from synth.io import read_rows, write_jsonl, write_text
 from synth.llm import LLM
 from synth.pipeline import DedupStage, FilterStage, Stage, run_stages
 from synth.progress import RowProgress, console, status
@@ -204,8 +204,8 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
 
 async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> RunSummary:
     started = time.time()
-    (store.root / "config.yaml").write_text(
-        f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")), encoding="utf-8")
+    write_text(store.root / "config.yaml",
+               f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")))
     s = config.sampling
     llm = LLM(engine, store, Sampling(s.temperature, s.top_p, s.max_tokens, None, tuple(s.stop or ()) or None),
               run_seed=s.seed)
@@ -255,7 +255,7 @@ def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
         convert = recipe.exports.get(fmt) or (lambda r: {"messages": r["messages"]} if r.get("messages") else None)
         write_jsonl(root / "exports" / f"{fmt}.jsonl", (row for r in kept if (row := convert(r)) is not None))
     fields = sorted({k for r in kept[:1000] for k in r})
-    (root / "README.md").write_text(render_card(manifest, fields, load_path=str(root)), encoding="utf-8")
+    write_text(root / "README.md", render_card(manifest, fields, load_path=str(root)))
     store.write_manifest(manifest)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from synth.io import atomic_path
+from synth.io import write_text
 
 
 def dump_json(obj: Any) -> str:
@@ -113,8 +113,7 @@ class RunStore:
             return {}
 
     def write_manifest(self, manifest: dict) -> None:
-        with atomic_path(self.manifest_path) as tmp:
-            tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        write_text(self.manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
 
     def close(self) -> None:
         if self._shard is not None:

@@ -113,19 +113,26 @@ class ScriptedServer(_LoopServer):
     """An OpenAI-compatible server whose answers come from `answer(kind, body, seed) -> text`."""
 
     def __init__(self, answer: Callable[[str, dict], str], *, model: str = "scripted",
-                 native_n: bool = False, finish_reason: str = "stop") -> None:
+                 native_n: bool = False, finish_reason: str = "stop", api_key: str | None = None) -> None:
         super().__init__()
+        self.api_key = api_key
         self.answer = answer
         self.model = model
         self.native_n = native_n
         self.finish_reason = finish_reason
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._auth])
         app.router.add_get("/v1/models", self.models)
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/completions", self.completions)
         return app
+
+    @web.middleware
+    async def _auth(self, request, handler):
+        if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return web.json_response({"error": {"message": "invalid api key"}}, status=401)
+        return await handler(request)
 
     async def models(self, request):
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model",

@@ -21,6 +21,8 @@ def run_command(
     base_url: Annotated[str | None, typer.Option("--base-url", envvar="SYNTH_BASE_URL",
                                                  help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name served at --base-url.")] = None,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env",
+                                                    help="Environment variable holding the API key (default OPENAI_API_KEY).")] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="embedded | openai | vllm (overrides the config).")] = None,
     max_in_flight: Annotated[int | None, typer.Option("--max-in-flight", min=1,
                                                       help="Concurrent requests to the server.")] = None,
@@ -35,6 +37,7 @@ def run_command(
     from synth import runner
 
     overrides = {"engine.base_url": base_url, "engine.model": model, "engine.kind": engine,
+                 "engine.api_key_env": api_key_env,
                  "engine.max_in_flight": max_in_flight}
     if base_url and not engine:
         overrides["engine.kind"] = "openai"

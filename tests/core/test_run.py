@@ -203,3 +203,45 @@ def test_stages_drop_duplicates_and_benchmark_copies_with_reasons(tmp_path):
     assert by_stage["dedup"]["dropped_by_reason"] == {"exact_duplicate": 1}
     assert by_stage["decontam"]["dropped_by_reason"] == {"benchmark_overlap": 1}
     assert by_stage["filter:finish-reason"]["kept"] == 4
+
+
+def test_api_key_comes_from_the_named_environment_variable(tmp_path):
+    from tests.servers import ScriptedServer
+
+    cfg = small_config(tmp_path, instructions(1))
+    with ScriptedServer(lambda kind, body: "ok", api_key="s3cret") as server:
+        refused = synth_cli("run", str(cfg), "--base-url", server.base_url, "-q")
+        assert refused.returncode == 2 and "refused the credentials (HTTP 401)" in refused.stderr
+        ok = synth_cli("run", str(cfg), "--base-url", server.base_url, "--api-key-env", "MY_KEY", "-q",
+                       env={"MY_KEY": "s3cret"})
+        assert ok.returncode == 0, ok.stderr
+    assert "s3cret" not in "".join(p.read_text(errors="replace") for p in (tmp_path / "runs").rglob("*")
+                                   if p.is_file() and p.suffix in (".json", ".yaml", ".jsonl", ".md"))
+
+
+def test_server_dying_mid_run_stops_with_one_line_and_keeps_progress(tmp_path):
+    from tests.servers import ScriptedServer
+
+    cfg = small_config(tmp_path, instructions(40), engine={"max_retries": 2, "backoff_s": 0.05})
+    server = ScriptedServer(lambda kind, body: "fine")
+    original = server.chat
+
+    async def slow_chat(request):  # keep the run going long enough to pull the plug mid-way
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        return await original(request)
+
+    server.chat = slow_chat
+    server.start()
+    proc = subprocess.Popen([sys.executable, "-m", "synth", "run", str(cfg), "--base-url", server.base_url,
+                             "--max-in-flight", "1", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(server.requests("chat")) < 5:
+        time.sleep(0.02)
+    server.stop()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert err.strip().startswith("error: lost the connection to") and len(err.strip().splitlines()) == 1
+    with sqlite3.connect(tmp_path / "runs" / "t" / "cache.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0] >= 4
