@@ -31,7 +31,7 @@ from pydantic import Field
 from synth.recipe import Recipe
 from synth.recipes._math import reference_answer
 from synth.recipes._records import EXPORTS
-from synth.recipes.problem_augment.decontam import NgramIndex, load_benchmarks
+from synth.dedup.ngram_index import NgramIndex, load_benchmarks
 from synth.recipes.reasoning.recipe import (SolveOptions, build_records, check_template, prompt_messages,
                                             sample_and_label)
 

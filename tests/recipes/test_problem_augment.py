@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth.errors import ConfigError
-from synth.recipes.problem_augment.decontam import NgramIndex
+from synth.dedup.ngram_index import NgramIndex
 from synth.recipes.problem_augment.recipe import ProblemAugmentRecipe, backward_questions, clean_problem
 from tests.conftest import write_jsonl
 from tests.recipes.helpers import run_recipe, sent

@@ -1,8 +1,11 @@
-"""N-gram overlap check of new problems against their seed and local benchmark files.
+"""An incremental n-gram index: is this one new text contaminated by anything added before?
 
-Word n-grams (lower-cased, whitespace-normalised, as open-r1's ``decontaminate.py`` / s1, default 8) for
-spaced text; for Chinese, Japanese and Korean each character is a token (``cjk_ngram``, default 12,
-since one character carries less than one English word). A text shorter than ``n`` tokens is one
+``decontaminate`` checks a whole table against benchmark files in bulk; this index answers text by
+text, e.g. a recipe checking each generated problem against its seed and benchmark files *before*
+paying to solve it. Tokens are those of ``normalize.tokens`` (width, case and punctuation folded), as
+in open-r1's ``decontaminate.py`` / s1 (word n-grams, default 8) for spaced text; for Chinese, Japanese
+and Korean each character is a token (``cjk_ngram``, default 12, since one character carries less than
+one English word). A text shorter than ``n`` tokens is one
 n-gram of all its tokens, so a copied short problem still matches. Any shared n-gram is a hit
 (GPT-3 appendix C / lm-eval-harness rule).
 
@@ -20,19 +23,13 @@ decontamination against a whole seed file belongs to the pipeline's ``decontam``
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from synth.dedup.normalize import is_cjk, tokens
 from synth.errors import ConfigError
 from synth.io import read_rows
 
-_TOKEN = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W_]+(?:[.,/][^\W_]+)*", re.UNICODE)
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _FIELDS = ("problem", "question", "instruction", "text")
-
-
-def tokens(text: str) -> list[str]:
-    return [t.casefold() for t in _TOKEN.findall(text or "")]
 
 
 class NgramIndex:
@@ -43,11 +40,11 @@ class NgramIndex:
         self._grams: dict[str, str] = {}
 
     def _n(self, toks: list[str]) -> int:
-        cjk = sum(1 for t in toks if _CJK.fullmatch(t))
+        cjk = sum(1 for t in toks if is_cjk(t))
         return self.cjk_ngram if toks and cjk * 2 >= len(toks) else self.ngram
 
     def shingles(self, text: str) -> list[str]:
-        toks = tokens(text)
+        toks = tokens(text or "")
         n = self._n(toks)
         if len(toks) <= n:
             return [" ".join(toks)] if toks else []
@@ -69,13 +66,12 @@ class NgramIndex:
 
 
 def load_benchmarks(specs: list[str], index: NgramIndex) -> None:
-    """Add ``FILE[:FIELD]`` files (jsonl/json/csv/parquet; relative to the current directory) to ``index``."""
+    """Add ``FILE[:FIELD]`` files (jsonl/json/csv/parquet) to ``index``; relative paths are the caller's to resolve."""
     for spec in specs:
         path, _, field = spec.partition(":")
         p = Path(path)
         if not p.exists():
-            raise ConfigError(f"options.benchmarks: {path} not found (relative paths start at the current "
-                              f"directory {Path.cwd()}; give an absolute path)")
+            raise ConfigError(f"options.benchmarks: {path} not found (paths are relative to the config file)")
         rows = read_rows(p)
         name = field or next((f for f in _FIELDS if rows and f in rows[0]), None)
         if name is None:
