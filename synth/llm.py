@@ -95,5 +95,5 @@ class LLM:
             completion.seed = seeds[i]
             results[i] = completion
             if self.store is not None:
-                self.store.cache(keys[i], {**request, "seed": seeds[i]}, completion.to_json())
+                self.store.cache(keys[i], request_json, seeds[i], completion.to_json())
         return results  # type: ignore[return-value]

@@ -44,7 +44,8 @@ class RunStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
         self.db.executescript("""
-            CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, request TEXT, response TEXT, created REAL);
+            CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, request TEXT, seed INTEGER, response TEXT,
+                                                  created REAL);
             CREATE TABLE IF NOT EXISTS rows (fingerprint TEXT, row_key TEXT, status TEXT, n_records INTEGER,
                                              error TEXT, row TEXT, updated REAL, PRIMARY KEY (fingerprint, row_key));
         """)
@@ -55,9 +56,10 @@ class RunStore:
         hit = self.db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         return json.loads(hit[0]) if hit else None
 
-    def cache(self, key: str, request: dict, response: dict) -> None:
-        self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
-                        (key, dump_json(request), dump_json(response), time.time()))
+    def cache(self, key: str, request_json: str, seed: int | None, response: dict) -> None:
+        """Store one answer; `request_json` is the canonical request (without the sample's seed)."""
+        self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
+                        (key, request_json, seed, json.dumps(response, ensure_ascii=False), time.time()))
 
     def cache_size(self) -> int:
         return self.db.execute("SELECT count(*) FROM responses").fetchone()[0]

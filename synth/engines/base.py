@@ -8,7 +8,7 @@ so recipes never branch on the server.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 JsonSchemaStyle = Literal["response_format", "json_object_schema", "structured_outputs", "none"]
@@ -25,9 +25,9 @@ class Sampling:
     stop: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["stop"] = list(self.stop) if self.stop else None
-        return d
+        # by hand: dataclasses.asdict deep-copies and is ~10x slower, and this runs per request
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                "seed": self.seed, "stop": list(self.stop) if self.stop else None}
 
 
 @dataclass

@@ -171,12 +171,14 @@ class OpenAIEngine(Engine):
         else:
             out = []
 
+        if len(seeds) == 1:  # the common case: no task and no extra coroutine level per request
+            body = payload if seeds[0] is None else {**payload, "seed": seeds[0]}
+            return out + parse_choices(await self.post(path, body), seeds)
+
         async def one(seed: int | None) -> Completion:
             body = payload if seed is None else {**payload, "seed": seed}
             return parse_choices(await self.post(path, body), [seed])[0]
 
-        if len(seeds) == 1:  # the common case: no task per request
-            return out + [await one(seeds[0])]
         return out + list(await asyncio.gather(*(one(s) for s in seeds)))
 
     async def post(self, path: str, payload: dict) -> dict:
