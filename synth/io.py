@@ -45,17 +45,23 @@ def iter_rows(path: str | os.PathLike) -> Iterator[dict]:
         raise InputError(f"{p} is not valid UTF-8 (byte {exc.start}): re-save it as UTF-8") from None
 
 
+def parse_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank JSON line; InputError names `name:line` otherwise."""
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}:{lineno}: not valid JSON ({exc.msg}); fix or remove that line") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{name}:{lineno}: each line must be a JSON object, got {type(row).__name__}")
+        yield lineno, row
+
+
 def _iter_jsonl(p: Path) -> Iterator[dict]:
     with open(p, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{p}:{lineno}: not valid JSON ({exc.msg}); fix or remove that line") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{p}:{lineno}: each line must be a JSON object, got {type(row).__name__}")
+        for _, row in parse_jsonl(fh, str(p)):
             yield row
 
 

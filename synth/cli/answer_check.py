@@ -12,24 +12,17 @@ import typer
 
 from synth.cli._app import app
 from synth.errors import ConfigError, InputError
+from synth.io import parse_jsonl
 from synth.verify import DEFAULT_TIMEOUT, Verdict, check, check_many
 
 _BATCH = 2000  # rows per check_many call: big enough to keep the workers busy, small enough to stream
 
 
-def _read_pairs(lines: list[tuple[int, str]], name: str) -> list[tuple[int, dict]]:
-    rows = []
-    for number, line in lines:
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or "gold" not in row or "pred" not in row:
+def _pair_rows(batch: list[tuple[int, dict]], name: str) -> list[tuple[int, dict]]:
+    for number, row in batch:
+        if "gold" not in row or "pred" not in row:
             raise InputError(f'{name}:{number}: expected an object with "gold" and "pred" fields')
-        rows.append((number, row))
-    return rows
+    return batch
 
 
 def _as_text(value: object) -> str | None:
@@ -38,9 +31,9 @@ def _as_text(value: object) -> str | None:
 
 
 def _check_file(stream: TextIO, name: str, timeout: float, details: bool) -> None:
-    numbered = enumerate(stream, start=1)
+    numbered = parse_jsonl(stream, name)
     while batch := list(islice(numbered, _BATCH)):
-        rows = _read_pairs(batch, name)
+        rows = _pair_rows(batch, name)
         verdicts = check_many([(_as_text(r["gold"]), _as_text(r["pred"])) for _, r in rows], timeout=timeout)
         for (_, row), verdict in zip(rows, verdicts):
             row["equivalent"] = verdict.correct

@@ -91,7 +91,7 @@ def test_file_streams_thousands_of_rows(tmp_path, capsys):
     [
         ('{"gold": "1", "pred": "1"}\n{"gold": "1", "pred"\n', "pairs.jsonl:2: not valid JSON"),
         ('{"gold": "1", "pred": "1"}\n\n{"gold": "1"}\n', 'pairs.jsonl:3: expected an object with "gold" and "pred"'),
-        ("[1, 2]\n", "pairs.jsonl:1: expected an object"),
+        ("[1, 2]\n", "pairs.jsonl:1: each line must be a JSON object"),
     ],
 )
 def test_bad_line_is_one_error_line_with_file_and_line(tmp_path, capsys, content, message):
