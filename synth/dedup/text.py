@@ -21,12 +21,15 @@ def _get(row: dict, path: str):
 
 
 def flatten(value) -> str:
-    """Strings as they are; chat messages as their contents; other lists/dicts recursively."""
+    """Strings as they are; chat messages as their contents (system prompts left out); other lists and
+    dicts recursively."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
+        if value.get("role") == "system" or value.get("from") == "system":
+            return ""  # a shared system prompt would make unrelated conversations look alike
         if "content" in value or "value" in value:  # OpenAI {role, content}; ShareGPT {from, value}
             return flatten(value.get("content", value.get("value")))
         return "\n".join(flatten(v) for v in value.values())
@@ -36,10 +39,14 @@ def flatten(value) -> str:
 
 
 def default_fields(rows: Sequence[dict], id_field: str = "id") -> list[str]:
-    """Known text columns present in the first row, else all its string or list columns but the id."""
+    """A chat column alone (it holds the whole example), else the known text columns present in the
+    first row, else all its string or list columns but the id."""
     if not rows:
         return []
     first = rows[0]
+    for chat in ("messages", "conversations"):
+        if chat in first:
+            return [chat]
     known = [f for f in TEXT_FIELDS if f in first]
     if known:
         return known
