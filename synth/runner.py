@@ -246,7 +246,7 @@ def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
     from synth.hub.dataset import write_dataset
 
     root = store.root
-    write_dataset(kept, root / "data")
+    shards = write_dataset(kept, root / "data")
     write_jsonl(root / "rejected.jsonl", rejected)
     write_jsonl(root / "failed.jsonl", store.failed_rows())
     if config.export.jsonl:
@@ -255,7 +255,7 @@ def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
         convert = recipe.exports.get(fmt) or (lambda r: {"messages": r["messages"]} if r.get("messages") else None)
         write_jsonl(root / "exports" / f"{fmt}.jsonl", (row for r in kept if (row := convert(r)) is not None))
     fields = sorted({k for r in kept[:1000] for k in r})
-    write_text(root / "README.md", render_card(manifest, fields, load_path=str(root)))
+    write_text(root / "README.md", render_card(manifest, fields, load_path=str(root), shards=shards))
     store.write_manifest(manifest)
 
 

@@ -9,9 +9,12 @@ import jinja2
 import yaml
 
 
-def render_card(manifest: dict[str, Any], fields: list[str], *, load_path: str, split: str = "train") -> str:
+def render_card(manifest: dict[str, Any], fields: list[str], *, load_path: str, shards: list[str],
+                split: str = "train") -> str:
+    """The card; `shards` are the data file names, listed one by one (see synth.hub.dataset)."""
+    paths = [f"data/{name}" for name in shards]
     front = {
-        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*.parquet"}]}],
+        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": paths}]}],
         "tags": ["synthetic", "synth", f"synth-recipe-{manifest['recipe']['name']}"],
         "pretty_name": manifest["name"],
     }

@@ -19,7 +19,7 @@ from tests.servers import FaultProxy
 def load_rows(run_dir: Path) -> list[dict]:
     from datasets import load_dataset
 
-    return list(load_dataset(str(run_dir), split="train", download_mode="force_redownload"))
+    return list(load_dataset(str(run_dir), split="train"))
 
 
 def instructions(n: int, prefix: str = "Name a colour") -> list[dict]:
@@ -245,3 +245,19 @@ def test_server_dying_mid_run_stops_with_one_line_and_keeps_progress(tmp_path):
     assert err.strip().startswith("error: lost the connection to") and len(err.strip().splitlines()) == 1
     with sqlite3.connect(tmp_path / "runs" / "t" / "cache.sqlite") as db:
         assert db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0] >= 4
+
+
+def test_load_dataset_sees_the_data_of_a_rerun(tmp_path):
+    """datasets caches a local folder by its card's data_files; the content-named shards keep it fresh."""
+    from tests.servers import ScriptedServer
+
+    rows = [{"instruction": "short one"}, {"instruction": "short two"}, {"instruction": "long"}]
+    answer = lambda kind, body: "one two three four five six" if "long" in body["messages"][-1]["content"] \
+        else "a b c"  # noqa: E731
+    with ScriptedServer(answer) as server:
+        cfg = small_config(tmp_path, rows)
+        assert synth_cli("run", str(cfg), "--base-url", server.base_url, "-q").returncode == 0
+        assert len(load_rows(tmp_path / "runs" / "t")) == 3
+        small_config(tmp_path, rows, filters=[{"name": "length", "min_units": 5}])
+        assert synth_cli("run", str(cfg), "--base-url", server.base_url, "-q").returncode == 0
+        assert [r["response"] for r in load_rows(tmp_path / "runs" / "t")] == ["one two three four five six"]
