@@ -9,6 +9,7 @@ so every request carries its own seed.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from typing import Any
 
@@ -42,13 +43,14 @@ class VLLMEngine(Engine):
 
     async def start(self) -> None:
         try:
-            from vllm import AsyncEngineArgs, AsyncLLMEngine
+            from vllm import AsyncEngineArgs, AsyncLLMEngine  # V1: an alias of vllm.v1.engine.async_llm.AsyncLLM
         except ImportError as exc:
             raise EngineUnavailable(f"engine 'vllm' needs vLLM ({exc.name} is missing): "
                                     "pip install 'synth[vllm]' on a GPU machine") from None
         args = AsyncEngineArgs(model=self.model, **self.engine_args)
         self._engine = AsyncLLMEngine.from_engine_args(args)
-        self._tokenizer = await self._engine.get_tokenizer()
+        tokenizer = self._engine.get_tokenizer()  # a coroutine in older releases, a plain call in V1
+        self._tokenizer = await tokenizer if inspect.isawaitable(tokenizer) else tokenizer
         self.capabilities = Capabilities(models=[self.model], native_n=True, json_schema="structured_outputs",
                                          completions=True, logprobs=True, server="vllm-inprocess")
 
