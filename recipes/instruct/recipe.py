@@ -40,6 +40,7 @@ class InstructRecipe(Recipe):
                 "instruction": user,
                 "response": c.text,
                 "sample": sample,
+                "reasoning": c.reasoning,
                 "generation": {"model": llm.engine.model, "finish_reason": c.finish_reason, "seed": c.seed,
                                "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens},
             })

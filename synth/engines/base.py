@@ -40,15 +40,17 @@ class Completion:
     completion_tokens: int = 0
     seed: int | None = None
     cached: bool = False
+    reasoning: str | None = None  # a reasoning model's thinking, when the server splits it out (vLLM)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "finish_reason": self.finish_reason, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "seed": self.seed}
+                "completion_tokens": self.completion_tokens, "seed": self.seed, "reasoning": self.reasoning}
 
     @classmethod
     def from_json(cls, d: dict[str, Any], *, cached: bool = False) -> Completion:
         return cls(text=d["text"], finish_reason=d.get("finish_reason"), prompt_tokens=d.get("prompt_tokens", 0),
-                   completion_tokens=d.get("completion_tokens", 0), seed=d.get("seed"), cached=cached)
+                   completion_tokens=d.get("completion_tokens", 0), seed=d.get("seed"), cached=cached,
+                   reasoning=d.get("reasoning"))
 
 
 @dataclass

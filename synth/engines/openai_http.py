@@ -343,9 +343,11 @@ def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
     for choice, seed in zip(choices, seeds):
         msg = choice.get("message")
         text = (msg.get("content") or "") if msg is not None else (choice.get("text") or "")
+        # vLLM's reasoning parser puts the thinking in `reasoning` (older releases: `reasoning_content`)
+        reasoning = (msg.get("reasoning") or msg.get("reasoning_content")) if msg is not None else None
         out.append(Completion(text=text, finish_reason=choice.get("finish_reason"),
                               prompt_tokens=usage.get("prompt_tokens") or 0,
-                              completion_tokens=per_choice, seed=seed))
+                              completion_tokens=per_choice, seed=seed, reasoning=reasoning))
     return out
 
 

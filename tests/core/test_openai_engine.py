@@ -144,3 +144,15 @@ vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.97
     assert next_window(64, 128, **load) == 51          # queueing on a full cache: back off
     assert next_window(51, 128, waiting=0, running=10, kv_cache=0.2) == 63  # idle: grow back
     assert next_window(128, 128, waiting=0, running=10, kv_cache=0.2) == 128
+
+
+def test_reasoning_field_of_reasoning_models_is_kept():
+    from synth.engines.openai_http import parse_choices
+
+    data = {"choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "42", "reasoning": "6 times 7 is 42."}}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 9}}
+    [c] = parse_choices(data, [3])
+    assert (c.text, c.reasoning, c.seed, c.completion_tokens) == ("42", "6 times 7 is 42.", 3, 9)
+    old = {"choices": [{"index": 0, "message": {"content": "42", "reasoning_content": "thinking"}}]}
+    assert parse_choices(old, [None])[0].reasoning == "thinking"
