@@ -212,6 +212,9 @@ class OpenAIEngine(Engine):
             error = f"HTTP {resp.status}: {body}"
             if resp.status in (401, 403):
                 raise EngineError(f"{url} refused the credentials (HTTP {resp.status}): check the API key")
+            if resp.status == 404 and path == "/completions":
+                raise EngineError(f"{url} answered 404: this server has no raw completions endpoint, which "
+                                  "this recipe needs (vLLM and llama.cpp servers have one)")
             if resp.status == 404:
                 raise EngineError(f"{url} answered 404 ({body[:120]}): check --base-url and --model")
             if resp.status < 500 and resp.status not in _RETRY_STATUS:

@@ -156,3 +156,22 @@ def test_reasoning_field_of_reasoning_models_is_kept():
     assert (c.text, c.reasoning, c.seed, c.completion_tokens) == ("42", "6 times 7 is 42.", 3, 9)
     old = {"choices": [{"index": 0, "message": {"content": "42", "reasoning_content": "thinking"}}]}
     assert parse_choices(old, [None])[0].reasoning == "thinking"
+
+
+def test_missing_raw_completions_endpoint_is_named():
+    from aiohttp import web
+
+    from synth.errors import EngineError
+
+    server = ScriptedServer(lambda kind, body: "x")
+
+    def without_completions():  # a chat-only OpenAI-compatible server
+        app = web.Application()
+        app.router.add_get("/v1/models", server.models)
+        app.router.add_post("/v1/chat/completions", server.chat)
+        return app
+
+    server.app = without_completions
+    with server:
+        with pytest.raises(EngineError, match="no raw completions endpoint"):
+            run(_with(OpenAIEngine(server.base_url, probe=False), lambda e: e.complete("1, 2,", S)))
