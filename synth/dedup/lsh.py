@@ -50,15 +50,31 @@ def _unique_pairs(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[np.ndarray,
     return pairs[:, 0], pairs[:, 1]
 
 
+def sorted_band(sig8: np.ndarray, band: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys in ascending order, row order); rows with equal keys stay in input order.
+
+    With r <= 4 a key fits in 32 bits, so key and row number pack into one uint64 and a plain sort
+    gives the stable order about twice as fast as a stable argsort.
+    """
+    n = len(sig8)
+    if rows <= 4 and n < 1 << 32:
+        packed = np.zeros((n, 4), dtype=np.uint8)
+        packed[:, 4 - rows:] = sig8[:, band * rows:(band + 1) * rows]
+        keys = packed.view(">u4").ravel().astype(np.uint64)  # == band_keys(sig8, band, rows)
+        both = np.sort((keys << np.uint64(32)) | np.arange(n, dtype=np.uint64))
+        return both >> np.uint64(32), (both & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    keys = band_keys(sig8, band, rows)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order
+
+
 def batch_candidates(sig8: np.ndarray, bands: int, rows: int, active: np.ndarray | None = None):
     """Pairs (i, j), i < j, of rows that share a band; only rows in ``active`` take part."""
     idx = np.arange(len(sig8)) if active is None else np.asarray(active)
     sub = sig8[idx]
     left, right = [], []
     for band in range(bands):
-        keys = band_keys(sub, band, rows)
-        order = np.argsort(keys, kind="stable")  # stable: bucket members stay in input order
-        k = keys[order]
+        k, order = sorted_band(sub, band, rows)  # bucket members stay in input order
         for w in range(1, WINDOW + 1):
             same = np.flatnonzero(k[w:] == k[:-w])
             if len(same) == 0:

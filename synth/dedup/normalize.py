@@ -9,6 +9,7 @@ spaced parts, character n-grams for the CJK parts.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -24,6 +25,27 @@ _TOKEN = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+")
 # ASCII fast path: letters and digits stay, every other ASCII character becomes a separator
 # (the same tokens as the regex, about 1.8x faster: str.translate + split run in C without a regex)
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_CJK_OR_SPACE = re.compile(f"[{CJK_RANGES} ]*")
+_WORD = re.compile(r"[^\W_]")
+
+
+@functools.cache
+def _separators() -> dict[int, str]:
+    """ASCII non-alphanumerics, and BMP punctuation, symbols, spaces and controls that are separators
+    before *and* after NFKC (e.g. "，" "。" "（" and newlines). Mapping them to a space first changes
+    no token, and leaves most Chinese text already NFKC-normal and purely CJK, so the costly
+    normalisation and the regex are skipped. Combining marks are excluded: NFKC would fuse them with
+    the letter before. (tests/dedup/test_signatures.py checks the equivalence on mixed-script text.)"""
+    table = {cp: " " for cp in range(0x80) if not chr(cp).isalnum()}
+    for cp in range(0x80, 0x10000):
+        ch = chr(cp)
+        # unassigned, private-use and surrogate code points keep the slow (still correct) path
+        if unicodedata.category(ch) in ("Cn", "Co", "Cs") or unicodedata.category(ch)[0] not in "PZSC" \
+                or unicodedata.combining(ch):
+            continue
+        if _WORD.match(ch) is None and _WORD.search(unicodedata.normalize("NFKC", ch)) is None:
+            table[cp] = " "
+    return table
 
 
 def tokens(text: str) -> list[str]:
@@ -35,7 +57,13 @@ def tokens(text: str) -> list[str]:
     """
     if text.isascii():  # fast path: most English rows
         return text.lower().translate(_ASCII_SEPARATORS).split()
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    text = text.translate(_separators())
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    if _CJK_OR_SPACE.fullmatch(text):  # pure Chinese/Japanese/Korean: one token per character
+        return list(text.replace(" ", ""))
+    return _TOKEN.findall(text)
 
 
 def normalize(text: str) -> str:

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from synth.dedup.normalize import _separators as separators
 from synth.dedup.normalize import is_cjk, tokens
 from synth.dedup.shingles import encode_tokens, shingle_hashes, text_hashes
 
@@ -105,6 +106,14 @@ def _star(args):
     return sketch_chunk(*args)
 
 
+_INHERITED: Sequence[str] = ()  # the texts, as forked workers see them (no pickling of the input)
+
+
+def _inherited_chunk(args):
+    start, stop, *params = args
+    return sketch_chunk(_INHERITED[start:stop], *params)
+
+
 def sketch(
     texts: Sequence[str],
     *,
@@ -123,19 +132,30 @@ def sketch(
     """
     n = len(texts)
     workers = (os.cpu_count() or 1) if workers is None else workers
-    chunks = [(texts[i:i + CHUNK], num_perm, seed, ngram, cjk_ngram, compact) for i in range(0, n, CHUNK)]
+    global _INHERITED
+    params = (num_perm, seed, ngram, cjk_ngram, compact)
+    bounds = [(i, min(n, i + CHUNK)) for i in range(0, n, CHUNK)]
     exact = np.empty(n, dtype=np.uint64)
     out = np.empty((n, num_perm), dtype=np.uint8 if compact else np.uint32)
     pool = None
-    if workers <= 1 or len(chunks) <= 2:
-        results = map(_star, chunks)
+    if workers <= 1 or len(bounds) <= 2:
+        results = (sketch_chunk(texts[a:b], *params) for a, b in bounds)
     else:
         import multiprocessing as mp
 
-        # fork: workers run one pure function and need no __main__ guard in the caller's script
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(min(workers, len(chunks)), mp_context=mp.get_context(method))
-        results = pool.map(_star, chunks)
+        # warm up here what every forked worker would otherwise build on its own: the tokenizer's
+        # table and datasketch's permutations (importing datasketch alone takes ~0.35 s)
+        separators()
+        permutations(num_perm, seed)
+        # fork: workers run one pure function, need no __main__ guard in the caller's script, and
+        # inherit the texts instead of receiving them pickled
+        fork = "fork" in mp.get_all_start_methods()
+        pool = ProcessPoolExecutor(min(workers, len(bounds)), mp_context=mp.get_context("fork" if fork else "spawn"))
+        if fork:
+            _INHERITED = texts
+            results = pool.map(_inherited_chunk, [(a, b, *params) for a, b in bounds])
+        else:
+            results = pool.map(_star, [(texts[a:b], *params) for a, b in bounds])
     try:
         for i, (ex, part) in enumerate(results):
             exact[i * CHUNK:i * CHUNK + len(ex)] = ex
@@ -145,6 +165,7 @@ def sketch(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        _INHERITED = ()
     return exact, out
 
 

@@ -1,6 +1,7 @@
 """Signatures equal datasketch's; datasketch's own LSH indexes them; shingles and normalisation."""
 
 import numpy as np
+import pytest
 from datasketch import MinHash, MinHashLSH
 
 from synth.dedup import normalize, signatures, to_minhash, tokens
@@ -46,3 +47,37 @@ def test_normalisation_folds_case_width_punctuation_space():
     assert normalize("Ｈｅｌｌｏ,   WORLD!!") == normalize("hello world") == "hello world"
     assert tokens("中文和English混合") == ["中", "文", "和", "english", "混", "合"]
     assert tokens("snake_case, café") == ["snake", "case", "café"]
+
+
+@pytest.mark.parametrize("rows", [1, 3, 4, 5, 8])
+def test_sorted_band_is_a_stable_argsort(rows):
+    from synth.dedup.lsh import band_keys, sorted_band
+
+    rng = np.random.default_rng(rows)
+    sig8 = rng.integers(0, 4, size=(500, 8 * rows), dtype=np.uint8)  # few values: many equal keys
+    for band in (0, 3):
+        keys = band_keys(sig8, band, rows)
+        order = np.argsort(keys, kind="stable")
+        k, o = sorted_band(sig8, band, rows)
+        assert np.array_equal(o, order) and np.array_equal(k, keys[order])
+
+
+def _reference_tokens(text: str) -> list[str]:
+    """The plain definition the fast paths of `tokens` must reproduce."""
+    import unicodedata
+
+    from synth.dedup.normalize import _TOKEN
+
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def test_tokens_fast_paths_equal_the_plain_definition():
+    rng = np.random.default_rng(7)
+    alphabet = list("abcXYZ019 _-,.!?()\n\t") + ["\u00ad", "\u00b4", "\ue000", "\u2028", "\u0301", "\u2026"]
+    alphabet += list("你好世界。，、；：“”（）《》！？") + list("ＡＢＣ１２３，．") + \
+        list("éèàüßÆœ") + ["e\u0301", "a\u0308", "\u3000", "\u00a0", "ｶﾞ", "ガ", "가", "〇", "々", "①", "™", "ﬁ", "\u200d"]
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(1, 40))) for _ in range(3000)]
+    texts += ["".join(rng.choice(list("你好世界。，、\n ") + ["\u3000"], size=20)) for _ in range(300)]  # pure CJK path
+    texts += ["Ｈｅｌｌｏ, 世界 is big!", "今天天气很好，我们去公园散步吧。", "Café au lait", "ｶﾀｶﾅ and 漢字"]
+    for text in texts:
+        assert tokens(text) == _reference_tokens(text), text
