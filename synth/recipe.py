@@ -44,9 +44,12 @@ class Recipe:
             self.options = self.Options.model_validate(options or {})
         except ValidationError as exc:
             raise ConfigError(format_validation("options", exc, f"recipe {self.name!r}")) from None
-        folder = Path(inspect.getfile(type(self))).parent / "templates"
+        # templates/ beside the recipe's module, then beside each base class's: a subclass overrides
+        # some templates and inherits the rest
+        folders = [str(Path(inspect.getfile(cls)).parent / "templates") for cls in type(self).__mro__
+                   if issubclass(cls, Recipe) and cls is not Recipe]
         self._jinja = jinja2.sandbox.SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
+            loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False, autoescape=False)
 
     def required_fields(self) -> list[str]:

@@ -22,7 +22,7 @@ import synth
 from synth import plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
-from synth.errors import ConfigError, InputError, RecipeError, RequestFailed
+from synth.errors import ConfigError, EngineError, InputError, RecipeError, RequestFailed
 from synth.filter import Filter
 from synth.io import read_rows, write_jsonl, write_text
 from synth.llm import LLM
@@ -155,7 +155,11 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: list[tuple[s
             key, row = queue.pop()
             try:
                 records = stamp(await recipe.run(row, llm), recipe, key)
-            except (RequestFailed, RecipeError) as exc:
+            except EngineError:
+                raise  # the server is gone: stop the run
+            except Exception as exc:  # one bad row (or a recipe bug on it) must not end a long run
+                if os.environ.get("SYNTH_RAISE_ERRORS") and not isinstance(exc, (RequestFailed, RecipeError)):
+                    raise
                 store.mark_row(key, "failed", error=f"{type(exc).__name__}: {exc}", row=row)
                 counts["failed"] += 1
             else:

@@ -261,3 +261,24 @@ def test_load_dataset_sees_the_data_of_a_rerun(tmp_path):
         small_config(tmp_path, rows, filters=[{"name": "length", "min_units": 5}])
         assert synth_cli("run", str(cfg), "--base-url", server.base_url, "-q").returncode == 0
         assert [r["response"] for r in load_rows(tmp_path / "runs" / "t")] == ["one two three four five six"]
+
+
+def test_a_recipe_crashing_on_one_row_fails_that_row_only(tmp_path):
+    from tests.servers import ScriptedServer
+
+    (tmp_path / "fragile.py").write_text(
+        "from synth.recipes.instruct.recipe import InstructRecipe\n"
+        "class Fragile(InstructRecipe):\n"
+        "    name = 'fragile'\n"
+        "    async def run(self, row, llm):\n"
+        "        if 'boom' in row['instruction']:\n"
+        "            raise ValueError('cannot parse this row')\n"
+        "        return await super().run(row, llm)\n")
+    cfg = small_config(tmp_path, [{"instruction": "fine"}, {"instruction": "boom"}, {"instruction": "also fine"}],
+                       recipe="fragile:Fragile")
+    with ScriptedServer(lambda kind, body: "ok answer") as server:
+        proc = synth_cli("run", str(cfg), "--base-url", server.base_url, "-q", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 0 and "1 rows failed" in proc.stderr
+    failed = [json.loads(line) for line in (tmp_path / "runs" / "t" / "failed.jsonl").read_text().splitlines()]
+    assert [(f["row"]["instruction"], f["error"]) for f in failed] == [("boom", "ValueError: cannot parse this row")]
+    assert sorted(r["instruction"] for r in load_rows(tmp_path / "runs" / "t")) == ["also fine", "fine"]
