@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -144,6 +143,7 @@ def test_vllm_engine_without_vllm_says_how_to_install():
 
 
 def test_every_package_directory_is_listed_in_pyproject():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = set()
     for top, name in (("synth", "synth"), ("recipes", "synth.recipes"), ("filters", "synth.filters")):
