@@ -23,13 +23,9 @@ decontamination against a whole seed file belongs to the pipeline's ``decontam``
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from synth.dedup.decontam import load_benchmark
 from synth.dedup.normalize import is_cjk, tokens
-from synth.errors import ConfigError
-from synth.io import read_rows
-
-_FIELDS = ("problem", "question", "instruction", "text")
+from synth.errors import ConfigError, InputError
 
 
 class NgramIndex:
@@ -66,17 +62,13 @@ class NgramIndex:
 
 
 def load_benchmarks(specs: list[str], index: NgramIndex) -> None:
-    """Add ``FILE[:FIELD]`` files (jsonl/json/csv/parquet) to ``index``; relative paths are the caller's to resolve."""
+    """Add ``FILE[:FIELD]`` benchmark files to ``index``, read as ``synth decontam`` reads them;
+    relative paths are the caller's to resolve."""
     for spec in specs:
-        path, _, field = spec.partition(":")
-        p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"options.benchmarks: {path} not found (paths are relative to the config file)")
-        rows = read_rows(p)
-        name = field or next((f for f in _FIELDS if rows and f in rows[0]), None)
-        if name is None:
-            raise ConfigError(f"options.benchmarks: {path} has none of the fields {', '.join(_FIELDS)}: "
-                              f"write it as {path}:FIELD")
-        for i, row in enumerate(rows):
-            if row.get(name):
-                index.add(str(row[name]), f"{p.name}:{i}")
+        try:
+            name, ids, texts = load_benchmark(spec)
+        except InputError as exc:  # here the files come from a recipe's options
+            raise ConfigError(f"options.benchmarks: {exc}") from None
+        for row_id, text in zip(ids, texts):
+            if text:
+                index.add(text, f"{name}:{row_id}")
