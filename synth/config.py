@@ -43,6 +43,7 @@ class EngineConfig(Strict):
     threads: int | None = Field(None, ge=1)   # embedded server threads (default: all cores, max 8)
     n_ctx: int = Field(4096, ge=256)          # embedded server context length
     vllm_args: dict[str, Any] = Field(default_factory=dict)  # engine: vllm -> AsyncEngineArgs(**vllm_args)
+    json_schema: bool = True  # constrain JSON answers with a schema where the server supports it
 
     @model_validator(mode="after")
     def _resolve_kind(self) -> EngineConfig:
@@ -113,6 +114,7 @@ class RunConfig(Strict):
         engine = self.engine
         identity = {"recipe": self.recipe, "options": self.options, "seeds": seeds_digest,
                     "sampling": self.sampling.model_dump(), "engine": engine.kind, "model": engine.model,
+                    **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
                     "base_url": engine.base_url if engine.kind == "openai" else None}
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
 

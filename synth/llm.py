@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,12 +27,15 @@ class CacheStats:
 class LLM:
     """Cached, seeded access to an engine; safe to share between concurrent rows."""
 
-    def __init__(self, engine: Engine, store: RunStore | None, defaults: Sampling, *, run_seed: int = 0) -> None:
+    def __init__(self, engine: Engine, store: RunStore | None, defaults: Sampling, *, run_seed: int = 0,
+                 json_schema: bool = True) -> None:
         self.engine = engine
         self.store = store
         self.defaults = defaults
         self.run_seed = run_seed
+        self.json_schema = json_schema  # send JSON schemas to the engine (synth.structured reads this)
         self.cache_stats = CacheStats()
+        self.structured: Counter = Counter()  # synth.structured's tally of JSON answers
 
     @property
     def capabilities(self):

@@ -68,6 +68,23 @@ class FilterStage(Stage):
         return kept, dropped
 
 
+class RecipeRejectStage(Stage):
+    """Records the recipe itself rejected (`"rejected": "<reason>"`, e.g. an unsupported answer)."""
+
+    def __init__(self, recipe: str) -> None:
+        self.name = f"recipe:{recipe}"
+
+    def apply(self, records):
+        kept, dropped = [], []
+        for record in records:
+            reason = record.get("rejected")
+            if reason:
+                dropped.append((record, str(reason), {}))
+            else:
+                kept.append({k: v for k, v in record.items() if k != "rejected"} if "rejected" in record else record)
+        return kept, dropped
+
+
 class DedupStage(Stage):
     """Exact + MinHash near-duplicate removal, or (decontam=True) benchmark decontamination; see synth.dedup."""
 

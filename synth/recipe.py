@@ -59,7 +59,26 @@ class Recipe:
     def render(self, template: str, **context: Any) -> str:
         return self._jinja.get_template(template).render(**context).strip()
 
+    def read_seeds(self, path: Path) -> list[dict[str, Any]] | None:
+        """Seed rows from `path` when this recipe reads inputs of its own kind (a folder of documents,
+        a taxonomy tree); `None` (the default) hands the path to the table readers in synth.io.
+        `path` may be a glob pattern that matches no single file."""
+        return None
+
+    def coverage(self, seeds: list[dict[str, Any]], kept: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """What the kept records (after filters and dedup) cover of the seeds: goes to the manifest
+        under `coverage` and into the dataset card. `None`: this recipe reports no coverage."""
+        return None
+
+    def follow_up(self, seeds: list[dict[str, Any]], kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """More seed rows to generate after the stages ran (e.g. top-ups for thin cells); the runner
+        generates them, re-runs the stages and asks again until this returns no new rows. Rows are
+        keyed by content, so a re-run finds them done and sends nothing twice."""
+        return []
+
     async def run(self, row: dict[str, Any], llm) -> list[dict[str, Any]]:  # pragma: no cover - abstract
+        """Records made from one seed row. A record may carry `"rejected": "<reason>"`: the runner then
+        moves it to rejected.jsonl (stage `recipe`) with that reason instead of the dataset."""
         raise NotImplementedError
 
 

@@ -26,7 +26,7 @@ from synth.errors import ConfigError, EngineError, InputError, RecipeError, Requ
 from synth.filter import Filter
 from synth.io import read_rows, write_jsonl, write_text
 from synth.llm import LLM
-from synth.pipeline import DedupStage, FilterStage, Stage, run_stages
+from synth.pipeline import DedupStage, FilterStage, RecipeRejectStage, Stage, run_stages
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
 from synth.store import RunStore, dump_json
@@ -44,6 +44,9 @@ class RunSummary:
 
 
 # -- building blocks ---------------------------------------------------------------------------
+MAX_FOLLOW_UPS = 20  # a recipe's follow_up that never settles stops here
+
+
 def make_engine(cfg: EngineConfig) -> Engine:
     common = dict(timeout_s=cfg.timeout_s, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s)
     if cfg.kind == "embedded":
@@ -114,7 +117,9 @@ def row_key(row: dict) -> str:
 def load_seeds(config: RunConfig, base_dir: Path, recipe: Recipe, limit: int | None) -> tuple[list, str]:
     """Seed rows as (key, row), duplicates collapsed, every row checked for the recipe's fields."""
     path = (base_dir / config.seeds) if not Path(config.seeds).is_absolute() else Path(config.seeds)
-    rows = read_rows(path)
+    rows = recipe.read_seeds(path)
+    if rows is None:
+        rows = read_rows(path)
     needed = recipe.required_fields()
     for i, row in enumerate(rows, 1):
         missing = [f for f in needed if row.get(f) in (None, "")]
@@ -123,12 +128,17 @@ def load_seeds(config: RunConfig, base_dir: Path, recipe: Recipe, limit: int | N
                              f"{recipe.name!r} needs (rename the column or set the recipe's field option)")
     if not rows:
         raise InputError(f"{path} has no rows")
+    keyed = keyed_rows(rows)
+    digest = hashlib.sha256("".join(k for k, _ in keyed).encode()).hexdigest()[:16]
+    return (keyed[:limit] if limit else keyed), digest
+
+
+def keyed_rows(rows: list[dict]) -> list[tuple[str, dict]]:
+    """(content key, row) in order, duplicates collapsed."""
     seen: dict[str, dict] = {}
     for row in rows:
         seen.setdefault(row_key(row), row)
-    keyed = list(seen.items())
-    digest = hashlib.sha256("".join(k for k, _ in keyed).encode()).hexdigest()[:16]
-    return (keyed[:limit] if limit else keyed), digest
+    return list(seen.items())
 
 
 def stamp(records: list[dict], recipe: Recipe, key: str) -> list[dict]:
@@ -212,7 +222,7 @@ async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> R
                f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")))
     s = config.sampling
     llm = LLM(engine, store, Sampling(s.temperature, s.top_p, s.max_tokens, None, tuple(s.stop or ()) or None),
-              run_seed=s.seed)
+              run_seed=s.seed, json_schema=config.engine.json_schema)
     manifest = _manifest(config, recipe, engine, store, rows, started)
     store.write_manifest(manifest)
     last_write = [time.monotonic()]
@@ -225,24 +235,46 @@ async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> R
             last_write[0] = time.monotonic()
 
     t0 = time.perf_counter()
+    concurrency = max(4, 2 * config.engine.in_flight)
     with RowProgress(f"{recipe.name}", len(rows), quiet=quiet) as progress:
-        counts = await generate(recipe, llm, store, rows, concurrency=max(4, 2 * config.engine.in_flight),
-                                progress=progress, on_tick=tick)
+        counts = await generate(recipe, llm, store, rows, concurrency=concurrency, progress=progress, on_tick=tick)
     gen_seconds = time.perf_counter() - t0
-    keys = {k for k, _ in rows}
-    records = [r for r in store.iter_records() if r["seed_key"] in keys]
-    with status("filtering, deduplicating, writing the dataset", quiet=quiet):
-        kept, rejected, reports = run_stages(stages, records)
-        manifest["stages"] = [{"name": "generate", "in": len(rows), "kept": len(records), "dropped": 0,
+    stages = [RecipeRejectStage(recipe.name), *stages]
+    all_rows = list(rows)
+    for _ in range(MAX_FOLLOW_UPS + 1):
+        keys = {k for k, _ in all_rows}
+        records = [r for r in store.iter_records() if r["seed_key"] in keys]
+        with status("filtering, deduplicating", quiet=quiet):
+            kept, rejected, reports = run_stages(stages, records)
+        known = set(keys)
+        extra = [(k, r) for k, r in keyed_rows(recipe.follow_up([r for _, r in all_rows], kept)) if k not in known]
+        if not extra:
+            break
+        all_rows += extra
+        manifest["rows"]["follow_up"] = manifest["rows"].get("follow_up", 0) + len(extra)
+        t0 = time.perf_counter()
+        with RowProgress(f"{recipe.name} (follow-up)", len(extra), quiet=quiet) as progress:
+            more = await generate(recipe, llm, store, extra, concurrency=concurrency, progress=progress, on_tick=tick)
+        gen_seconds += time.perf_counter() - t0
+        counts = {k: counts[k] + more[k] for k in counts}
+    with status("writing the dataset", quiet=quiet):
+        manifest["stages"] = [{"name": "generate", "in": len(all_rows), "kept": len(records), "dropped": 0,
                                "dropped_by_reason": {}, "seconds": round(gen_seconds, 3)}] + \
                              [r.as_dict() for r in reports]
         manifest["rows"].update(counts)
         manifest["requests"] = _request_stats(engine, llm)
+        if llm.structured:
+            from synth.structured import summary
+
+            manifest["structured_outputs"] = summary(llm.structured)
+        coverage = recipe.coverage([r for _, r in all_rows], kept)
+        if coverage is not None:
+            manifest["coverage"] = coverage
         manifest["finished"] = time.time()
         manifest["status"] = "complete" if counts["failed"] == 0 else "incomplete"
         manifest["outputs"] = {"records": len(records), "kept": len(kept), "rejected": len(rejected)}
         _write_outputs(config, recipe, store, kept, rejected, manifest)
-    return RunSummary(store.root, len(rows), counts["done"], counts["failed"], len(records), len(kept), manifest)
+    return RunSummary(store.root, len(all_rows), counts["done"], counts["failed"], len(records), len(kept), manifest)
 
 
 def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:

@@ -21,3 +21,15 @@ def test_readme_plugin_recipe_runs(tmp_path, llm_server):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((tmp_path / "runs" / "plug" / "manifest.json").read_text())
     assert manifest["recipe"]["name"] == "summarise" and manifest["outputs"]["records"] == 1
+
+
+def test_ci_runs_the_readme_commands_verbatim():
+    """CI installs exactly as the README says: the two quickstart commands are the same text."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", quickstart, re.S)[:2]
+    assert len(commands) == 2 and "pip install" in commands[0] and "pytest" in commands[1]
+    for command in commands:
+        assert command in ci.splitlines(), f"README command not run verbatim by .ci/run: {command}"
+    assert 'CMAKE_ARGS="-DGGML_NATIVE=OFF"' in commands[0] and "--no-cache-dir" in commands[0]

@@ -24,6 +24,10 @@ from synth.errors import EngineUnavailable
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
+# The portable build: AVX2/FMA/F16C, none of -march=native's AVX-512 or AMX (which some VMs advertise
+# but do not grant), and --no-cache-dir so pip cannot reuse a natively built wheel from its cache.
+REBUILD = ('CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --force-reinstall --no-cache-dir --no-deps '
+           "'llama-cpp-python[server]==0.3.36'")
 
 
 def model_path() -> Path:
@@ -83,8 +87,7 @@ class EmbeddedServer:
         deadline = time.monotonic() + timeout_s
         while not self._ready():
             if self.proc.poll() is not None:
-                raise EngineUnavailable(f"the embedded llama.cpp server exited ({self.proc.returncode}): "
-                                        f"{self._tail()}")
+                raise EngineUnavailable(self.death_message(starting=True))
             if time.monotonic() > deadline:
                 self.stop()
                 raise EngineUnavailable(f"the embedded llama.cpp server did not answer within {timeout_s:.0f} s")
@@ -103,7 +106,25 @@ class EmbeddedServer:
     def _tail(self) -> str:
         self._log.seek(0)
         lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
-        return " | ".join(lines[-3:]) or "(no output)"
+        return " | ".join(line.strip() for line in lines[-3:]) or "(no output)"
+
+    def dead(self) -> bool:
+        """True when the server process synth started has exited (or was killed)."""
+        return self.proc is not None and self.proc.poll() is not None
+
+    def death_message(self, *, starting: bool = False) -> str:
+        """One line: how the server ended (exit status or signal), its last output, and the fix."""
+        code = self.proc.returncode if self.proc else None
+        when = "while starting" if starting else "during the run"
+        head = f"the embedded llama.cpp server (pid {self.proc.pid if self.proc else '?'}) "
+        if code is not None and code < 0:
+            sig = signal.Signals(-code)
+            head += f"was killed by {sig.name} {when}"
+            fix = _SIGNAL_FIXES.get(sig, "re-run; if it happens again, reinstall it: " + REBUILD)
+        else:
+            head += f"exited with status {code} {when}"
+            fix = "see its output above; reinstall it if it is broken: " + REBUILD
+        return f"{head}; last output: {self._tail()}; {fix}"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -123,6 +144,17 @@ class EmbeddedServer:
         self.stop()
 
 
+_SIGNAL_FIXES = {
+    signal.SIGILL: ("illegal instruction: this llama-cpp-python build uses CPU instructions this machine "
+                    "does not run (a -march=native build, or AVX-512/AMX a VM advertises but does not grant); "
+                    "rebuild it portably: " + REBUILD),
+    signal.SIGKILL: "something killed it, most often the kernel when memory runs out (see dmesg); free memory "
+                    "or lower engine.n_ctx, then re-run to continue",
+    signal.SIGSEGV: "it crashed (segmentation fault); reinstall it: " + REBUILD,
+    signal.SIGBUS: "it crashed (bus error): is the disk holding the model full or gone? then re-run",
+}
+
+
 class EmbeddedEngine(OpenAIEngine):
     """OpenAIEngine over a private llama.cpp server that lives as long as the engine."""
 
@@ -134,6 +166,10 @@ class EmbeddedEngine(OpenAIEngine):
         super().__init__(self.server.base_url, MODEL_ALIAS, max_in_flight=max_in_flight, **kwargs)
         for k, v in LLAMA_CPP_CAPABILITIES.items():
             setattr(self.capabilities, k, v)
+
+    def server_gone(self) -> str | None:
+        """Why the server synth owns is gone (exit status or signal, its last output, the fix), or None."""
+        return self.server.death_message() if self.server.dead() else None
 
     async def start(self) -> None:
         await asyncio.to_thread(self.server.start)

@@ -204,6 +204,10 @@ class OpenAIEngine(Engine):
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 connection_lost = isinstance(exc, aiohttp.ClientConnectorError)
+                gone = self.server_gone()
+                if gone:  # a server synth started has died: say how, retrying cannot help
+                    self.stats.failures += 1
+                    raise EngineUnavailable(gone) from None
                 continue
             except (ValueError, aiohttp.ContentTypeError) as exc:  # a 200 whose body is not JSON
                 error = f"invalid JSON in response: {exc}"
@@ -222,8 +226,13 @@ class OpenAIEngine(Engine):
                 raise RequestRejected(f"{path} rejected: {error}")
         self.stats.failures += 1
         if connection_lost and not await self._alive():
-            raise EngineUnavailable(f"lost the connection to {self.base_url} ({error}): is the server still up?")
+            raise EngineUnavailable(self.server_gone() or f"lost the connection to {self.base_url} ({error}): "
+                                    "is the server still up? Restart it, then re-run the same command to continue")
         raise RequestFailed(f"{path} failed after {self.max_retries + 1} attempts: {error}")
+
+    def server_gone(self) -> str | None:
+        """Why a server this engine started has died, or None; engines that own their server override it."""
+        return None
 
     def _count_usage(self, data: dict) -> None:
         usage = data.get("usage") or {}

@@ -72,3 +72,38 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_server_dying_of_sigill_is_named_with_the_fix(tmp_path):
+    """What a user sees when their llama.cpp build runs an instruction the CPU refuses (simulated)."""
+    proc = start_run(tmp_path)
+    wait_for_rows(tmp_path, 1, proc)
+    (child,) = server_children(proc.pid)
+    import os
+
+    os.kill(child, signal.SIGILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert f"pid {child}" in err and "SIGILL" in err and "illegal instruction" in err
+    assert 'CMAKE_ARGS="-DGGML_NATIVE=OFF"' in err and "--no-cache-dir" in err
+    assert "still up" not in err and "Traceback" not in err
+    with sqlite3.connect(tmp_path / "runs" / "life" / "cache.sqlite") as db:  # finished rows are kept
+        assert db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0] >= 1
+
+
+@pytest.mark.parametrize("sig, words", [(signal.SIGILL, "GGML_NATIVE=OFF"), (signal.SIGKILL, "memory")])
+def test_a_server_that_dies_while_starting_is_named(sig, words):
+    """A server process that dies before it answers: its signal, its last output and the fix."""
+    from synth.engines.embedded import EmbeddedServer
+    from synth.errors import EngineUnavailable
+
+    server = EmbeddedServer(threads=1)
+    server.command = lambda: [sys.executable, "-c",
+                              f"import os, signal; print('loading model', flush=True); os.kill(os.getpid(), {int(sig)})"]
+    with pytest.raises(EngineUnavailable) as info:
+        server.start(timeout_s=30)
+    message = str(info.value)
+    assert f"killed by {sig.name} while starting" in message and "loading model" in message
+    assert words in message
