@@ -75,7 +75,9 @@ class FilterSpec(Strict):
 
 class ExportConfig(Strict):
     jsonl: bool = False              # also write train.jsonl beside data/
-    formats: list[str] = Field(default_factory=list)  # recipe export formats -> exports/<format>.jsonl
+    formats: list[str] = Field(default_factory=list)  # export formats -> exports/<format>.jsonl
+    # a reasoning model's thinking: a separate `reasoning` field, <think>…</think> before the answer, or left out
+    reasoning: Literal["field", "think", "drop"] = "field"
 
 
 class RunConfig(Strict):

@@ -13,6 +13,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -196,10 +197,12 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
     recipe = make_recipe(config, base_dir)
     stages = make_stages(config, base_dir)
     rows, seeds_digest = load_seeds(config, base_dir, recipe, limit)
-    unknown = [f for f in config.export.formats if f not in recipe.exports and f != "messages"]
+    from synth.exports import FORMATS
+
+    unknown = [f for f in config.export.formats if f not in recipe.exports and f not in FORMATS]
     if unknown:
         raise ConfigError(f"export.formats: recipe {recipe.name!r} has no format {unknown[0]!r} "
-                          f"(available: {', '.join(['messages', *recipe.exports])})")
+                          f"(available: {', '.join([*FORMATS, *recipe.exports])})")
     fingerprint = config.generation_fingerprint(seeds_digest)
     engine = make_engine(config.engine)
     if config.engine.kind == "embedded" and not quiet:
@@ -287,9 +290,16 @@ def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
     write_jsonl(root / "failed.jsonl", store.failed_rows())
     if config.export.jsonl:
         write_jsonl(root / "train.jsonl", kept)
+    from synth.exports import FORMATS, write_dataset_info
+
     for fmt in config.export.formats:
-        convert = recipe.exports.get(fmt) or (lambda r: {"messages": r["messages"]} if r.get("messages") else None)
+        if fmt in recipe.exports:
+            convert = recipe.exports[fmt]
+        else:
+            convert = partial(FORMATS[fmt], reasoning=config.export.reasoning)
         write_jsonl(root / "exports" / f"{fmt}.jsonl", (row for r in kept if (row := convert(r)) is not None))
+    if {"llamafactory", "alpaca", "sharegpt"} & set(config.export.formats):
+        write_dataset_info(root / "exports", config.name, config.export.formats)
     fields = sorted({k for r in kept[:1000] for k in r})
     write_text(root / "README.md", render_card(manifest, fields, load_path=str(root), shards=shards))
     store.write_manifest(manifest)
