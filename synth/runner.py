@@ -352,7 +352,7 @@ async def dry_run(config: RunConfig, base_dir: Path, *, limit: int | None = None
     recipe = make_recipe(config, base_dir)
     make_stages(config, base_dir)
     rows, _ = load_seeds(config, base_dir, recipe, limit)
-    engine = DryRunEngine()
+    engine = DryRunEngine(keep_examples=show * 4)
     s = config.sampling
     llm = LLM(engine, None, Sampling(s.temperature, s.top_p, s.max_tokens, None, None), run_seed=s.seed)
     for _, row in rows:
@@ -360,8 +360,4 @@ async def dry_run(config: RunConfig, base_dir: Path, *, limit: int | None = None
             await recipe.run(row, llm)
         except (RecipeError, RequestFailed):
             pass  # placeholder answers may not parse; the requests so far are still counted
-    return {"rows": len(rows), "requests": len(engine.calls), "samples": sum(c["n"] for c in engine.calls),
-            "prompt_tokens_est": sum(c["prompt_tokens_est"] * c["n"] for c in engine.calls),
-            "max_completion_tokens": sum(c["max_tokens"] * c["n"] for c in engine.calls),
-            "examples": engine.calls[:show * 4]}
-
+    return {"rows": len(rows), **engine.totals, "examples": engine.calls}

@@ -97,6 +97,8 @@ async def chat_json(llm, messages: list[dict[str, str]], model: type[M], *, retr
         attempt_seed = None if seed is None and attempt == 0 else (seed or 0) + 7919 * attempt
         (completion,) = await llm.chat(messages, seed=attempt_seed, json_schema=schema if send_schema else None,
                                        **sampling)
+        if completion.finish_reason == "dry_run":  # nothing to parse; retrying would inflate the estimate
+            raise StructuredOutputError("dry run: no answer")
         counts["answers"] += 1
         try:
             value, repaired = parse_json(completion.text)
