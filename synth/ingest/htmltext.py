@@ -1,0 +1,87 @@
+"""HTML (and EPUB's XHTML) to the text that chunk spans refer to, with selectolax (MIT, lexbor).
+
+Headings h1–h6 become Markdown-style lines (``## 2 适用范围``) so the splitter derives heading paths;
+every block element (p, li, div, blockquote, ...) becomes its own paragraph, ``<br>`` a line break,
+a table one paragraph with a line per row (cells joined by `` | ``), ``<pre>`` keeps its spacing.
+Scripts, styles, navigation and forms are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DROP = ["script", "style", "noscript", "template", "svg", "nav", "iframe", "form", "button", "select",
+         "head", "object", "canvas"]
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "li", "ul",
+           "ol", "dl", "dt", "dd", "figure", "figcaption", "address", "caption", "center", "details",
+           "summary", "hr", "body", "html", "fieldset", "legend"}
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def collapse(text: str) -> str:
+    """Runs of HTML whitespace become one space (full-width spaces, meaningful in Chinese, stay)."""
+    return _SPACES.sub(" ", text).strip(" ")
+
+
+def html_to_text(html: str) -> str:
+    """The text of an HTML page: paragraphs separated by blank lines, headings as ``#`` lines.
+
+    >>> html_to_text("<h1>首件检验</h1><p>首件  <b>必须</b>检验。<br>合格后生产。</p>"
+    ...              "<table><tr><th>项目</th><th>标准</th></tr><tr><td>尺寸</td><td>±0.1</td></tr></table>")
+    '# 首件检验\\n\\n首件 必须检验。\\n合格后生产。\\n\\n项目 | 标准\\n尺寸 | ±0.1'
+    """
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(_DROP)
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    blocks: list[str] = []
+    inline: list[str] = []
+
+    def flush() -> None:
+        if inline:
+            lines = (collapse(part) for part in "".join(inline).split("\n"))
+            text = "\n".join(line for line in lines if line)
+            if text:
+                blocks.append(text)
+            inline.clear()
+
+    def walk(node) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":  # source line breaks are plain whitespace in HTML; only <br> breaks a line
+                inline.append(_SPACES.sub(" ", child.text_content or ""))
+            elif tag in _HEADINGS:
+                flush()
+                title = collapse(child.text(separator=" "))
+                if title:
+                    blocks.append("#" * _HEADINGS[tag] + " " + title)
+            elif tag == "br":
+                inline.append("\n")
+            elif tag == "pre":
+                flush()
+                text = (child.text(deep=True) or "").strip("\n")
+                if text.strip():
+                    blocks.append(text)
+            elif tag == "table":
+                flush()
+                rows = []
+                for tr in child.css("tr"):
+                    cells = [collapse(cell.text(separator=" ")) for cell in tr.iter() if cell.tag in ("td", "th")]
+                    if any(cells):
+                        rows.append(" | ".join(cells))
+                if rows:
+                    blocks.append("\n".join(rows))
+            elif tag in _BLOCKS:
+                flush()
+                walk(child)
+                flush()
+            elif tag not in ("-comment", "img"):
+                walk(child)
+
+    walk(root)
+    flush()
+    return "\n\n".join(blocks)

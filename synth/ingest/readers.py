@@ -1,0 +1,238 @@
+"""One reader per format: a file in, a `Document` out (its text is what chunk spans refer to).
+
+- txt: the file's own text, newlines normalised to ``\\n``; UTF-8, else GB18030/GBK or what
+  charset-normalizer recognises (the encoding is recorded).
+- md: the same; ``#`` lines are headings.
+- html/htm/xhtml: selectolax; headings as ``#`` lines (see synth.ingest.htmltext).
+- pdf: pypdf's text layer; running headers/footers removed, wrapped lines joined (synth.ingest.pdf).
+- docx: python-docx, the body walked in order so tables stay in place (a line per row, a merged
+  cell once); ``Title`` becomes ``#``, ``Heading N`` (or outline level N) ``#`` × (N + 1).
+- epub: stdlib zipfile: container.xml -> OPF -> spine -> XHTML, each through the HTML reader.
+
+A reader raises `Unreadable` with the reason a file is skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from synth.ingest.htmltext import collapse, html_to_text
+from synth.ingest.text import UndecodableText, decode, normalize_newlines
+
+
+class Unreadable(ValueError):
+    """A file that cannot be ingested; the message is the reason shown to the user."""
+
+
+@dataclass
+class Document:
+    """One ingested file. ``markdown``: ``#`` lines in ``text`` are headings."""
+
+    source: str
+    format: str
+    text: str
+    encoding: str | None = None
+    page_starts: list[int] | None = None
+    markdown: bool = False
+
+    @functools.cached_property
+    def id(self) -> str:
+        """16 hex digits of SHA-1 over source and text (computed once: the text may be megabytes)."""
+        return hashlib.sha1(f"{self.source}\0{self.text}".encode("utf-8")).hexdigest()[:16]
+
+    def row(self) -> dict:
+        """The documents.jsonl row (same keys for every format)."""
+        return {"id": self.id, "source": self.source, "format": self.format, "encoding": self.encoding,
+                "page_starts": self.page_starts, "text": self.text}
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot open ({exc.strerror or exc})") from None
+
+
+def _decoded(path: Path) -> tuple[str, str]:
+    try:
+        text, encoding = decode(_read_bytes(path))
+    except UndecodableText as exc:
+        raise Unreadable(str(exc)) from None
+    return normalize_newlines(text), encoding
+
+
+def read_txt(path: Path, source: str) -> Document:
+    text, encoding = _decoded(path)
+    return Document(source, "txt", text, encoding)
+
+
+def read_md(path: Path, source: str) -> Document:
+    text, encoding = _decoded(path)
+    return Document(source, "md", text, encoding, markdown=True)
+
+
+def read_html(path: Path, source: str) -> Document:
+    text, encoding = _decoded(path)
+    return Document(source, "html", html_to_text(text), encoding, markdown=True)
+
+
+def read_pdf(path: Path, source: str) -> Document:
+    from synth.ingest.pdf import MIN_CHARS_PER_PAGE, PdfUnreadable, pdf_pages, pdf_text
+
+    try:
+        pages = pdf_pages(path)
+    except PdfUnreadable as exc:
+        raise Unreadable(str(exc)) from None
+    if not any(len("".join(page.split())) >= MIN_CHARS_PER_PAGE for page in pages):
+        raise Unreadable(f"no text layer on any of its {len(pages)} pages (a scanned PDF?); OCR it first")
+    text, starts = pdf_text(pages)
+    return Document(source, "pdf", text, page_starts=starts)
+
+
+def read_docx(path: Path, source: str) -> Document:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise Unreadable(f"not a readable .docx ({type(exc).__name__}: {str(exc)[:120]})") from None
+    blocks: list[str] = []
+    _docx_blocks(document, document.element.body, blocks)
+    return Document(source, "docx", "\n\n".join(blocks), markdown=True)
+
+
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+
+
+def _docx_blocks(document, container, blocks: list[str]) -> None:
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in container.iterchildren():
+        if child.tag == qn("w:p"):
+            paragraph = Paragraph(child, document)
+            text = paragraph.text.strip()
+            if text:
+                level = _docx_heading_level(paragraph)
+                blocks.append(text if level is None else "#" * min(6, level + 1) + " " + collapse(text))
+        elif child.tag == qn("w:tbl"):
+            rows = _docx_table(Table(child, document))
+            if rows:
+                blocks.append("\n".join(rows))
+        elif child.tag == qn("w:sdt"):  # content control: walk its content, but not a table of contents
+            gallery = child.find(f".//{qn('w:docPartGallery')}")
+            content = child.find(qn("w:sdtContent"))
+            if content is not None and (gallery is None or "Contents" not in (gallery.get(qn("w:val")) or "")):
+                _docx_blocks(document, content, blocks)
+
+
+def _docx_heading_level(paragraph) -> int | None:
+    """0 for Title, N for Heading N (style or its base styles, or an outline level), else None."""
+    from docx.oxml.ns import qn
+
+    def outline(element) -> int | None:
+        ppr = element.find(qn("w:pPr")) if element is not None else None
+        lvl = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+        if lvl is not None and (lvl.get(qn("w:val")) or "").isdigit() and int(lvl.get(qn("w:val"))) < 9:
+            return int(lvl.get(qn("w:val"))) + 1
+        return None
+
+    level = outline(paragraph._p)
+    if level is not None:
+        return level
+    style = paragraph.style
+    while style is not None:
+        name = (style.name or "").strip()
+        if name.lower() in ("title", "标题"):
+            return 0
+        m = _HEADING_STYLE.match(name)
+        if m:
+            return int(m.group(1))
+        level = outline(style.element)
+        if level is not None:
+            return level
+        style = style.base_style
+    return None
+
+
+def _docx_table(table) -> list[str]:
+    """A line per row, cells joined by `` | ``; a merged cell's text appears once (python-docx
+    repeats the cell for every grid column and row it spans). A cell merged down from the row
+    above leaves an empty column, so the columns stay aligned."""
+    seen = set()
+    rows = []
+    for row in table.rows:
+        cells = []
+        in_row = set()
+        for cell in row.cells:
+            if cell._tc in in_row:  # spans several columns of this row
+                continue
+            in_row.add(cell._tc)
+            cells.append("" if cell._tc in seen else collapse(cell.text))
+            seen.add(cell._tc)
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return rows
+
+
+def read_epub(path: Path, source: str) -> Document:
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            container = ET.fromstring(book.read("META-INF/container.xml"))
+            rootfile = next((el.get("full-path") for el in container.iter() if el.tag.endswith("rootfile")), None)
+            if not rootfile:
+                raise Unreadable("EPUB without a rootfile in META-INF/container.xml")
+            opf = ET.fromstring(book.read(rootfile))
+            base = posixpath.dirname(rootfile)
+            items = {el.get("id"): el.get("href") for el in opf.iter() if el.tag.endswith("}item")}
+            spine = [el.get("idref") for el in opf.iter() if el.tag.endswith("}itemref")]
+            chapters = []
+            for idref in spine:
+                href = items.get(idref)
+                if not href:
+                    continue
+                name = posixpath.normpath(posixpath.join(base, href.split("#")[0]))
+                html, _ = decode(book.read(name))
+                text = html_to_text(html)
+                if text.strip():
+                    chapters.append(text)
+    except Unreadable:
+        raise
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, UndecodableText) as exc:
+        raise Unreadable(f"not a readable EPUB ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot open ({exc.strerror or exc})") from None
+    return Document(source, "epub", "\n\n".join(chapters), markdown=True)
+
+
+READERS: dict[str, Callable[[Path, str], Document]] = {
+    ".txt": read_txt, ".text": read_txt, ".md": read_md, ".markdown": read_md, ".html": read_html,
+    ".htm": read_html, ".xhtml": read_html, ".pdf": read_pdf, ".docx": read_docx, ".epub": read_epub,
+}
+_CONVERT = {".doc": "save it as .docx", ".wps": "save it as .docx", ".rtf": "save it as .docx",
+            ".pptx": "export it as PDF", ".ppt": "export it as PDF", ".xlsx": "export it as CSV or PDF",
+            ".xls": "export it as CSV or PDF"}
+
+
+def read_document(path: Path, source: str | None = None) -> Document:
+    """Read one file by its extension; raises `Unreadable` with the reason."""
+    suffix = path.suffix.lower()
+    reader = READERS.get(suffix)
+    if reader is None:
+        hint = _CONVERT.get(suffix, "ingest reads " + " ".join(sorted(set(READERS))))
+        raise Unreadable(f"unsupported file type {suffix or '(no extension)'}; {hint}")
+    document = reader(path, source or path.as_posix())
+    if not document.text.strip():
+        raise Unreadable("no text in it")
+    return document
