@@ -1,36 +1,50 @@
-"""Answer-checking throughput and accuracy: synth's check_many vs math-verify called directly.
+"""Answer checking: accuracy, false-equal count, and CPU + wall time against math-verify, side by side.
 
-    .venv/bin/python bench/answer_check.py --pairs 10000
+    .venv/bin/python bench/answer_check.py --pairs 2000
+    .venv/bin/python bench/answer_check.py --pairs 2000 --baseline /tmp/old-checkout   # time another synth too
 
-Generates a deterministic mixed set of labelled (gold, pred, equivalent) pairs — plain numbers in
-many formats, fractions/percent, option letters, Chinese numerals and LaTeX (radicals, fractions,
-intervals, polynomials) — then times, on the same pairs in the same run:
+Three generated, labelled, deterministic sets (seed 0):
 
-* ``synth``: ``synth.verify.check_many`` (fast paths inline, math-verify in worker processes with a
-  wall-clock limit; worker start-up included);
-* ``math-verify``: ``verify(parse(gold), parse(pred))`` per pair, in this process, main thread, its
-  own signal timeouts; bare answers are wrapped in ``$...$`` as synth does, so both see the same text.
+* ``numeric``: plain numbers in many formats, fractions and percent, Chinese numerals, decimal
+  commas, MATH-style money (``\\$1,\\!000``);
+* ``latex``: radicals, LaTeX fractions, intervals, polynomials, ordered pairs (a quarter of ``--pairs``);
+* ``sympy``: the part of ``latex`` that only sympy can settle (no pair is equal as written), the
+  worst case for synth: every pair costs a math-verify call;
+* ``mixed``: all of the above plus option letters (bare and in en/zh/fr prose) and whole solutions
+  (long ``<think>`` output with a box, "Answer:" lines, Chinese and French sentences).
 
-It prints pairs/s and the ratio per kind, accuracy of both against the labels, and both checkers'
-accuracy on ``tests/verify/answer_table.jsonl``. Not collected by pytest.
+Each checker runs on each set in a fresh child process, so imports and worker start-up are counted,
+as a user running ``synth answer-check --file`` pays them. The parent measures wall seconds and CPU
+seconds (user + system of the child and of every process it started). Checkers:
+
+* ``math-verify``: ``verify(parse(gold), parse(pred))`` per pair, main thread, its own default
+  timeouts; bare answers wrapped in ``$...$`` so its LaTeX reader sees them;
+* ``synth``: ``synth.verify.check_many`` as the CLI calls it (math-verify in this process);
+* ``synth --workers 2``: ``check_many(pool=WorkerPool(2), inline=False)`` (math-verify in 2 worker processes);
+* ``baseline``: with ``--baseline DIR``, ``check_many`` from the synth package under DIR.
+
+Accuracy is per kind; "false equal" counts pairs labelled different that a checker calls
+equivalent (it must be 0 for synth). Then both checkers on ``tests/verify/answer_table.jsonl`` by
+category. Not collected by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
 import random
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from synth.verify import check_many
-from synth.verify._worker import _delimit
-
-TABLE = Path(__file__).resolve().parents[1] / "tests" / "verify" / "answer_table.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "tests" / "verify" / "answer_table.jsonl"
 _ZH_DIGITS = "零一二三四五六七八九"
 
 
@@ -49,68 +63,193 @@ def _zh(n: int) -> str:
     return out
 
 
-def _numeric(rng: random.Random) -> tuple[str, str, bool, str]:
+def _numeric(rng: random.Random) -> tuple[str, str, bool]:
     n = rng.randint(1, 2_000_000)
-    gold = str(n)
     same = rng.random() < 0.5
     value = n if same else n + rng.choice([-10, -1, 1, 9, 100])
     pred = rng.choice([f"{value:,}", f"${value:,}", f"{value}.00", f"{value} dollars", f"\\boxed{{{value}}}",
                        f"{value:,}".replace(",", " "), f"{value} cm", str(value)])
-    return gold, pred, same, "numeric"
+    return str(n), pred, same
 
 
-def _fraction(rng: random.Random) -> tuple[str, str, bool, str]:
+def _fraction(rng: random.Random) -> tuple[str, str, bool]:
     den = rng.choice([2, 4, 5, 8, 10, 20, 25])
     num = rng.randint(1, den - 1)
     same = rng.random() < 0.5
     num_pred = num if same else num + 1
     if rng.random() < 0.3:  # percent
-        return f"{100 * num / den:g}%", f"{num_pred / den:g}", same, "fraction"
-    gold = rng.choice([f"{num}/{den}", f"\\frac{{{num}}}{{{den}}}"])
-    return gold, f"{num_pred / den:g}", same, "fraction"
+        return f"{100 * num / den:g}%", f"{num_pred / den:g}", same
+    return rng.choice([f"{num}/{den}", f"\\frac{{{num}}}{{{den}}}"]), f"{num_pred / den:g}", same
 
 
-def _choice(rng: random.Random) -> tuple[str, str, bool, str]:
+def _choice(rng: random.Random) -> tuple[str, str, bool]:
     gold = rng.choice("ABCD")
     same = rng.random() < 0.5
     letter = gold if same else rng.choice([c for c in "ABCD" if c != gold])
     pred = rng.choice([letter, f"({letter})", f"The answer is ({letter}).", f"答案：{letter}", f"option {letter.lower()}"])
-    return gold, pred, same, "choice"
+    return gold, pred, same
 
 
-def _chinese(rng: random.Random) -> tuple[str, str, bool, str]:
+def _choice_prose(rng: random.Random) -> tuple[str, str, bool]:
+    gold = rng.choice("ABCD")
+    same = rng.random() < 0.5
+    chosen = gold if same else rng.choice([c for c in "ABCD" if c != gold])
+    out = [c for c in "ABCD" if c != chosen]
+    a, b = rng.sample(out, 2)
+    if not same and rng.random() < 0.5:
+        a = gold  # a near miss: the gold letter is named, but ruled out (often last)
+    pred = rng.choice([
+        f"{a} and {b} are wrong, so the answer is {chosen}.",
+        f"The answer is {chosen}, not {a}.",
+        f"Not ({a}): it overcounts. ({chosen}) fits.",
+        f"排除 {a} 和 {b}，正确答案是 {chosen}。",
+        f"答案是 {chosen}，不是 {a}。",
+        f"La bonne réponse est {chosen} : {a} et {b} sont exclues.",
+        f"On élimine {a} et {b}, donc {chosen}.",
+    ])
+    if rng.random() < 0.2:  # a gold with the option's text
+        gold = f"{gold}. {rng.randint(2, 99)}"
+    return gold, pred, same
+
+
+def _chinese(rng: random.Random) -> tuple[str, str, bool]:
     n = rng.randint(1, 9999)
     same = rng.random() < 0.5
-    return str(n), _zh(n if same else n + 1) + rng.choice(["", "个", "元"]), same, "chinese"
+    return str(n), _zh(n if same else n + 1) + rng.choice(["", "个", "元"]), same
 
 
-def _latex(rng: random.Random) -> tuple[str, str, bool, str]:
+def _decimal_comma(rng: random.Random) -> tuple[str, str, bool]:
+    whole, frac = rng.randint(0, 999), rng.randint(1, 99)
+    same = rng.random() < 0.5
+    point = f"{whole}.{frac:02d}"
+    comma = f"{whole},{frac:02d}" if same else f"{whole},{(frac + 1) % 100:02d}"
+    if rng.random() < 0.25:  # a near miss: 1,234 is a thousand and more, not 1.234
+        thousands = rng.randint(1, 99)
+        return f"{thousands},{rng.randint(100, 999)}", f"{thousands}.{rng.randint(100, 999)}", False
+    pred = comma + rng.choice(["", " €", " kg", "元"])
+    return (point, pred, same) if rng.random() < 0.5 else (pred, point, same)
+
+
+def _money(rng: random.Random) -> tuple[str, str, bool]:
+    n = rng.randint(1000, 99999)
+    same = rng.random() < 0.5
+    value = n if same else n + rng.choice([-1, 1, 10])
+    head, tail = divmod(n, 1000)
+    gold = rng.choice([f"\\${head},\\!{tail:03d}", f"\\${head}{{,}}{tail:03d}", f"\\${head}\\,{tail:03d}"])
+    return gold, rng.choice([str(value), f"\\${value:,}", f"{value} dollars"]), same
+
+
+def _latex(rng: random.Random, kinds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> tuple[str, str, bool]:
     a, b = rng.randint(2, 99), rng.randint(2, 99)  # wide ranges: few repeats for the dedup to exploit
     same = rng.random() < 0.5
-    kind = rng.randrange(4)
+    kind = rng.choice(kinds)
     if kind == 0:  # a*sqrt(b) vs sqrt(a^2 b)
-        return f"{a}\\sqrt{{{b}}}", f"\\sqrt{{{a * a * b + (0 if same else 1)}}}", same, "latex"
+        return f"{a}\\sqrt{{{b}}}", f"\\sqrt{{{a * a * b + (0 if same else 1)}}}", same
     if kind == 1:  # sqrt(b)/b vs 1/sqrt(b)
-        return f"\\frac{{\\sqrt{{{b}}}}}{{{b}}}", f"\\frac{{1}}{{\\sqrt{{{b if same else b + 1}}}}}", same, "latex"
+        return f"\\frac{{\\sqrt{{{b}}}}}{{{b}}}", f"\\frac{{1}}{{\\sqrt{{{b if same else b + 1}}}}}", same
     if kind == 2:  # intervals
         close = "]" if same else ")"
-        return f"({-a}, {b}]", f"\\left({-a},{b}\\right{close}", same, "latex"
-    return f"(x+{a})^2", f"x^2+{2 * a if same else a}x+{a * a}", same, "latex"
+        return f"({-a}, {b}]", f"\\left({-a},{b}\\right{close}", same
+    if kind == 3:  # ordered pairs: swapped is different
+        return f"({a}, {-b})", f"\\left({a},{-b}\\right)" if same else f"({-b}, {a})", same
+    return f"(x+{a})^2", f"x^2+{2 * a if same else a}x+{a * a}", same
 
 
-MIX = [(_numeric, 0.5), (_fraction, 0.15), (_choice, 0.1), (_chinese, 0.05), (_latex, 0.2)]
+def _sympy(rng: random.Random) -> tuple[str, str, bool]:
+    """LaTeX pairs that only sympy can settle: no presentation-only differences."""
+    return _latex(rng, (0, 1, 4))
 
 
-def generate(n: int, seed: int = 0) -> list[tuple[str, str, bool, str]]:
-    rng = random.Random(seed)
-    makers, weights = zip(*MIX)
-    return [rng.choices(makers, weights)[0](rng) for _ in range(n)]
+def _think(rng: random.Random, final: str) -> str:
+    steps = [f"Try {rng.randint(2, 99)}: that gives {rng.randint(2, 999)}, which is too many; adjust by {rng.randint(2, 9)}."
+             for _ in range(rng.choice([3, 40]))]  # some short, some over 2,000 characters
+    return "<think>\n" + "\n".join(steps) + f"\n</think>\nSo the result is $\\boxed{{{final}}}$."
 
 
-def math_verify_direct(pairs: list[tuple[str, str]]) -> list[bool]:
-    from math_verify import parse, verify
+def _solution(rng: random.Random) -> tuple[str, str, bool]:
+    n, a, b = rng.randint(10, 500), rng.randint(2, 9), rng.randint(2, 9)
+    same = rng.random() < 0.5
+    kind = rng.randrange(4)
+    if kind == 0:  # reasoning output; a near miss mentions the gold while thinking
+        final = n if same else n + 1
+        return str(n), _think(rng, str(final)).replace("<think>\n", f"<think>\nMaybe {n}?\n"), same
+    if kind == 1:  # an Answer: line holding an expression
+        return f"{a}x+{b}", f"Collect the terms: {a}x and {b}.\nAnswer: {a}x + {b if same else b + 1}", same
+    if kind == 2:  # a Chinese sentence ending with the answer and a unit
+        return str(n), f"先算出每组 {a} 个，再乘以组数，所以一共有 {n if same else n + a} 个。", same
+    return str(n), f"On additionne les {a} parts.\nLa réponse est {n if same else n - 1}.", same
 
-    return [bool(verify(parse(_delimit(g)), parse(_delimit(p)))) for g, p in pairs]
+
+KINDS = {
+    "numeric": _numeric, "fraction": _fraction, "choice": _choice, "choice_prose": _choice_prose,
+    "chinese": _chinese, "decimal_comma": _decimal_comma, "money": _money, "latex": _latex, "sympy": _sympy,
+    "solution": _solution,
+}
+SETS = {
+    "numeric": {"numeric": 0.5, "fraction": 0.15, "chinese": 0.15, "decimal_comma": 0.1, "money": 0.1},
+    "latex": {"latex": 1.0},
+    "sympy": {"sympy": 1.0},
+    "mixed": {"numeric": 0.3, "fraction": 0.1, "choice": 0.05, "choice_prose": 0.05, "chinese": 0.05,
+              "decimal_comma": 0.05, "money": 0.05, "solution": 0.15, "latex": 0.2},
+}
+
+
+def generate(name: str, n: int, seed: int = 0) -> list[tuple[str, str, bool, str]]:
+    rng = random.Random(f"{name}-{seed}")
+    kinds, weights = zip(*SETS[name].items())
+    rows = []
+    for _ in range(n):
+        kind = rng.choices(kinds, weights)[0]
+        rows.append((*KINDS[kind](rng), kind))
+    return rows
+
+
+# ---------------------------------------------------------------- child: one checker, one set
+
+
+def _child(checker: str, pairs: list[tuple[str, str]]) -> list[bool]:
+    if checker == "math-verify":
+        import logging
+
+        from math_verify import parse, verify
+
+        logging.disable(logging.WARNING)  # it logs every parse failure
+
+        def wrap(text: str) -> str:
+            return text if "$" in text or "\\boxed" in text else f"${text}$"
+
+        return [bool(verify(parse(wrap(g)), parse(wrap(p)))) for g, p in pairs]
+    from synth.verify import check_many
+
+    if checker == "synth-workers":
+        from synth.verify import WorkerPool
+
+        pool = WorkerPool(size=2)
+        verdicts = check_many(pairs, pool=pool, inline=False)
+        pool.close()
+    else:  # "synth", also for a baseline checkout
+        verdicts = check_many(pairs)
+    return [v.correct for v in verdicts]
+
+
+def _measure(checker: str, pairs: list[tuple[str, str]], pythonpath: str | None = None) -> tuple[list[bool], float, float]:
+    """Run a checker in a fresh process; return its answers, wall seconds and CPU seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "pairs.json", Path(tmp) / "out.json"
+        src.write_text(json.dumps(pairs), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=pythonpath or str(ROOT))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        # cwd: a temporary folder, so that "python -m synth.verify._worker" finds the synth on PYTHONPATH
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", checker, "--input", str(src),
+                        "--output", str(out)], check=True, env=env, cwd=tmp)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return json.loads(out.read_text()), wall, cpu
+
+
+# ---------------------------------------------------------------- report
 
 
 def _machine() -> str:
@@ -128,63 +267,88 @@ def _machine() -> str:
             f"math-verify {version('math-verify')}, {platform.system()}")
 
 
+def _accuracy(answers: list[bool], labels: list[bool]) -> tuple[float, int]:
+    right = sum(a == lab for a, lab in zip(answers, labels))
+    false_equal = sum(a and not lab for a, lab in zip(answers, labels))
+    return right / max(1, len(labels)), false_equal
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--pairs", type=int, default=2000, help="pairs in the numeric and mixed sets (LaTeX sets: a quarter)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sets", default="numeric,latex,sympy,mixed")
+    parser.add_argument("--baseline", help="a directory holding another synth checkout to time side by side")
+    parser.add_argument("--no-table", action="store_true", help="skip the answer table")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)  # math-verify logs every parse failure
+    if args.child:
+        pairs = [tuple(p) for p in json.loads(Path(args.input).read_text(encoding="utf-8"))]
+        Path(args.output).write_text(json.dumps(_child(args.child, pairs)))
+        return
 
-    data = generate(args.pairs, args.seed)
-    pairs = [(g, p) for g, p, _, _ in data]
-    kinds = defaultdict(list)
-    for i, (_, _, _, kind) in enumerate(data):
-        kinds[kind].append(i)
+    checkers = [("math-verify", "math-verify", None), ("synth", "synth", None), ("synth --workers 2", "synth-workers", None)]
+    if args.baseline:
+        checkers.append(("baseline", "synth", str(Path(args.baseline).resolve())))
+    print(f"machine: {_machine()}\n")
+    print("| set | pairs | checker | wall s | CPU s | CPU vs math-verify | accuracy | false equal |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    by_kind: dict[str, dict[str, list[tuple[bool, bool]]]] = defaultdict(lambda: defaultdict(list))
+    for name in args.sets.split(","):
+        data = generate(name, args.pairs // 4 if name in ("latex", "sympy") else args.pairs, args.seed)
+        pairs = [(g, p) for g, p, _, _ in data]
+        labels = [lab for _, _, lab, _ in data]
+        reference_cpu = None
+        for label, checker, path in checkers:
+            answers, wall, cpu = _measure(checker, pairs, path)
+            reference_cpu = reference_cpu or cpu
+            accuracy, false_equal = _accuracy(answers, labels)
+            print(f"| {name} | {len(pairs)} | {label} | {wall:.1f} | {cpu:.1f} | {cpu / reference_cpu:.2f}x "
+                  f"| {accuracy:.1%} | {false_equal} |", flush=True)
+            if name in ("mixed", "latex", "sympy") and checker != "synth-workers":
+                for (_, _, lab, kind), answer in zip(data, answers):
+                    by_kind[label][kind].append((answer, lab))
 
-    started = time.perf_counter()
-    verdicts = check_many(pairs)
-    synth_s = time.perf_counter() - started
-    synth_ok = [v.correct for v in verdicts]
+    if by_kind:
+        labels = [label for label, _, _ in checkers if label in by_kind]
+        print("\nAccuracy by kind (mixed and latex sets; false equal in brackets):\n")
+        print("| kind | pairs | " + " | ".join(labels) + " |")
+        print("|---|---:|" + "---:|" * len(labels))
+        for kind in sorted(by_kind[labels[0]]):
+            cells = []
+            for label in labels:
+                answers, truth = zip(*by_kind[label][kind])
+                accuracy, false_equal = _accuracy(list(answers), list(truth))
+                cells.append(f"{accuracy:.1%} ({false_equal})")
+            print(f"| {kind} | {len(by_kind[labels[0]][kind])} | " + " | ".join(cells) + " |")
+    if not args.no_table:
+        _table(checkers)
 
-    started = time.perf_counter()
-    direct_ok = math_verify_direct(pairs)
-    direct_s = time.perf_counter() - started
 
-    # Per kind, each checker on that kind alone (synth with warm workers).
-    print(f"machine: {_machine()}")
-    print(f"{len(pairs)} pairs, seed {args.seed}\n")
-    print("| kind | pairs | synth pairs/s | math-verify pairs/s | ratio | synth acc | math-verify acc |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for kind, idx in sorted(kinds.items()):
-        sub = [pairs[i] for i in idx]
-        t = time.perf_counter()
-        check_many(sub)
-        s = time.perf_counter() - t
-        t = time.perf_counter()
-        math_verify_direct(sub)
-        d = time.perf_counter() - t
-        acc_s = sum(synth_ok[i] == data[i][2] for i in idx) / len(idx)
-        acc_d = sum(direct_ok[i] == data[i][2] for i in idx) / len(idx)
-        print(f"| {kind} | {len(idx)} | {len(idx) / s:,.0f} | {len(idx) / d:,.0f} | {d / s:.1f}x | {acc_s:.1%} | {acc_d:.1%} |")
-    acc_s = sum(ok == d[2] for ok, d in zip(synth_ok, data)) / len(data)
-    acc_d = sum(ok == d[2] for ok, d in zip(direct_ok, data)) / len(data)
-    print(f"| **all** (cold start) | {len(pairs)} | {len(pairs) / synth_s:,.0f} | {len(pairs) / direct_s:,.0f} "
-          f"| {direct_s / synth_s:.1f}x | {acc_s:.1%} | {acc_d:.1%} |")
-    methods = defaultdict(int)
-    for v in verdicts:
-        methods[v.method] += 1
-    print(f"\nsynth methods: {dict(sorted(methods.items()))}")
-
+def _table(checkers: list[tuple[str, str, str | None]]) -> None:
+    """Every checker on the hand-labelled answer table, by category."""
     rows = [json.loads(line) for line in TABLE.open(encoding="utf-8")]
-    table_pairs = [(r["gold"], r["pred"]) for r in rows]
-    table_synth = check_many(table_pairs)
-    hits_s = sum(v.status == r["expected"] for v, r in zip(table_synth, rows))
-    graded = [(g or "", p or "") for g, p in table_pairs]
-    direct = math_verify_direct(graded)
-    # math-verify answers a bool: count it right when it says True exactly for "correct" rows.
-    hits_d = sum(ok == (r["expected"] == "correct") for ok, r in zip(direct, rows))
-    print(f"answer table ({len(rows)} rows): synth {hits_s}/{len(rows)} = {hits_s / len(rows):.1%}, "
-          f"math-verify alone {hits_d}/{len(rows)} = {hits_d / len(rows):.1%}")
+    rows = [r for r in rows if r.get("order", "tuples") == "tuples"]  # the other policies need synth's option
+    pairs = [(r["gold"] or "", r["pred"] or "") for r in rows]
+    truth = [r["expected"] == "correct" for r in rows]
+    results = {}
+    for label, checker, path in checkers:
+        if checker != "synth-workers":
+            results[label] = _measure(checker, pairs, path)[0]
+    print(f"\nAnswer table ({len(rows)} rows with the default order policy; counted right when 'equivalent' "
+          "matches a 'correct' label; false equal in brackets):\n")
+    print("| category | rows | " + " | ".join(results) + " |")
+    print("|---|---:|" + "---:|" * len(results))
+    categories = sorted({r["category"] for r in rows})
+    for category in categories + ["**all**"]:
+        idx = [i for i, r in enumerate(rows) if category in (r["category"], "**all**")]
+        cells = []
+        for answers in results.values():
+            accuracy, false_equal = _accuracy([answers[i] for i in idx], [truth[i] for i in idx])
+            cells.append(f"{accuracy:.1%} ({false_equal})")
+        print(f"| {category} | {len(idx)} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,59 +1,104 @@
 """Keep answers written in the language of the question (or a required one).
 
-Small and large models alike drift into English when asked in Chinese, and the reverse after
-Chinese-heavy tuning; mixed-language answers are a common defect of zh vertical data. The check is
-script-based (share of Han characters among letters), which separates Chinese from English
-reliably without a model; it does not tell apart languages that share a script. Not implemented:
-fastText language identification for other languages.
+Models drift into English when asked in Chinese, and the reverse after Chinese-heavy tuning; mixed
+and wrong-language answers are a common defect of multilingual and zh vertical data (recipes.md §6.4:
+`language`, `lang_match`, drop on mismatch). Languages come from synth.text.detect_language: script
+for mostly-CJK text (exact on a few characters), py3langid (langid.py's bundled naive-Bayes model,
+97+ languages, offline) for the rest, after code, URLs and formulas are removed. An answer is dropped
+only when each text is implausible in the other's language (probability below `tolerance`), so close
+pairs the identifier confuses (es/gl, id/ms) and English terms inside Chinese answers pass. Texts
+with too few letters to tell, and requests to translate or to answer in a named language, are kept.
+Not implemented: fastText LID (its model is a download).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from synth.filter import Filter, assistant_text
+from pydantic import field_validator
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
+from synth.filter import Filter, FilterOptions, Verdict, option
+from synth.text import Language, detect_language, language_labels, strip_code
+
+# Instructions that ask for another language on purpose (translation, "answer in English").
+EXEMPT = (r"(?i)\btranslat|\binto (?:english|chinese|french|german|spanish|japanese|korean)\b|"
+          r"\bin (?:english|chinese|french|german|spanish|japanese|korean)\b|翻译|翻譯|译成|译为|"
+          r"用(?:英文|英语|中文|汉语|日语|日文|法语|德语|韩语|西班牙语)|(?:英文|英语|中文|日语)(?:回答|回复|写|表达)")
 
 
 def script_language(text: str, han_share: float = 0.5) -> str | None:
-    """'zh' when Han characters make up at least `han_share` of letters, 'en' for Latin, None if no letters."""
-    han, latin = len(_HAN.findall(text)), len(_LATIN.findall(text))
-    # a Han character carries about as much as 3 Latin letters: weigh them so mixed text is judged fairly
-    total = han * 3 + latin
-    if total == 0:
-        return None
-    return "zh" if han * 3 / total >= han_share else "en"
+    """The language of `text` as an ISO code ('zh', 'en', 'de', ...), None when there is too little to tell."""
+    return detect_language(strip_code(text, math=True), cjk_threshold=han_share).code
 
 
 def question_text(record: dict) -> str:
-    for message in record.get("messages") or []:
-        if message.get("role") == "user":
-            return message.get("content") or ""
-    return str(record.get("instruction") or record.get("problem") or "")
+    """The record's question (kept for code written against the first filter contract)."""
+    from synth.filter import question_text as view
+
+    return view(record)
+
+
+class LangMatchOptions(FilterOptions):
+    language: str | None = option(None, "require this ISO 639-1 language (zh, en, de, ja, ...) instead of the question's")
+    tolerance: float = option(0.05, "a text counts as possibly in a language at this identifier probability",
+                              ge=0, le=1)
+    min_letters: int = option(10, "texts with fewer letters (outside CJK) are not judged", ge=1)
+    han_share: float = option(0.5, "weighted share of CJK characters that makes a text Chinese/Japanese/Korean",
+                              gt=0, le=1)
+    exempt: str | None = option(EXEMPT, "questions matching this regular expression are not checked "
+                                "(translation, 'answer in English'); null to check every row")
+
+    @field_validator("language")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in language_labels():
+            raise ValueError(f"unknown language code {value!r}; use an ISO 639-1 code such as zh, en, de, ja")
+        return value
+
+    @field_validator("exempt")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc})") from None
+        return value
 
 
 class LangMatchFilter(Filter):
-    """Reject answers whose script language differs from the question's (or from `language`).
-
-    Args:
-        language: require this language ("zh" or "en") instead of the question's.
-        han_share: weighted share of Han characters that makes a text Chinese.
-    """
+    """Reject answers whose language differs from the question's (or from `language`)."""
 
     name = "lang-match"
-    description = "Drop answers not in the question's language (Chinese vs English, by script)."
+    description = "Drop answers not in the question's language (language ID, many scripts)."
+    Options = LangMatchOptions
+    reasons = ("lang_match_<answer>_not_<wanted>",)
+    score_names = ("language",)
 
-    def __init__(self, language: str | None = None, han_share: float = 0.5) -> None:
-        if language not in (None, "zh", "en"):
-            raise TypeError(f"language must be 'zh' or 'en', not {language!r}")
-        self.language = language
-        self.han_share = han_share
+    def __init__(self, options=None, /, **kwargs) -> None:
+        super().__init__(options, **kwargs)
+        self._exempt = re.compile(self.options.exempt) if self.options.exempt else None
+        # the same question comes back with every sample of it: identify it once
+        self._question_language = lru_cache(maxsize=4096)(self._detect)
+
+    def _detect(self, text: str) -> Language:
+        o = self.options
+        return detect_language(strip_code(text, math=True), min_letters=o.min_letters, cjk_threshold=o.han_share)
 
     def filter(self, record):
-        want = self.language or script_language(question_text(record), self.han_share)
-        got = script_language(assistant_text(record), self.han_share)
-        if want is None or got is None or want == got:
-            return True
-        return False, f"lang_match_{got}_not_{want}"
+        o = self.options
+        answer = self._detect(self.answer(record))
+        scores = {"language": answer.code}
+        if o.language:
+            want = Language(o.language, 1.0, {o.language: 1.0})
+        else:
+            question = self.question(record)
+            if self._exempt and self._exempt.search(question):
+                return Verdict(True, scores=scores)
+            want = self._question_language(question)
+        if want.code is None or answer.code is None or answer.code == want.code:
+            return Verdict(True, scores=scores)
+        if answer.prob(want.code) >= o.tolerance or want.prob(answer.code) >= o.tolerance:
+            return Verdict(True, scores=scores)
+        return Verdict(False, f"lang_match_{answer.code}_not_{want.code}", scores)

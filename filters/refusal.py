@@ -1,51 +1,94 @@
-"""Drop answers that refuse or deflect instead of answering.
+"""Drop answers that refuse or deflect instead of answering, and answers with AI disclaimers.
 
 Follows the Evol-Instruct elimination rule (Xu et al. 2023, arXiv 2304.12244: an answer containing
-"sorry" and shorter than 80 words is a failed evolution) and the refusal phrase lists used to clean
-ShareGPT-style data, extended with Chinese phrasings for the zh use cases. Long answers that merely
-mention an apology keep passing: only short answers, or answers that *open* with a refusal, are
-dropped. Not implemented: model-based refusal classifiers.
+"sorry" and shorter than 80 words is a failed evolution) and the phrase lists used to clean
+ShareGPT-style data (ShareGPT_Vicuna_unfiltered drops every conversation with "as an AI language
+model"), with Chinese phrasings for the zh use cases. A refusal phrase drops short answers, or any
+answer that *opens* with it; an AI disclaimer ("As an AI language model, ...", "作为一个人工智能，...")
+drops any answer, since SFT would teach it. Phrases name the act, not the word: "I can't stress
+enough" or "很抱歉听到你生病了" are kept. Not implemented: model-based refusal classifiers.
 """
 
 from __future__ import annotations
 
 import re
 
-from synth.filter import Filter, assistant_text
+from synth.filter import Filter, FilterOptions, compile_patterns, option
+from synth.text import count_units
 
-PHRASES_EN = (
-    "i'm sorry", "i am sorry", "sorry, but", "i apologize", "i cannot", "i can't", "i can not", "i'm unable",
-    "i am unable", "i'm not able to", "i am not able to", "as an ai", "as a language model",
-    "as an ai language model", "i don't have the ability", "i do not have access", "it is not appropriate",
+_VERBS_EN = ("help|assist|provide|comply|fulfill|fulfil|answer|do that|do this|create|generate|write|share|give|"
+             "support|engage|offer|discuss|browse|access|complete|respond|perform|process|produce|tell you|"
+             "predict|recommend|verify|view|see|open|continue|participate")
+REFUSALS_EN = (
+    r"\b(?:i'm|i am) (?:so |very |truly |really )?sorry\b(?! to hear| for your loss| about your| that you)",
+    r"\bsorry,? but\b",
+    r"\bi apologi[sz]e\b",
+    rf"\bi (?:can ?not|can't|am unable to|'m unable to|am not able to|'m not able to|won't be able to|"
+    rf"will not be able to|must decline to|have to decline to)(?: \w+)? (?:{_VERBS_EN})\b",
+    r"\bi (?:can ?not|can't|won't|will not) (?:help|assist) with\b",
+    r"\bit (?:is|would be) (?:not appropriate|inappropriate) for me\b",
+    r"\bi(?:'m| am) not (?:comfortable|able to help)\b",
+    r"\b(?:that's|that is|this is|it's|it is) not something i (?:can|am able to|'m able to) (?:help|assist|do|provide)",
 )
-PHRASES_ZH = ("抱歉", "对不起", "很遗憾", "我无法", "我不能", "作为一个ai", "作为一个人工智能", "作为人工智能", "我没有能力")
+REFUSALS_ZH = (
+    r"(?:很|非常|十分)?(?:抱歉|对不起|不好意思)(?!听到|得知|地告诉你一个好消息)",
+    r"我(?:无法|不能|没法|没有办法|不可以|不便|不会)(?:为你|为您|帮你|帮您|向你|向您|给你|给您)?"
+    r"(?:提供|回答|帮助|协助|满足|完成|处理|生成|讨论|给出|参与|访问|浏览|创作|编写|执行|预测|透露|分享|回复)",
+    r"很遗憾[，,]?\s*我(?:无法|不能)",
+)
+DISCLAIMERS_EN = (
+    r"\bas an ai(?: language model| assistant| model| chatbot)?\s*[,，]",
+    r"\bas a (?:large )?language model\b",
+    r"\bi(?:'m| am) (?:just |only |merely )?(?:an ai|a large language model|a language model|an artificial intelligence)"
+    r"\b(?!\s+(?:researcher|engineer|scientist|enthusiast|student|developer|startup|company))",
+    r"\bmy (?:knowledge|training) (?:cutoff|cut-off|data only)\b",
+    r"\bas of my (?:last|latest) (?:update|knowledge update|training)\b",
+    r"\bi (?:don't|do not) have (?:personal )?(?:opinions|feelings|emotions|beliefs|preferences)\b",
+)
+DISCLAIMERS_ZH = (
+    r"作为(?:一个|一名|一款)?(?:ai|人工智能)(?:语言模型|助手|模型|聊天机器人)?\s*[,，]",
+    r"我(?:只|仅仅|只不过)?是(?:一个|一款|一名)?(?:ai|人工智能)(?:语言模型|助手|模型|聊天机器人)",
+    r"我的(?:知识|训练数据)(?:截止|更新)",
+    r"截至我的(?:知识|训练)",
+    r"我(?:并)?没有(?:个人的?)?(?:观点|感情|情感|意见|偏好)",
+)
+
+
+class RefusalOptions(FilterOptions):
+    max_words: int = option(80, "answers with fewer units (words; CJK characters) and a refusal phrase are dropped",
+                            ge=0, source="Evol-Instruct (sorry and fewer than 80 words)")
+    opening_chars: int = option(40, "a refusal phrase starting within this many leading characters drops any answer",
+                                ge=0)
+    disclaimers: bool = option(True, "drop answers with an AI disclaimer anywhere",
+                               source="ShareGPT_Vicuna_unfiltered cleaning ('as an AI language model')")
+    phrases: list[str] = option([], "extra refusal phrases (regular expressions, matched on lower-cased text)")
 
 
 class RefusalFilter(Filter):
-    """Reject a refusal: a refusal phrase in a short answer, or at the very start of any answer.
-
-    Args:
-        max_words: answers with fewer words (CJK characters count one each) and a refusal phrase are
-            dropped (Evol-Instruct uses 80).
-        opening_chars: a refusal phrase within this many leading characters drops any answer.
-    """
+    """Reject refusals (a phrase in a short answer, or at its start) and AI disclaimers (anywhere)."""
 
     name = "refusal"
-    description = "Drop refusals and deflections (English and Chinese phrase lists)."
+    description = "Drop refusals and AI disclaimers (English and Chinese phrase lists)."
+    Options = RefusalOptions
+    reasons = ("refusal_opening", "refusal_short_answer", "refusal_ai_disclaimer")
 
-    def __init__(self, max_words: int = 80, opening_chars: int = 40) -> None:
-        self.max_words = max_words
-        self.opening_chars = opening_chars
-        self._pattern = re.compile("|".join(re.escape(p) for p in PHRASES_EN + PHRASES_ZH))
+    def __init__(self, options=None, /, **kwargs) -> None:
+        super().__init__(options, **kwargs)
+        compile_patterns(self.name, "phrases", self.options.phrases)
+        self._refusal = re.compile("|".join((*REFUSALS_EN, *REFUSALS_ZH, *self.options.phrases)))
+        self._disclaimer = re.compile("|".join((*DISCLAIMERS_EN, *DISCLAIMERS_ZH)))
 
     def filter(self, record):
-        text = assistant_text(record).lower().replace("’", "'")
-        match = self._pattern.search(text)
+        text = self.answer(record).lower().replace("’", "'")
+        if self.options.disclaimers:
+            found = self._disclaimer.search(text)
+            if found:
+                return False, "refusal_ai_disclaimer"
+        match = self._refusal.search(text)
         if match is None:
             return True
-        if match.start() < self.opening_chars:
+        if match.start() < self.options.opening_chars:
             return False, "refusal_opening"
-        words = len(re.findall(r"[\u4e00-\u9fff]|[^\s\u4e00-\u9fff]+", text))
-        if words < self.max_words:
+        if count_units(text) < self.options.max_words:
             return False, "refusal_short_answer"
         return True

@@ -5,9 +5,17 @@ Record schema: docs/recipes.md and recipes.md §6.2. Steps carry PRM800K semanti
 
 Exports (``Recipe.exports``; each takes one record and returns one row, or ``None`` to skip it):
 
-- ``trl_stepwise``: TRL ``PRMTrainer`` rows ``{prompt, completions, labels}``, cut after the first error;
+- ``trl_stepwise``: ``{prompt, completions, labels}``, cut after the first error (the stepwise-supervision shape
+  of TRL's ``PRMTrainer``, which TRL has since removed; kept for datasets and tools that still read it);
+- ``openrlhf_prm``: Math-Shepherd-style rows for OpenRLHF's ``ProcessRewardDataset`` (``train_prm``): the
+  problem and steps in ``input``, each step followed by the step tag ``ки``, and one ``"+"`` / ``"-"`` per tag
+  in ``label`` (``--input_key input --label_key label --placeholder_token ки --reward_tokens + -``);
 - ``prm800k``: PRM800K-like rows (``question`` / ``label.steps[].completions[].rating``);
 - ``dpo``: TRL conversational preference rows ``{prompt, chosen, rejected}``.
+
+>>> rec = {"problem": "1+2*3?", "steps": [{"text": "2*3=6", "label": 1}, {"text": "1+6=8", "label": -1}]}
+>>> to_openrlhf_prm(rec)
+{'input': '1+2*3? 2*3=6 ки\\n1+6=8 ки', 'label': ['+', '-']}
 """
 
 from __future__ import annotations
@@ -65,6 +73,25 @@ def to_trl_stepwise(record: dict) -> dict | None:
             "labels": labels}
 
 
+STEP_TAG = "ки"  # Math-Shepherd's step tag; OpenRLHF needs it to be a single token of the model's tokenizer
+
+
+def to_openrlhf_prm(record: dict) -> dict | None:
+    """Math-Shepherd's ``input`` (a step tag after every step) with the labels as the list OpenRLHF reads.
+
+    OpenRLHF puts the i-th label on the i-th tag, so the input holds exactly as many tags as labels:
+    steps after the first error are left out, and a record whose text already contains the tag is skipped.
+    """
+    labels = _step_labels(record)
+    if labels is None:
+        return None
+    steps = [s["text"].strip() for s in record["steps"][: len(labels)]]
+    if STEP_TAG in record["problem"] or any(STEP_TAG in text for text in steps):
+        return None
+    return {"input": f"{record['problem'].strip()} " + "\n".join(f"{text} {STEP_TAG}" for text in steps),
+            "label": ["+" if ok else "-" for ok in labels]}
+
+
 def to_prm800k(record: dict) -> dict | None:
     """PRM800K's shape (openai/prm800k README) with generated ratings; stops at the first error like phase 2."""
     labels = _step_labels(record)
@@ -94,4 +121,4 @@ def to_dpo(record: dict) -> dict | None:
             "rejected": [{"role": "assistant", "content": rejected[0]["solution"]}]}
 
 
-EXPORTS = {"trl_stepwise": to_trl_stepwise, "prm800k": to_prm800k, "dpo": to_dpo}
+EXPORTS = {"trl_stepwise": to_trl_stepwise, "openrlhf_prm": to_openrlhf_prm, "prm800k": to_prm800k, "dpo": to_dpo}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,6 +79,21 @@ class ExportConfig(Strict):
     formats: list[str] = Field(default_factory=list)  # export formats -> exports/<format>.jsonl
     # a reasoning model's thinking: a separate `reasoning` field, <think>…</think> before the answer, or left out
     reasoning: Literal["field", "think", "drop"] = "field"
+    # held-out splits by seed row, e.g. {test: 0.05}: one seed row's records all land in the same split
+    split: dict[str, float] = Field(default_factory=dict)
+    sample_rows: int = Field(3, ge=0, le=20)  # example rows shown in the dataset card
+
+    @field_validator("split")
+    @classmethod
+    def _check_split(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, share in value.items():
+            if name == "train" or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"split name {name!r}: use a lowercase name other than train (e.g. test, validation)")
+            if not 0 < share < 1:
+                raise ValueError(f"split {name}: {share} is not a share between 0 and 1 (e.g. 0.05)")
+        if sum(value.values()) >= 1:
+            raise ValueError(f"split shares add up to {sum(value.values()):g}: leave some rows for train")
+        return value
 
 
 class RunConfig(Strict):
@@ -91,6 +107,8 @@ class RunConfig(Strict):
     dedup: dict[str, Any] | None = Field(default_factory=lambda: {"exact": True, "near": False})
     decontam: dict[str, Any] | None = None
     export: ExportConfig = Field(default_factory=ExportConfig)
+    license: str | None = None        # Hub license id for the dataset card (apache-2.0, cc-by-4.0, mit, other…)
+    pretty_name: str | None = None    # the card's title (default: name)
 
     @field_validator("filters", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 Each format turns one record (its `messages` and, when present, `reasoning`) into one row, or `None` to
 skip it. Shapes (checked against the trainers' own converters):
 
-- ``messages`` / ``ms_swift``: ``{"messages": [{"role", "content"}, ...]}`` — TRL SFT, ms-swift's
+- ``messages`` / ``sft`` / ``ms_swift``: ``{"messages": [{"role", "content"}, ...]}`` — TRL SFT, ms-swift's
   standard format, OpenAI fine-tuning;
 - ``alpaca``: ``{"instruction", "input", "output", "system", "history"}`` — LLaMA-Factory (default
   formatting), ms-swift, Alpaca trainers; earlier turns go to ``history`` as ``[[user, assistant], ...]``;
@@ -96,7 +96,7 @@ def to_sharegpt(record: dict, reasoning: Reasoning = "field") -> dict | None:
 
 
 FORMATS: dict[str, Callable[[dict, Reasoning], dict | None]] = {
-    "messages": to_messages, "ms_swift": to_messages, "alpaca": to_alpaca, "sharegpt": to_sharegpt,
+    "messages": to_messages, "sft": to_messages, "ms_swift": to_messages, "alpaca": to_alpaca, "sharegpt": to_sharegpt,
     "llamafactory": to_sharegpt,
 }
 
@@ -123,5 +123,14 @@ def write_dataset_info(exports_dir: Path, name: str, formats: list[str]) -> Path
         info[f"{name}_sharegpt"] = llamafactory_entry("sharegpt.jsonl")
     if "alpaca" in formats:
         info[f"{name}_alpaca"] = alpaca_entry("alpaca.jsonl")
+    write_text(path, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def add_dataset_info(folder: Path, name: str, fmt: str, file_name: str) -> Path:
+    """Add (or replace) the LLaMA-Factory entry `name` for one exported file in `folder/dataset_info.json`."""
+    path = folder / "dataset_info.json"
+    info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    info[name] = alpaca_entry(file_name) if fmt == "alpaca" else llamafactory_entry(file_name)
     write_text(path, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
     return path

@@ -13,7 +13,6 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,10 @@ from synth import plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
 from synth.errors import ConfigError, EngineError, InputError, RecipeError, RequestFailed
-from synth.filter import Filter
-from synth.io import read_rows, write_jsonl, write_text
+from synth.filter import make_filter
+from synth.io import read_rows, write_text
 from synth.llm import LLM
-from synth.pipeline import DedupStage, FilterStage, RecipeRejectStage, Stage, run_stages
+from synth.pipeline import DedupStage, FilterStage, RecipeRejectStage, Stage, run_stages_async
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
 from synth.store import RunStore, dump_json
@@ -77,14 +76,9 @@ def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
 
 
 def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
-    stages: list[Stage] = []
-    for spec in config.filters:
-        cls = plugins.load(plugins.FILTERS, spec.name)
-        try:
-            flt: Filter = cls(**spec.options)
-        except TypeError as exc:
-            raise ConfigError(f"filter {spec.name!r}: bad options {spec.options} ({exc})") from None
-        stages.append(FilterStage(flt))
+    """Build every stage now, so a bad filter name, option key or type stops the run before any request."""
+    stages: list[Stage] = [FilterStage(make_filter(spec.name, spec.options, base_dir=base_dir))
+                           for spec in config.filters]
     if config.dedup and (config.dedup.get("exact", True) or config.dedup.get("near", True)):
         from synth.dedup import DedupConfig
 
@@ -247,8 +241,8 @@ async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> R
     for _ in range(MAX_FOLLOW_UPS + 1):
         keys = {k for k, _ in all_rows}
         records = [r for r in store.iter_records() if r["seed_key"] in keys]
-        with status("filtering, deduplicating", quiet=quiet):
-            kept, rejected, reports = run_stages(stages, records)
+        with status("filtering, deduplicating", quiet=quiet):  # LLM filters (judge) ask through the run's LLM
+            kept, rejected, reports = await run_stages_async(stages, records, llm=llm, concurrency=concurrency)
         known = set(keys)
         extra = [(k, r) for k, r in keyed_rows(recipe.follow_up([r for _, r in all_rows], kept)) if k not in known]
         if not extra:
@@ -281,27 +275,10 @@ async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> R
 
 
 def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
-    from synth.hub.card import render_card
-    from synth.hub.dataset import write_dataset
+    """Dataset (splits, subsets per export, rejected), exports, plots and card: see synth.hub.outputs."""
+    from synth.hub.outputs import write_outputs
 
-    root = store.root
-    shards = write_dataset(kept, root / "data")
-    write_jsonl(root / "rejected.jsonl", rejected)
-    write_jsonl(root / "failed.jsonl", store.failed_rows())
-    if config.export.jsonl:
-        write_jsonl(root / "train.jsonl", kept)
-    from synth.exports import FORMATS, write_dataset_info
-
-    for fmt in config.export.formats:
-        if fmt in recipe.exports:
-            convert = recipe.exports[fmt]
-        else:
-            convert = partial(FORMATS[fmt], reasoning=config.export.reasoning)
-        write_jsonl(root / "exports" / f"{fmt}.jsonl", (row for r in kept if (row := convert(r)) is not None))
-    if {"llamafactory", "alpaca", "sharegpt"} & set(config.export.formats):
-        write_dataset_info(root / "exports", config.name, config.export.formats)
-    fields = sorted({k for r in kept[:1000] for k in r})
-    write_text(root / "README.md", render_card(manifest, fields, load_path=str(root), shards=shards))
+    write_outputs(store.root, config, recipe, kept, rejected, store.failed_rows(), manifest)
     store.write_manifest(manifest)
 
 
@@ -328,6 +305,9 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
                                              "llama_cpp_python", "vllm", "math-verify")},
         "rows": {"selected": len(rows), "done": 0, "failed": 0},
         "requests": {}, "stages": [],
+        # request and token counts of earlier sessions of this run, so the card can show the whole cost
+        "requests_before": {k: (previous.get("requests_before") or {}).get(k, 0) + v
+                            for k, v in (previous.get("requests") or {}).items()} or previous.get("requests_before", {}),
     }
 
 

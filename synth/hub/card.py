@@ -1,33 +1,193 @@
-"""The dataset card (README.md of a run directory) with Hub-readable YAML front matter."""
+"""The dataset card (README.md of a run directory, and of a pushed repo) with Hub-readable YAML metadata.
+
+The card is rendered from the run's manifest (which holds the statistics and the written files, see
+synth.hub.outputs) and a few rows read back from the data, so `synth push` can render it again with
+the repo's own paths and `load_dataset` snippet.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
 
+WHAT = {
+    "default": "kept records", "rejected": "dropped records, with stage and reason",
+    "messages": "chat SFT rows `{messages}` (TRL SFTTrainer, ms-swift)", "sft": "chat SFT rows `{messages}` (TRL SFTTrainer)",
+    "ms_swift": "chat rows `{messages}` (ms-swift)", "alpaca": "Alpaca rows (LLaMA-Factory)",
+    "sharegpt": "ShareGPT rows (LLaMA-Factory, FastChat)", "llamafactory": "ShareGPT rows (LLaMA-Factory)",
+    "trl_stepwise": "stepwise supervision `{prompt, completions, labels}`",
+    "openrlhf_prm": "Math-Shepherd-style PRM rows `{input, label}` (OpenRLHF train_prm)",
+    "prm800k": "PRM800K-like step ratings", "dpo": "preference pairs `{prompt, chosen, rejected}` (TRL DPOTrainer)",
+}
+MAX_SAMPLE_CHARS = 300
 
-def render_card(manifest: dict[str, Any], fields: list[str], *, load_path: str, shards: list[str],
-                split: str = "train") -> str:
-    """The card; `shards` are the data file names, listed one by one (see synth.hub.dataset)."""
-    paths = [f"data/{name}" for name in shards]
-    front = {
-        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": paths}]}],
-        "tags": ["synthetic", "synth", f"synth-recipe-{manifest['recipe']['name']}"],
-        "pretty_name": manifest["name"],
-    }
+
+def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict], plots: dict[str, str],
+                samples: list[dict], fields: dict[str, str], other_configs: list[dict] = (),
+                license: str | None = None) -> str:
+    """The card text.
+
+    `configs`: [{config_name, subset, data_files: [{split, path: [...]}], rows: {split: n}}] in the
+    order to list them; `plots`: {plot: path relative to the card}; `other_configs`: configs
+    ({config_name, data_files}) in the same repo that belong to other runs: kept in the metadata and listed.
+    """
+    stats = manifest.get("statistics") or {}
+    license = license or manifest.get("license")
+    title = manifest.get("pretty_name") or manifest["name"]
+    front: dict[str, Any] = {}
+    if license:
+        front["license"] = license
+    if stats.get("card_languages"):
+        front["language"] = stats["card_languages"]
+    front["task_categories"] = stats.get("task_categories", ["text-generation"])
+    front["size_categories"] = [stats.get("size_category", "n<1K")]
+    front["tags"] = ["synthetic", "synth", f"synth-recipe-{manifest['recipe']['name']}"]
+    front["pretty_name"] = title
+    front["configs"] = [{"config_name": c["config_name"], "data_files": c["data_files"]}
+                        for c in [*configs, *other_configs]]
+    dataset = manifest.get("dataset") or {}
+    shares = dataset.get("split") or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), autoescape=False,
-                             keep_trailing_newline=True)
-    return env.get_template("card_template.md").render(
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    text = env.get_template("card_template.md").render(
         front_matter=yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
-        name=manifest["name"], synth_version=manifest["synth_version"], recipe=manifest["recipe"]["name"],
-        recipe_version=manifest["recipe"]["version"], rows=manifest["rows"], model=manifest["engine"]["model"],
-        engine=manifest["engine"]["kind"], toy_model=manifest["engine"]["kind"] == "embedded",
-        stages=manifest["stages"], sampling=manifest["sampling"], fingerprint=manifest["fingerprint"],
-        failed=manifest["rows"].get("failed", 0), fields=fields, load_path=load_path,
-        coverage=coverage_lines(manifest.get("coverage")), structured=manifest.get("structured_outputs"))
+        title=title, m=manifest, stats=stats, license=license,
+        languages=", ".join(f"{k} ({v})" for k, v in (stats.get("languages") or {}).items()),
+        seed_rows=manifest["rows"]["selected"] + manifest["rows"].get("follow_up", 0),
+        seeds=(manifest.get("seeds") or {}).get("source", "?"),
+        first_started=_date(manifest.get("first_started")), finished=_date(manifest.get("finished")),
+        req=manifest.get("requests_total") or manifest.get("requests") or {}, failed=manifest["rows"].get("failed", 0),
+        toy_model=manifest["engine"]["kind"] == "embedded",
+        configs=[{**c, "what": WHAT.get(c["subset"], f"`{c['subset']}` export"), "var": _var(c["subset"])}
+                 for c in configs],
+        skipped=dataset.get("skipped") or [],
+        split_note=("Splits are drawn by seed row, so all records of one seed row sit in the same split "
+                    f"(shares asked: {', '.join(f'{k} {v:g}' for k, v in shares.items())})." if shares else ""),
+        others=[c["config_name"] for c in other_configs], load_path=load_path, plots=plots, samples=[_sample(r) for r in samples],
+        fields=fields, structured=manifest.get("structured_outputs"),
+        coverage=coverage_lines(manifest.get("coverage")), pct=_pct, cell=_cell,
+        dedup_exact=bool((manifest.get("dedup_config") or {}).get("exact")))
+    return re.sub(r"\n{3,}", "\n\n", text)  # the template's optional sections leave blank runs
+
+
+def local_configs(manifest: dict[str, Any]) -> list[dict]:
+    """The card configs of a run directory: its subsets with their files' paths relative to the run."""
+    out = []
+    for name, subset in (manifest.get("dataset") or {}).get("subsets", {}).items():
+        out.append({"config_name": name, "subset": name,
+                    "data_files": [{"split": split, "path": part["files"]} for split, part in subset["splits"].items()],
+                    "rows": {split: part["rows"] for split, part in subset["splits"].items()}})
+    return out
+
+
+def read_samples(path: Path, n: int) -> list[dict]:
+    """The first `n` rows of a parquet file."""
+    import pyarrow.parquet as pq
+
+    if n <= 0 or not path.exists():
+        return []
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=n):
+        return batch.to_pylist()[:n]
+    return []
+
+
+def read_fields(path: Path) -> dict[str, str]:
+    """Column name -> Arrow type of a parquet file."""
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return {}
+    return {f.name: str(f.type) for f in pq.read_schema(path)}
+
+
+def run_card(run_dir: Path, manifest: dict[str, Any], *, load_path: str | None = None) -> str:
+    """The card of a run directory, as `synth run` writes it."""
+    dataset = manifest.get("dataset") or {}
+    first = _first_file(dataset, "default")
+    return render_card(manifest, load_path=load_path or str(run_dir), configs=local_configs(manifest),
+                       plots={k: f"plots/{v}" for k, v in dataset.get("plots", {}).items()},
+                       samples=read_samples(run_dir / first, dataset.get("sample_rows", 3)) if first else [],
+                       fields=read_fields(run_dir / first) if first else {})
+
+
+def _first_file(dataset: dict, subset: str) -> str | None:
+    splits = (dataset.get("subsets") or {}).get(subset, {}).get("splits", {})
+    for part in splits.values():
+        if part["files"]:
+            return part["files"][0]
+    return None
+
+
+SAMPLE_SKIP = ("recipe", "recipe_version", "seed_key")  # the same on every row of a run
+
+
+def _sample(row: dict) -> str:
+    """A row for reading: long texts cut, chats kept as turns, other nested values as short JSON.
+
+    >>> print(_sample({"id": "a", "recipe": "r", "messages": [{"role": "user", "content": "你好"}],
+    ...                "votes": [1, 2]}))
+    {
+     "id": "a",
+     "messages": [{"role": "user", "content": "你好"}],
+     "votes": "[1, 2]"
+    }
+    """
+    def cut(text: str, limit: int = MAX_SAMPLE_CHARS) -> str:
+        return text if len(text) <= limit else text[:limit] + "…"
+
+    lines = []
+    for key, value in row.items():
+        if key in SAMPLE_SKIP:
+            continue
+        if key in ("messages", "conversations", "prompt", "chosen", "rejected") and isinstance(value, list):
+            shown = json.dumps([{k: cut(v) if isinstance(v, str) else v for k, v in turn.items()}
+                                if isinstance(turn, dict) else turn for turn in value], ensure_ascii=False)
+        elif isinstance(value, (dict, list)):
+            shown = json.dumps(cut(json.dumps(value, ensure_ascii=False, default=str), 120), ensure_ascii=False)
+        else:
+            shown = json.dumps(cut(value) if isinstance(value, str) else value, ensure_ascii=False, default=str)
+        lines.append(f" {json.dumps(key)}: {shown}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def _cell(value: Any, limit: int = 80) -> str:
+    """Text that fits one Markdown table cell.
+
+    >>> print(_cell("a|b  c"))
+    a\\|b c
+    """
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _var(name: str) -> str:
+    """A Python variable name for a subset in the load snippet.
+
+    >>> _var("default"), _var("zh-sft"), _var("2x")
+    ('ds', 'zh_sft', 'ds_2x')
+    """
+    if name == "default":
+        return "ds"
+    var = re.sub(r"\W", "_", name)
+    return var if var[0].isalpha() else f"ds_{var}"
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f} %" if total else "-"
+
+
+def _date(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def coverage_lines(coverage: dict[str, Any] | None, *, max_items: int = 20) -> list[str]:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from synth.verify.normalize import clean
-from synth.verify.numbers import Number, parse_number
+from synth.verify.numbers import Number, normalize_commas, parse_number
 
 _DIGITS = {
     "零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "三": 3, "叁": 3, "四": 4,
@@ -88,6 +89,7 @@ def _unsigned(text: str) -> tuple[Fraction, bool] | None:
     return value, any(ch == "." for ch in text)
 
 
+@lru_cache(maxsize=16384)
 def parse_chinese_number(text: str) -> Number | None:
     """Parse a number written with Chinese numerals or units, or return ``None``.
 
@@ -101,7 +103,7 @@ def parse_chinese_number(text: str) -> Number | None:
         >>> str(parse_chinese_number("三百五十元"))
         '350'
     """
-    s = clean(text).replace(" ", "").replace(",", "")
+    s = normalize_commas(clean(text).replace(" ", ""))  # 1,200元 is 1200, 2,5元 is 2.5
     if not s or len(s) > 60 or not re.search(r"[\u4e00-\u9fff〇]", s):
         return None
     sign = 1

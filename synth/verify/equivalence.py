@@ -1,130 +1,77 @@
 r"""Is a predicted answer equivalent to the gold one? ``check`` / ``check_many`` answer with a ``Verdict``.
 
-Cheap paths first, math-verify (in a worker process, under a wall-clock limit) only for the rest:
-
-=================  ===================================================================
-method             when
-=================  ===================================================================
-``none``           pred empty (``no_answer``), gold empty (``unverifiable``)
-``exact``          same string once LaTeX presentation and whitespace are removed; or
-                   both sides are plain words (``Monday``, ``yes``), compared case-folded
-``choice``         gold is a letter A–J: the letter the prediction commits to
-``number``         both sides are plain numbers (see ``numbers.py``, incl. the % rule)
-``chinese_number`` as ``number``, one side written with Chinese numerals
-``math_verify``    everything else: LaTeX, radicals, intervals, sets, expressions
-=================  ===================================================================
+Both sides are read first (a whole solution gives its final answer, see ``solution.py``), then the
+cheap paths decide (``decide.py``), and math-verify settles the rest under a time limit: in this
+process when that is safe (``inline.py``), else in a worker process (``timeout.py``).
 
     >>> check("1,000", "$1000.00").method
     'number'
-    >>> check("B", "The answer is (b).").status
+    >>> check("B", "A and C are ruled out, so the answer is (b).").status
     'correct'
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from typing import Literal
 
-from synth.verify.chinese import parse_chinese_number
-from synth.verify.choice import find_choice, gold_choice
-from synth.verify.extract import extract_answer
-from synth.verify.normalize import clean, squash
-from synth.verify.numbers import Number, numbers_equal, parse_number
+from synth.verify import inline as _inline
+from synth.verify.decide import Pending, Status, Verdict, decide, fast_check
+from synth.verify.latex import ORDERS
 from synth.verify.timeout import WorkerPool, default_pool
 
-Status = Literal["correct", "incorrect", "no_answer", "unverifiable", "timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "Status", "Verdict", "acheck", "acheck_many", "check", "check_many",
+           "check_solution", "fast_check"]
+
 DEFAULT_TIMEOUT = 5.0
-# An "answer" longer than this is a whole text, not an answer: sympy would only burn the timeout on it.
+# An answer longer than this is a whole text that no extraction could shorten: sympy would only burn
+# the limit on it.
 MAX_MATH_VERIFY_CHARS = 2000
 
-# Words that are maths, not prose: "pi" vs "3.14" must go to math-verify.
-_MATH_WORDS = {"pi", "e", "i", "inf", "infinity", "oo", "sqrt", "undefined", "dne", "none", "nan"}
-_PLAIN_WORDS = re.compile(r"[^\W\d_]{2,}(?:[\s'-]+[^\W\d_]+)*")
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one comparison, ready to be stored on a row (``to_dict``).
-
-    ``gold`` / ``pred`` are the normalised forms that were compared (``None`` when not reached);
-    ``detail`` says why, for anything but a plain match.
-    """
-
-    status: Status
-    method: str
-    gold: str | None = None
-    pred: str | None = None
-    detail: str | None = None
-
-    @property
-    def correct(self) -> bool:
-        return self.status == "correct"
-
-    def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+def _too_long(pair: Pending) -> Verdict | None:
+    longest = max(len(pair.gold), len(pair.pred))
+    if longest <= MAX_MATH_VERIFY_CHARS:
+        return None
+    detail = f"answer too long for math-verify ({longest} > {MAX_MATH_VERIFY_CHARS} chars) and no final answer found in it"
+    return Verdict("unverifiable", "none", detail=detail, extraction=pair.extraction,
+                   gold_extraction=pair.gold_extraction)
 
 
-def _value(text: str) -> tuple[Number, str] | None:
-    plain = parse_number(text)
-    if plain is not None:
-        return plain, "number"
-    zh = parse_chinese_number(text)
-    return (zh, "chinese_number") if zh is not None else None
+def _switched_off(pair: Pending) -> Verdict:
+    return Verdict("unverifiable", "none", detail="needs math-verify, which is switched off",
+                   extraction=pair.extraction, gold_extraction=pair.gold_extraction)
 
 
-def _is_plain_words(text: str) -> bool:
-    """Prose like "Monday" or "no solution": nothing math-verify could improve on."""
-    s = clean(text)
-    return bool(_PLAIN_WORDS.fullmatch(s)) and not any(w.lower() in _MATH_WORDS for w in s.split())
+def _in_worker(pair: Pending, timeout: float, pool: WorkerPool | None, order: str) -> Verdict:
+    return _too_long(pair) or pair.verdict((pool or default_pool()).verify(pair.gold, pair.pred, timeout, order))
 
 
-def _verdict(ok: bool, method: str, gold: str, pred: str, detail: str | None = None) -> Verdict:
-    return Verdict("correct" if ok else "incorrect", method, gold, pred, detail)
-
-
-def fast_check(gold: str | None, pred: str | None) -> Verdict | None:
-    """Decide without math-verify, or return ``None`` when only math-verify can.
-
-        >>> fast_check("50%", "0.5").status
-        'correct'
-        >>> fast_check(r"\frac{\sqrt{2}}{2}", r"\frac{1}{\sqrt{2}}") is None
-        True
-    """
-    if pred is None or not clean(str(pred)):
-        return Verdict("no_answer", "none", detail="no answer in the prediction")
-    if gold is None or not clean(str(gold)):
-        return Verdict("unverifiable", "none", detail="the gold answer is empty")
-    gold, pred = str(gold), str(pred)
-    g, p = squash(gold), squash(pred)
-    if g == p:
-        return Verdict("correct", "exact", g, p)
-    letter = gold_choice(gold)
-    if letter is not None:
-        chosen = find_choice(pred)
-        detail = None if chosen else "no option letter in the prediction"
-        return _verdict(chosen == letter, "choice", letter, chosen, detail)
-    gv, pv = _value(gold), _value(pred)
-    if gv and pv:
-        method = "chinese_number" if "chinese_number" in (gv[1], pv[1]) else "number"
-        return _verdict(numbers_equal(gv[0], pv[0]), method, str(gv[0]), str(pv[0]))
-    if gv and _is_plain_words(pred):
-        return _verdict(False, gv[1], str(gv[0]), p, "the prediction is not a number")
-    if _is_plain_words(gold) and (pv or _is_plain_words(pred)):
-        return _verdict(g.casefold() == p.casefold(), "exact", g, p)
-    return None
-
-
-def _math_verify(gold: str, pred: str, timeout: float, pool: WorkerPool | None) -> Verdict:
-    longest = max(len(gold), len(pred))
-    if longest > MAX_MATH_VERIFY_CHARS:
-        detail = f"answer too long for math-verify ({longest} > {MAX_MATH_VERIFY_CHARS} chars); extract it first"
-        return Verdict("unverifiable", "none", detail=detail)
-    reply = (pool or default_pool()).verify(gold, pred, timeout)
-    return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"), reply.get("detail"))
+def _settle(pairs: list[Pending], timeout: float, pool: WorkerPool | None, order: str, here: bool) -> list[Verdict]:
+    """math-verify on distinct pairs: in this process where safe, the rest over the worker processes."""
+    verdicts: list[Verdict | None] = [_too_long(p) for p in pairs]
+    todo = [i for i, v in enumerate(verdicts) if v is None]
+    if here and _inline.available():
+        safe = [i for i in todo if not (_inline.risky(pairs[i].gold) or _inline.risky(pairs[i].pred))]
+        if safe:
+            with _inline.session():
+                for i in safe:
+                    verdicts[i] = pairs[i].verdict(_inline.verify_here(pairs[i].gold, pairs[i].pred, timeout, order))
+        todo = [i for i in todo if verdicts[i] is None]
+    if todo:
+        pool = pool or default_pool()
+        with ThreadPoolExecutor(max_workers=min(pool.size, len(todo))) as executor:
+            done = executor.map(lambda i: _in_worker(pairs[i], timeout, pool, order), todo)
+            for i, verdict in zip(todo, done):
+                verdicts[i] = verdict
+    return verdicts  # type: ignore[return-value]  # every slot is filled above
 
 
 def check(
@@ -134,15 +81,21 @@ def check(
     timeout: float = DEFAULT_TIMEOUT,
     use_math_verify: bool = True,
     pool: WorkerPool | None = None,
+    order: str = "tuples",
+    inline: bool = True,
 ) -> Verdict:
-    r"""Compare a predicted answer with the gold answer.
+    r"""Compare a predicted answer (or a whole solution) with the gold answer.
 
     Args:
-        gold: the reference answer (not a whole solution).
-        pred: the model's extracted answer (see ``extract_answer``); ``None`` means no answer.
+        gold: the reference answer; a gold solution with ``#### 72`` or a box gives its marked answer.
+        pred: the model's answer, or its whole output (``<think>`` included); ``None`` means no answer.
         timeout: seconds math-verify may take before the verdict is ``timeout``.
         use_math_verify: when False, pairs the fast paths cannot decide are ``unverifiable``.
-        pool: worker processes to use; the process-wide default when ``None``.
+        pool: worker processes for comparisons that cannot run here; the process-wide default when ``None``.
+        order: which lists are ordered: ``tuples`` (default: ``(a, b)`` ordered, bare ``a, b`` a set),
+            ``all`` (bare lists ordered too) or ``none`` (tuples compared as sets).
+        inline: compare in this process when safe (main thread, input passes the guard); False always
+            uses the worker processes.
 
     Safe to call from any thread and from inside a running event loop (it blocks; see ``acheck``).
 
@@ -151,17 +104,18 @@ def check(
         >>> check("三百二十五", "325").status
         'correct'
     """
-    verdict = fast_check(gold, pred)
-    if verdict is not None:
-        return verdict
+    _check_order(order)
+    decided = decide(gold, pred)
+    if isinstance(decided, Verdict):
+        return decided
     if not use_math_verify:
-        return Verdict("unverifiable", "none", detail="needs math-verify, which is switched off")
-    return _math_verify(str(gold), str(pred), timeout, pool)
+        return _switched_off(decided)
+    return _settle([decided], timeout, pool, order, inline)[0]
 
 
 def check_solution(gold: str | None, solution: str | None, **kwargs) -> Verdict:
-    """``extract_answer`` from a whole solution, then ``check`` it against ``gold``."""
-    return check(gold, extract_answer(solution).answer, **kwargs)
+    """``check`` a whole solution against ``gold`` (``check`` reads the final answer out of it)."""
+    return check(gold, solution, **kwargs)
 
 
 def check_many(
@@ -170,41 +124,44 @@ def check_many(
     timeout: float = DEFAULT_TIMEOUT,
     use_math_verify: bool = True,
     pool: WorkerPool | None = None,
+    order: str = "tuples",
+    inline: bool = True,
 ) -> list[Verdict]:
-    """``check`` for many ``(gold, pred)`` pairs, in order.
+    """``check`` for many ``(gold, pred)`` pairs, in order (same arguments as ``check``).
 
-    Fast paths run inline; the remaining pairs are de-duplicated (rejection sampling repeats the
-    same answer many times) and spread over the worker processes.
+    Fast paths run first; the pairs left for math-verify are de-duplicated (rejection sampling
+    repeats the same answer many times) and compared in this process, or, off the main thread or
+    with ``inline=False``, spread over the worker processes.
 
         >>> [v.status for v in check_many([("2", "2.0"), ("2", "3")])]
         ['correct', 'incorrect']
     """
-    pairs = list(pairs)
+    _check_order(order)
     verdicts: list[Verdict | None] = []
-    pending: dict[tuple[str, str], list[int]] = {}
+    pending: dict[tuple[str, str], list[tuple[int, Pending]]] = {}
     for i, (gold, pred) in enumerate(pairs):
-        verdict = fast_check(gold, pred)
-        if verdict is None and not use_math_verify:
-            verdict = Verdict("unverifiable", "none", detail="needs math-verify, which is switched off")
-        if verdict is None:
-            pending.setdefault((str(gold), str(pred)), []).append(i)
-        verdicts.append(verdict)
+        decided = decide(gold, pred)
+        if isinstance(decided, Pending):
+            if use_math_verify:
+                pending.setdefault((decided.gold, decided.pred), []).append((i, decided))
+                decided = None
+            else:
+                decided = _switched_off(decided)
+        verdicts.append(decided)
     if pending:
-        pool = pool or default_pool()
-        keys = list(pending)
-        with ThreadPoolExecutor(max_workers=min(pool.size, len(keys))) as executor:
-            results = executor.map(lambda key: _math_verify(key[0], key[1], timeout, pool), keys)
-            for key, verdict in zip(keys, results):
-                for i in pending[key]:
-                    verdicts[i] = verdict
+        settled = _settle([uses[0][1] for uses in pending.values()], timeout, pool, order, inline)
+        for uses, verdict in zip(pending.values(), settled):
+            for i, pair in uses:  # same answers, but each pair keeps how its answers were found
+                verdicts[i] = dataclasses.replace(verdict, extraction=pair.extraction,
+                                                  gold_extraction=pair.gold_extraction)
     return verdicts  # type: ignore[return-value]  # every slot is filled above
 
 
 async def acheck(gold: str | None, pred: str | None, **kwargs) -> Verdict:
-    """``check`` without blocking the event loop (runs in a thread)."""
+    """``check`` without blocking the event loop (runs in a thread, so math-verify runs in a worker)."""
     return await asyncio.to_thread(check, gold, pred, **kwargs)
 
 
 async def acheck_many(pairs: Iterable[tuple[str | None, str | None]], **kwargs) -> list[Verdict]:
-    """``check_many`` without blocking the event loop (runs in a thread)."""
+    """``check_many`` without blocking the event loop (runs in a thread, so math-verify runs in workers)."""
     return await asyncio.to_thread(check_many, list(pairs), **kwargs)

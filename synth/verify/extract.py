@@ -1,21 +1,29 @@
-r"""Find the final answer in a model's solution, and split a solution into steps.
+r"""Find the final answer in a model's solution.
 
-Patterns, most explicit first (the first that matches wins; within one, the last occurrence):
+Reasoning models think first: in ``<think>…</think> answer`` only the part after ``</think>`` is
+read (the thinking is searched for explicit markers only when nothing follows it), and a text that
+stops inside ``<think>`` has no answer. Then, most explicit first:
 
 ==================  ==========================================================
-``boxed``           ``\boxed{...}`` / ``\fbox{...}``, nested and escaped braces
+``boxed``           the last ``\boxed{...}`` / ``\fbox{...}``, nested and escaped braces
 ``hash``            ``#### 42`` (GSM8K)
 ``zh_answer``       ``答案是 / 答案为 / 答案： / 最终答案``
-``answer_is``       "The (final) answer is ..."
-``answer_colon``    "Answer: ..." / "**Answer:** ..." / a ``# Answer`` heading (PRM800K)
-``last_number``     the last number in the text
+``answer_is``       "The (final) answer is ...", "La réponse est ...", "Die Antwort ist ..."
+``answer_colon``    "Answer: ..." / "**Final Answer:** ..." / "Réponse : ..." / a ``# Answer`` heading
+``last_math``       no marker: the last ``$...$`` / ``\(...\)`` span, when it ends the text's last number
+``last_number``     no marker: the last number (Arabic, or Chinese numerals before a measure word)
 ``none``            nothing found
 ==================  ==========================================================
+
+A box beats the written markers; among the written markers (``hash`` … ``answer_colon``) the one
+written *last* wins, so "The answer is 5. Wait, … The final answer is 7." gives 7.
 
     >>> extract_answer(r"so $x = \boxed{\frac{1}{\{2\}}}$.")
     Extraction(answer='\\frac{1}{\\{2\\}}', pattern='boxed')
     >>> extract_answer("48 + 24 = 72 clips.\n#### 72")
     Extraction(answer='72', pattern='hash')
+    >>> extract_answer("<think>Is it 4? No: 2 + 3 = 5.</think>The answer is 5.")
+    Extraction(answer='5', pattern='answer_is')
 """
 
 from __future__ import annotations
@@ -26,17 +34,55 @@ from typing import NamedTuple
 from synth.verify.normalize import matching_brace
 
 _BOXED = re.compile(r"\\(boxed|fbox)(?![a-zA-Z])\s*")
-_HASH = re.compile(r"####\s*([^\n]+)")
-_ZH = re.compile(r"(?:最终答案|答案)\s*(?:应该|应)?\s*(?:是|为|[：:])\s*[：:]?\s*([^\n]+)")
-_ANSWER_IS = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s+(?:is|=)\s*[:：]?\s*([^\n]+)", re.IGNORECASE)
-_ANSWER_COLON = re.compile(
-    r"(?:^|\n)[ \t]*(?:[#*]+[ \t]*)?(?:final[ \t]+)?answer[ \t]*(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*([^\n]+)",
+_TEXT_MARKERS = (
+    ("hash", re.compile(r"####\s*([^\n]+)")),
+    ("zh_answer", re.compile(r"(?:最终答案|答案)\s*(?:应该|应)?\s*(?:是|为|[：:])\s*[：:]?\s*([^\n]+)")),
+    (
+        "answer_is",
+        re.compile(
+            r"(?:(?:the\s+)?(?:final\s+|correct\s+)?answer"
+            r"|(?:la\s+)?(?:bonne\s+)?réponse(?:\s+finale)?|(?:die\s+)?(?:richtige\s+)?antwort"
+            r"|(?:la\s+)?respuesta(?:\s+correcta|\s+final)?)"
+            r"\s*(?:(?:is|ist|est|es|lautet)\b|=)\s*[:：]?\s*([^\n]+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "answer_colon",
+        re.compile(
+            r"(?:^|\n)[ \t]*#+[ \t]*(?:final[ \t]+)?(?:answer|réponse|antwort)[ \t]*\n+[ \t]*([^\n]+)"  # "# Answer"
+            r"|(?:(?:^|\n)[ \t]*(?:[#*]+[ \t]*)?(?:final[ \t]+)?(?:answer|réponse(?:[ \t]+finale)?|antwort|respuesta)"
+            r"|\bfinal[ \t]+answer|\bréponse[ \t]+finale)"  # "Final answer:" also mid-line
+            r"[ \t]*(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*([^\n]+)",
+            re.IGNORECASE,
+        ),
+    ),
+)
+MARKED = frozenset({"boxed", "fbox"} | {name for name, _ in _TEXT_MARKERS})
+_MARKER_WORDS = re.compile(r"\\boxed|\\fbox|####|答案|answer|réponse|antwort|respuesta", re.IGNORECASE)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
+_ZH_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
+_ZH_DIGIT = "零〇一二两三四五六七八九十"  # a number starts with one of these: 千米 is a unit, not 1000
+# A run of Chinese numerals counts when a measure word, a unit or the end of a sentence follows it
+# (十五个, 三本, 二十元): 一共 and 统一 are words, not numbers.
+_ZH_NUMBER = re.compile(
+    rf"(?<![{_ZH_NUMERAL}\d])(?:百分之)?(?:[{_ZH_NUMERAL}]+分之)?[{_ZH_DIGIT}][{_ZH_NUMERAL}]*(?:点[{_ZH_NUMERAL}]+)?"
+    r"(?=[个只本元条张支件名位人次天米克岁块台辆头匹棵朵把杯斤吨倍页道题]|[。！；，,.!;]|\s*$)"
+)
+_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$([^$]+?)\$", re.DOTALL)
+_PROSE_IN_MATH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}")  # "$5, and the tax is $2": prices
+# Where a sentence ends inside an "answer is" line: ". " (not a decimal point), "? ", 。, or "because".
+_SENTENCE_END = re.compile(
+    r"(?<!\d)\.(?:\s|$)|\.\s|\?(?:\s|$)|。|；|;|\s+(?:because|since|as|car|puisque|weil|porque)\s", re.IGNORECASE
+)
+# A value named only to be ruled out: "6, not 5", "不是 5", "6 et non 5", "rather than 1/2".
+_REJECTED_VALUE = re.compile(
+    r"(?:\bnot|n't|\bnever|\brather\s+than|\binstead\s+of|\bet\s+non|\bpas|\bnon|不是|而不是|而非|并非|不等于)"
+    r"\s*(?:(?:equal\s+to|be|égale?\s+à)\s+)?(?:\\?\$\s*)?-?\d+(?:[.,/]\d+)*(?:\s*\$)?",
     re.IGNORECASE,
 )
-_ANSWER_HEADING = re.compile(r"(?:^|\n)[ \t]*#+[ \t]*(?:final[ \t]+)?answer[ \t]*\n+[ \t]*([^\n]+)", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
-# Where a sentence ends inside an "answer is" line: ". " (not a decimal point), 。, or "because".
-_SENTENCE_END = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s|。|；|;|\s+(?:because|since|as)\s", re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
 
 
 class Extraction(NamedTuple):
@@ -46,12 +92,39 @@ class Extraction(NamedTuple):
     pattern: str
 
 
+class Thinking(NamedTuple):
+    """A reasoning model's output cut in two (``thinking`` is ``None`` when there are no tags)."""
+
+    thinking: str | None
+    response: str
+    finished: bool
+
+
+def split_thinking(text: str) -> Thinking:
+    """Cut ``<think>…</think>`` off; the opening tag may be missing (it is often in the chat template).
+
+        >>> split_thinking("<think>hmm, 3?</think> 4")
+        Thinking(thinking='hmm, 3?', response=' 4', finished=True)
+        >>> split_thinking("<think>so far 9 + 4 =").finished
+        False
+    """
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        head = text[: closes[-1].start()]
+        opened = _THINK_OPEN.search(head)
+        return Thinking(head[opened.end() :] if opened else head, text[closes[-1].end() :], True)
+    opened = _THINK_OPEN.search(text)
+    if opened:
+        return Thinking(text[opened.end() :], "", False)
+    return Thinking(None, text, True)
+
+
 def _last_boxed(text: str) -> Extraction | None:
     """The content of the last well-formed ``\\boxed{}`` / ``\\fbox{}`` (``\\boxed 5`` too)."""
     for m in reversed(list(_BOXED.finditer(text))):
         if m.end() < len(text) and text[m.end()] == "{":
             close = matching_brace(text, m.end())
-            if close != -1:  # an unclosed box (truncated output) is skipped
+            if close != -1 and text[m.end() + 1 : close].strip():  # an unclosed box (truncated) is skipped
                 return Extraction(text[m.end() + 1 : close].strip(), m.group(1))
         else:
             token = re.match(r"[^\s$]+", text[m.end() :])
@@ -60,15 +133,80 @@ def _last_boxed(text: str) -> Extraction | None:
     return None
 
 
+def drop_rejected(text: str) -> str:
+    """Blank out the values a text names only to rule them out.
+
+        >>> drop_rejected("It is 6, not 5.")
+        'It is 6, .'
+    """
+    return _REJECTED_VALUE.sub("", text) if _REJECTED_VALUE.search(text) else text
+
+
 def _tidy(answer: str) -> str:
     """Cut an answer phrase at the end of its sentence and drop wrapping markup."""
     m = _SENTENCE_END.search(answer)
     if m:
         answer = answer[: m.start()]
-    answer = answer.strip().strip("*").strip()
+    answer = answer.strip().strip("*").strip().lstrip(",，;；:： ")
     if answer.startswith("$") and answer.count("$") == 2 and answer.endswith("$"):
         answer = answer.strip("$").strip()
     return answer.rstrip(".,;:。，").strip()
+
+
+def find_marked(text: str) -> Extraction | None:
+    """The answer behind an explicit marker (box first, then the last written marker), or ``None``.
+
+        >>> find_marked("So the answer is 5.\\nChecking again... Final answer: 7")
+        Extraction(answer='7', pattern='answer_colon')
+        >>> find_marked("La réponse est 42.")
+        Extraction(answer='42', pattern='answer_is')
+    """
+    if not _MARKER_WORDS.search(text):
+        return None
+    text = drop_rejected(text)
+    boxed = _last_boxed(text)
+    if boxed:
+        return boxed
+    found: list[tuple[int, str, str]] = []
+    for name, pattern in _TEXT_MARKERS:
+        m = pattern.search(text)
+        while m:  # overlapping: "答案是 5。…最终答案：7" on one line holds two markers
+            phrase = next((g for g in m.groups() if g is not None), "")
+            answer = _tidy(phrase)
+            if answer:
+                found.append((m.start(m.lastindex or 1), name, answer))
+            m = pattern.search(text, m.start() + 1)
+    if not found:
+        return None
+    _, name, answer = max(found)
+    return Extraction(answer, name)
+
+
+def find_last_value(text: str) -> Extraction | None:
+    r"""No marker: the value the text ends on, a math span or a number.
+
+        >>> find_last_value(r"so the ratio is $\frac{3}{4}$.")
+        Extraction(answer='\\frac{3}{4}', pattern='last_math')
+        >>> find_last_value("所以盒子里一共有十五个球。")
+        Extraction(answer='十五', pattern='last_number')
+    """
+    candidates: list[tuple[int, str, str]] = []
+    text = drop_rejected(text)
+    numbers = list(_NUMBER.finditer(text))
+    if numbers:
+        candidates.append((numbers[-1].end(), numbers[-1].group().rstrip(",").replace(" ", ""), "last_number"))
+    zh = list(_ZH_NUMBER.finditer(text))
+    if zh:
+        candidates.append((zh[-1].end(), zh[-1].group(), "last_number"))
+    for m in reversed(list(_MATH_SPAN.finditer(text))):
+        span = next(g for g in m.groups() if g is not None).strip()
+        if span and not _PROSE_IN_MATH.search(span):
+            candidates.append((m.end(), span.rstrip(".,;"), "last_math"))
+            break
+    if not candidates:
+        return None
+    _, answer, pattern = max(candidates, key=lambda c: c[0])
+    return Extraction(answer, pattern)
 
 
 def extract_answer(text: str | None) -> Extraction:
@@ -80,25 +218,15 @@ def extract_answer(text: str | None) -> Extraction:
         Extraction(answer='3.5', pattern='answer_is')
         >>> extract_answer("She pays 3 * 4 = 12 dollars, then 12 - 5 = 7.")
         Extraction(answer='7', pattern='last_number')
+        >>> extract_answer("<think>There are 9 cats, so 9 + 4 =")
+        Extraction(answer=None, pattern='none')
     """
     if not text:
         return Extraction(None, "none")
-    boxed = _last_boxed(text)
-    if boxed and boxed.answer:
-        return boxed
-    for name, pattern in (
-        ("hash", _HASH),
-        ("zh_answer", _ZH),
-        ("answer_is", _ANSWER_IS),
-        ("answer_colon", _ANSWER_HEADING),
-        ("answer_colon", _ANSWER_COLON),
-    ):
-        found = pattern.findall(text)
-        if found:
-            answer = _tidy(found[-1])
-            if answer:
-                return Extraction(answer, name)
-    numbers = _NUMBER.findall(text)
-    if numbers:
-        return Extraction(numbers[-1].rstrip(",").replace(" ", ""), "last_number")
-    return Extraction(None, "none")
+    thinking, response, finished = split_thinking(text)
+    if not finished:
+        return Extraction(None, "none")  # cut off while thinking: no answer was given
+    found = find_marked(response) or find_last_value(response)
+    if found is None and thinking and not response.strip():
+        found = find_marked(thinking)
+    return found or Extraction(None, "none")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # \boxed{...} / \fbox{...} / \text{...} style wrappers whose argument is kept.
 _KEEP_ARG = ("boxed", "fbox", "text", "textbf", "textrm", "mathrm", "mathbf", "mbox", "displaystyle")
@@ -93,6 +94,11 @@ def clean(text: str) -> str:
     >>> clean(r"\left( 1, 2 \right)")
     '( 1, 2 )'
     """
+    # Each answer is cleaned several times on its way through the fast paths: remember short ones.
+    return _clean_short(text) if len(text) <= 300 else _clean(text)
+
+
+def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("\u2212", "-").replace("\u2044", "/")
     text = strip_delimiters(_TRAILING_PUNCT.sub("", text))
     text = unwrap_commands(text)
@@ -102,6 +108,9 @@ def clean(text: str) -> str:
     text = _FRAC_VARIANTS.sub(r"\\frac", text)
     text = _TRAILING_PUNCT.sub("", text)
     return " ".join(text.split())
+
+
+_clean_short = lru_cache(maxsize=16384)(_clean)
 
 
 def squash(text: str) -> str:

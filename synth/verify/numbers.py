@@ -3,9 +3,11 @@ r"""Fast path for plain numbers: parse without sympy, compare exactly.
 Most benchmark answers (GSM8K, MATH integers, AIME) are plain numbers written in many ways. This
 module turns them into a ``Fraction`` so equal values compare equal whatever the presentation:
 
-* thousands separators: ``1,000`` ``1 000`` ``1{,}000`` (groups of exactly three digits; ``3,5`` is
-  *not* a number here: it is a pair, left to math-verify)
-* currency: ``$`` ``\$`` ``¥`` ``€`` ``£`` ``元`` ``USD`` ``dollars``
+* thousands separators: ``1,000`` ``1 000`` ``1{,}000`` ``1,\!000`` (MATH) ``1.234.567``: a comma
+  before exactly three digits groups thousands, as in math-verify
+* decimal commas where that reading is the only one: ``3,5`` ``0,250`` ``1234,5`` ``1.234,5``
+  ``1 234,5`` (a list is written ``3, 5``, with a space)
+* currency: ``$`` ``\$`` ``¥`` ``€`` ``£`` ``元`` ``USD`` ``dollars``, before or after the number
 * units: trailing unit words (``cm``, ``km/h``, ``m^2``, ``apples``, ``个``), ``^\circ``, ``°``
 * scale words: ``2.5 million`` = 2500000
 * percent: ``50%`` ``50\%`` ``50 percent`` (kept as a flag, see ``numbers_equal``)
@@ -25,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from synth.verify.normalize import clean
 
@@ -32,7 +35,14 @@ from synth.verify.normalize import clean
 _MAX_EXPONENT = 400
 _MAX_DIGITS = 400
 
-_PLAIN = r"(?:\d{1,3}(?:(?:,|\{,\}|\s|')\d{3})+(?:\.\d+)?|\d+\.?\d*|\.\d+)"
+_COMMA = r"(?:,|\{,\})"
+# Tried in this order, so "1,234" is a thousand and more, "1,2345" and "0,250" are decimals.
+_PLAIN = (
+    rf"(?:(?P<grouped>[1-9]\d{{0,2}}(?:(?:{_COMMA}|\s|')\d{{3}})+(?:\.\d+)?)"  # 1,234.5  1 000  1{,}000
+    rf"|(?P<european>[1-9]\d{{0,2}}(?:[.\s']\d{{3}})+{_COMMA}\d+|[1-9]\d{{0,2}}(?:\.\d{{3}}){{2,}})"  # 1.234,5
+    r"|\d+\.?\d*|\.\d+"
+    rf"|(?P<comma>\d+{_COMMA}\d+))"  # 3,5  0,250: a decimal comma
+)
 _NUMBER_RE = re.compile(
     rf"(?P<sign>[-+])?\s*(?P<body>{_PLAIN})"
     r"(?:\s*[eE](?P<exp>[-+]?\d+)|\s*(?:\\times|\\cdot|×|\*)\s*10\s*\^\s*\{?\s*(?P<exp2>[-+]?\d+)\s*\}?)?"
@@ -45,6 +55,9 @@ _TEX_FRAC_RE = re.compile(
 )
 
 _CURRENCY_PREFIX = re.compile(r"^(?:\\\$|\$|¥|￥|€|£|US\$|USD|RMB|EUR|GBP|\\euro|\\pounds|\\yen)\s*")
+_CURRENCY_SUFFIX = re.compile(r"\s*(?:\\\$|\$|¥|￥|€|£|\\euro|\\pounds|\\yen)$")
+# MATH writes thousands as "1,\!000"; "\!" would otherwise become a space after the comma.
+_MATH_THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\})\s*\\!\s*(?=\d{3})")
 _PERCENT_SUFFIX = re.compile(r"\s*(?:\\%|%|percent|per\s*cent)$", re.IGNORECASE)
 _DEGREE_SUFFIX = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)(?:\s*[CF])?$")
 _ASSIGNMENT_PREFIX = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
@@ -103,8 +116,33 @@ def _strip_units(text: str) -> tuple[str, int]:
     return text, scale
 
 
-def _decimal(sign: str | None, body: str, exp: str | None) -> Fraction | None:
-    digits = re.sub(r"[,\s']|\{,\}", "", body)
+def _digits(match: re.Match) -> str:
+    """The body of a matched number as Python reads it: separators dropped, a decimal comma made a point."""
+    body = match.group("body")
+    if match.group("european"):
+        body = re.sub(r"[.\s']", "", body)
+    elif not match.group("comma"):
+        return re.sub(r"[,\s']|\{,\}", "", body)
+    return body.replace("{,}", ".").replace(",", ".")
+
+
+def normalize_commas(text: str) -> str:
+    """Drop thousands commas and turn a lone decimal comma into a point, in every run of digits.
+
+        >>> normalize_commas("1,234,567 和 2,5 和 0,250")
+        '1234567 和 2.5 和 0.250'
+    """
+
+    def fix(m: re.Match) -> str:
+        run = m.group(0)
+        if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+", run):
+            return run.replace(",", "")
+        return run.replace(",", ".") if run.count(",") == 1 else run
+
+    return re.sub(r"\d+(?:,\d+)+", fix, text)
+
+
+def _decimal(sign: str | None, digits: str, exp: str | None) -> Fraction | None:
     if len(digits) > _MAX_DIGITS or (exp is not None and abs(int(exp)) > _MAX_EXPONENT):
         return None
     value = Fraction(digits) * (Fraction(10) ** int(exp) if exp else 1)
@@ -116,10 +154,11 @@ def _parse_core(text: str) -> tuple[Fraction, bool] | None:
     m = _NUMBER_RE.fullmatch(text)
     if m:
         exp = m.group("exp") or m.group("exp2")
-        value = _decimal(m.group("sign"), m.group("body"), exp)
+        digits = _digits(m)
+        value = _decimal(m.group("sign"), digits, exp)
         if value is None:
             return None
-        return value, ("." in m.group("body") or exp is not None)
+        return value, ("." in digits or exp is not None)
     m = _SLASH_FRAC_RE.fullmatch(text)
     if m:
         num, den = m.group("num"), m.group("den")
@@ -136,6 +175,7 @@ def _parse_core(text: str) -> tuple[Fraction, bool] | None:
     return Fraction(num) / Fraction(den), ("." in num or "." in den)
 
 
+@lru_cache(maxsize=16384)  # the fast paths ask about the same answer more than once
 def parse_number(text: str) -> Number | None:
     r"""Parse ``text`` as a plain number, or return ``None``.
 
@@ -146,7 +186,9 @@ def parse_number(text: str) -> Number | None:
     >>> parse_number(r"2\sqrt{2}") is None
     True
     """
-    s = clean(text)
+    if len(text) > 400:
+        return None
+    s = clean(_MATH_THOUSANDS.sub(",", text))
     if not s or len(s) > 200:
         return None
     s = _ASSIGNMENT_PREFIX.sub("", s)
@@ -159,7 +201,7 @@ def parse_number(text: str) -> Number | None:
         s, n_pct = _PERCENT_SUFFIX.subn("", s)
         percent = percent or n_pct > 0
         s = _DEGREE_SUFFIX.sub("", s)
-        s = _CURRENCY_PREFIX.sub("", s).strip()
+        s = _CURRENCY_PREFIX.sub("", _CURRENCY_SUFFIX.sub("", s)).strip()
         if s.startswith("-") and _CURRENCY_PREFIX.match(s[1:].lstrip()):  # "-$5"
             s = "-" + _CURRENCY_PREFIX.sub("", s[1:].lstrip())
         if s == before:

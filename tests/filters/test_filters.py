@@ -1,10 +1,12 @@
-"""Each filter on fixed inputs whose verdict and reason are known (English and Chinese)."""
+"""Each filter on fixed inputs whose verdict and reason are known (English and Chinese); see also test_table.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from synth import plugins
+from synth.errors import ConfigError
+from synth.filter import as_verdict
 from synth.filters.lang_match import script_language
 from synth.filters.length import length_units
 from synth.filters.repetition import duplicated_ngram_share
@@ -19,6 +21,11 @@ def make(name: str, **options):
     return plugins.load(plugins.FILTERS, name)(**options)
 
 
+GOPHER_LINES = [
+    "Interest rates rose sharply last spring across most major economies.", "Bread rises because yeast releases gas.",
+    "The museum opens at nine and closes at five on weekdays.", "Rivers carve valleys over millions of years.",
+    "A good night of sleep improves memory and mood.", "Tomatoes grow best in warm, sunny gardens.",
+    "Most comets orbit far beyond the planet Neptune.", "Carpenters measure twice and cut once to save wood."]
 LOOP_EN = "The answer is 5. " * 40
 LOOP_ZH = "答案是五。" * 60
 GOOD_LONG = ("First compute the monthly interest rate by dividing the annual rate of six percent by twelve, "
@@ -43,27 +50,31 @@ GOOD_LONG = ("First compute the monthly interest rate by dividing the annual rat
     ("lang-match", {}, "What is an ETF?", "ETF是交易所交易基金。", (False, "lang_match_zh_not_en")),
     ("lang-match", {}, "What is an ETF?", "An ETF (交易所交易基金) trades on an exchange like a stock.", True),
     ("lang-match", {"language": "zh"}, "What is an ETF?", "An exchange-traded fund.", (False, "lang_match_en_not_zh")),
-    ("repetition", {}, "Q", LOOP_EN, (False, "repetition_duplicate_lines") if "\n" in LOOP_EN else
-     (False, "repetition_5gram")),
-    ("repetition", {}, "Q", LOOP_ZH, (False, "repetition_5gram")),
-    ("repetition", {}, "Q", "\n".join(["1 / 1 = 1"] * 30), (False, "repetition_duplicate_lines")),
+    ("repetition", {}, "Q", LOOP_EN, (False, "repetition_loop")),
+    ("repetition", {}, "Q", LOOP_ZH, (False, "repetition_loop")),
+    ("repetition", {}, "Q", "\n".join(["1 / 1 = 1"] * 30), (False, "repetition_loop")),
+    # Gopher's rules, on request: 8 distinct lines, each twice in another order (not a loop), over 100 words
+    ("repetition", {"gopher": True}, "Q", "\n".join(GOPHER_LINES + GOPHER_LINES[::-1]), (False, "repetition_duplicate_lines")),
+    ("repetition", {}, "Q", "\n".join(GOPHER_LINES + GOPHER_LINES[::-1]), True),
     ("repetition", {}, "Q", GOOD_LONG, True),
     ("repetition", {}, "Q", "short loop short loop short loop", True),
 ])
 def test_filter_verdicts(name, options, question, answer, expected):
-    assert make(name, **options).filter(rec(question, answer)) == expected
+    verdict = as_verdict(make(name, **options).filter(rec(question, answer)), name)
+    assert (verdict.keep if expected is True else (verdict.keep, verdict.reason)) == expected
 
 
 def test_helpers():
     assert length_units("hello world") == 2 and length_units("你好世界") == 4 and length_units("GDP增长5%") == 4
-    assert script_language("指数基金") == "zh" and script_language("index fund") == "en"
-    assert script_language("12345 !!!") is None
+    assert script_language("指数基金") == "zh" and script_language("an index fund tracks a market") == "en"
+    assert script_language("12345 !!!") is None and script_language("index fund") is None  # too few letters
     assert duplicated_ngram_share("a b c d e a b c d e".split(), 5) == 1.0
     assert duplicated_ngram_share("a b c d e f g h i j".split(), 5) == 0.0
 
 
-def test_bad_option_is_a_type_error():
-    with pytest.raises(TypeError):
-        make("lang-match", language="fr")
-    with pytest.raises(TypeError):
+def test_bad_option_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"filter 'lang-match': bad options: language: .*unknown language code 'xx'"):
+        make("lang-match", language="xx")
+    with pytest.raises(ConfigError, match=r"filter 'length': bad options: minimum: unknown key"):
         make("length", minimum=3)
+    assert make("lang-match", language="fr").options.language == "fr"  # any language the identifier knows

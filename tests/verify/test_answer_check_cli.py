@@ -125,3 +125,51 @@ def test_console_script_exit_codes():
     different = synth_cli("answer-check", r"\sqrt{8}", r"3\sqrt{2}", timeout=60)
     assert (same.returncode, same.stdout) == (0, "equivalent\n")
     assert (different.returncode, different.stdout) == (1, "different\n")
+
+
+def test_file_reads_the_final_answer_of_whole_solutions(tmp_path, capsys):
+    thinking = "\n".join(f"Try {i}: {i} * 7 = {i * 7}, too small." for i in range(80))
+    rows = [
+        {"gold": "23", "pred": f"<think>\n{thinking}\n</think>\nSo there are $\\boxed{{23}}$ chairs."},
+        {"gold": "B", "pred": "A and C are ruled out, so B."},
+        {"gold": "3.5", "pred": "3,5"},
+        {"gold": r"\$1,\!000", "pred": "1000"},
+    ]
+    assert len(rows[0]["pred"]) > 2000
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run(["answer-check", "--file", str(path), "--details"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["equivalent"] for r in out] == [True, True, True, True]
+    assert out[0]["verification"]["extraction"] == "boxed" and "extraction" not in out[2]["verification"]
+
+
+def test_details_name_the_extraction():
+    result = runner.invoke(app, ["answer-check", "--details", "7", "So 3 + 4 = 7.\nAnswer: 7"])
+    assert result.exit_code == 0 and "extraction=answer_colon" in result.output
+
+
+def test_order_option():
+    assert runner.invoke(app, ["answer-check", "1, 2", "2, 1"]).exit_code == 0
+    assert runner.invoke(app, ["answer-check", "--order", "all", "1, 2", "2, 1"]).exit_code == 1
+    assert runner.invoke(app, ["answer-check", "--order", "none", "(1, 2)", "(2, 1)"]).exit_code == 0
+
+
+def test_workers_option_gives_the_same_answers(tmp_path, capsys):
+    rows = [{"gold": r"\sqrt{8}", "pred": r"2\sqrt{2}"}, {"gold": r"\sqrt{8}", "pred": r"3\sqrt{2}"}, {"gold": "1", "pred": "1"}]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    outputs = []
+    for argv in (["--file", str(path)], ["--file", str(path), "--workers", "2"]):
+        assert run(["answer-check", *argv]) == 0
+        outputs.append([json.loads(line)["equivalent"] for line in capsys.readouterr().out.splitlines()])
+    assert outputs[0] == outputs[1] == [True, False, True]
+
+
+def test_bad_order_and_workers_are_one_line_errors(capsys):
+    for argv, message in [
+        (["answer-check", "1", "1", "--order", "sorted"], "--order must be one of tuples, all, none"),
+        (["answer-check", "1", "1", "--workers", "-1"], "--workers must be 0 or more"),
+    ]:
+        assert run(argv) == 2
+        assert message in capsys.readouterr().err

@@ -30,6 +30,26 @@ from synth.verify import extract_answer
         ("The share is -0.25 of it", "-0.25", "last_number"),
         ("It costs 1,250 dollars.", "1,250", "last_number"),
         ("No numbers here.", None, "none"),
+        # several written markers: the last one wins (a box would still beat them)
+        ("The answer is 5. Wait, 5 + 2 = 7.\nThe answer is 7.", "7", "answer_is"),
+        ("So the answer is 5.\nChecking again... Final answer: 7", "7", "answer_colon"),
+        ("答案是 5。检查后发现漏了两个，最终答案：7", "7", "zh_answer"),
+        ("Final Answer: The final answer is $10$. I hope it is correct.", "10", "answer_is"),
+        # other languages
+        ("On additionne 30 et 12.\nLa réponse est 42.", "42", "answer_is"),
+        ("Réponse : 8 pommes", "8 pommes", "answer_colon"),
+        ("Die Antwort ist 12.", "12", "answer_is"),
+        # no marker: the value the text ends on
+        (r"so the ratio is $\frac{3}{4}$.", r"\frac{3}{4}", "last_math"),
+        ("It costs $5, and the tax is $2.", "2", "last_number"),  # dollar signs are not math here
+        ("所以盒子里一共有十五个球。", "十五", "last_number"),
+        ("所以她一共走了 18 千米。", "18", "last_number"),  # 千米 is a unit, not a numeral
+        # reasoning models
+        ("<think>Is it 4? No: 2 + 3 = 5.</think>The answer is 5.", "5", "answer_is"),
+        ("<think>maybe \\boxed{4}</think>\n\nSo it is 5.", "5", "last_number"),  # after </think> wins
+        ("<think>the answer is \\boxed{6}</think>", "6", "boxed"),  # nothing after: the thinking's marker
+        ("Reasoning without an opening tag.</think> \\boxed{8}", "8", "boxed"),
+        ("<think>There are 9 cats and 4 more, so 9 + 4 =", None, "none"),  # cut off while thinking
         ("", None, "none"),
         (None, None, "none"),
     ],

@@ -7,7 +7,8 @@ import pytest
 
 import synth.verify
 
-MODULES = ["normalize", "numbers", "chinese", "choice", "extract", "steps", "equivalence", "timeout"]
+MODULES = ["normalize", "numbers", "chinese", "choice", "extract", "steps", "solution", "decide", "latex", "inline",
+           "equivalence", "timeout"]
 
 
 def test_exported_members():

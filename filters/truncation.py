@@ -1,0 +1,101 @@
+"""Drop answers that were cut off: by the engine's report, or, without one, by what the text shows.
+
+`finish_reason == "length"` is the engine saying it stopped at `max_tokens` (Self-Instruct and Curator
+drop these; recipes.md §6.4 `truncated`). Rows from elsewhere often carry no finish reason, so then
+the text is read: an odd number of code fences (OpenMathInstruct drops broken code blocks), a bracket
+or quote opened near the end and never closed, a last line that stops on a comma, a colon, a bare
+list marker or a heading, or on a word that cannot end a sentence ("the", "and", "of"; 的, 和, 因为).
+A missing full stop alone is not a cut: "The capital is Paris" is a whole answer. `text_checks`
+chooses when the text is read (auto: only without a finish reason).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from synth.filter import Filter, FilterOptions, Verdict, finish_reason, option
+from synth.text import strip_code
+
+_FENCE_LINE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
+_PAIRS = {"(": ")", "[": "]", "{": "}", "（": "）", "【": "】", "《": "》", "「": "」", "『": "』", "“": "”", "‘": "’"}
+_CLOSERS = {v: k for k, v in _PAIRS.items()}
+_LOW_OPENERS = {"„": "“"}  # German „…“: the closing mark is English's opening one
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)、]|[-*•+]|[（(]?\d+[)）]|[一二三四五六七八九十]+、)\s*$")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(?![-\d$\\])\S")  # not GSM8K's "#### 42"
+_OPEN_END = re.compile(r"[,，、:：;；\-–—(（\[【《「“]\s*$")
+CONNECTORS_EN = frozenset(
+    "the a an and or of to in with for from by as at on that which is are was were be but because if than such "
+    "this these those their its our your my into onto over under between while when where whose will would can "
+    "could should must may might has have had not very more most nor so both either neither via per like".split())
+CONNECTORS_ZH = ("因为", "所以", "如果", "例如", "比如", "包括", "以及", "但是", "并且", "或者", "而且", "首先", "其次",
+                 "然后", "由于", "虽然", "的", "和", "与", "及", "或", "在", "把", "被", "对", "从", "向", "并", "而",
+                 "但", "将", "让", "跟", "于", "以", "即")
+_LAST_WORD = re.compile(r"\b([A-Za-z]+)$")
+_CODE_OR_MATH_END = re.compile(r"(?:```|~~~|`|\$|\\\]|\\\)|https?://\S+)\s*$")
+
+
+def unclosed_bracket(text: str) -> int:
+    """Position of the last bracket or curly quote left open (-1 if all close); strays closers are ignored,
+    so list items like "1)" do not count."""
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if stack and _LOW_OPENERS.get(text[stack[-1]]) == ch:
+            stack.pop()
+        elif ch in _PAIRS or ch in _LOW_OPENERS:
+            stack.append(i)
+        elif ch in _CLOSERS:
+            for depth in range(len(stack) - 1, -1, -1):
+                if text[stack[depth]] == _CLOSERS[ch]:
+                    del stack[depth:]
+                    break
+    return stack[-1] if stack else -1
+
+
+class TruncationOptions(FilterOptions):
+    text_checks: Literal["auto", "always", "never"] = option(
+        "auto", "read the text for cuts: auto (only when the row has no finish reason), always, never")
+    bracket_window: int = option(200, "a bracket left open within this many final characters is a cut", ge=1)
+
+
+class TruncationFilter(Filter):
+    """Reject answers stopped at max_tokens, or that read as cut off (fence, bracket, sentence, list)."""
+
+    name = "truncation"
+    description = "Drop cut-off answers: finish_reason=length, or from the text (open fence, bracket, cut sentence/list)."
+    Options = TruncationOptions
+    reasons = ("truncation_finish_reason", "truncation_code_fence", "truncation_bracket", "truncation_cut_list",
+               "truncation_cut_sentence")
+
+    def filter(self, record):
+        reason = finish_reason(record)
+        if reason == "length":
+            return False, "truncation_finish_reason"
+        mode = self.options.text_checks
+        if mode == "never" or (mode == "auto" and reason is not None):
+            return True
+        return self.from_text(self.answer(record).rstrip())
+
+    def from_text(self, text: str) -> bool | tuple[bool, str] | Verdict:
+        if not text:
+            return True  # empty answers are the length filter's business
+        if len(_FENCE_LINE.findall(text)) % 2:
+            return False, "truncation_code_fence"
+        if _CODE_OR_MATH_END.search(text):
+            return True  # ends with a closed code block or a formula: the prose before it says nothing
+        prose = strip_code(text, math=True).rstrip()
+        if not prose:
+            return True
+        open_at = unclosed_bracket(prose)
+        if open_at >= 0 and len(prose) - open_at <= self.options.bracket_window:
+            return Verdict(False, "truncation_bracket", detail=prose[open_at:open_at + 40])
+        last = prose.splitlines()[-1].strip() if prose.splitlines() else ""
+        if _LIST_MARKER.match(last) or _HEADING.match(last) or _OPEN_END.search(last):
+            return Verdict(False, "truncation_cut_list" if _LIST_MARKER.match(last) or _HEADING.match(last)
+                           or last.endswith((":", "：")) else "truncation_cut_sentence", detail=last[-40:])
+        word = _LAST_WORD.search(last)
+        if word and word.group(1).lower() in CONNECTORS_EN:
+            return Verdict(False, "truncation_cut_sentence", detail=last[-40:])
+        if last.endswith(CONNECTORS_ZH):
+            return Verdict(False, "truncation_cut_sentence", detail=last[-40:])
+        return True

@@ -1,0 +1,201 @@
+"""`synth filter INPUT --out OUT --filter NAME[:key=value,...]`: run filters over any table of rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from synth import plugins
+from synth.cli._app import app
+from synth.cli.dedup import _check_out, _Progress, _sibling
+from synth.errors import ConfigError, InputError
+
+_SPEC = re.compile(r"^(?P<name>[^:=,\s]+(?::[A-Za-z_]\w*)?)(?::(?P<options>.*))?$", re.S)
+
+
+def parse_filter_spec(text: str) -> tuple[str, dict[str, Any]]:
+    """`NAME[:key=value,...]` (values are YAML scalars or [lists]) or `NAME:{yaml mapping}`.
+
+        >>> parse_filter_spec("length:min_units=5,max_units=null")
+        ('length', {'min_units': 5, 'max_units': None})
+        >>> parse_filter_spec("blocklist:terms=[acme, 竞品],fields=[answer]")
+        ('blocklist', {'terms': ['acme', '竞品'], 'fields': ['answer']})
+        >>> parse_filter_spec("my_pkg.filters:Shout:level=2")
+        ('my_pkg.filters:Shout', {'level': 2})
+    """
+    import yaml
+
+    m = _SPEC.match(text.strip())
+    if not m:
+        raise ConfigError(f"--filter {text!r}: expected NAME or NAME:key=value,... (e.g. length:min_units=5)")
+    name, raw = m.group("name"), (m.group("options") or "").strip()
+    head, _, tail = name.partition(":")
+    if tail and head in plugins.available(plugins.FILTERS):  # `length:min_units` is a registered name + options
+        name, raw = head, f"{tail}:{raw}" if raw else tail
+    if not raw:
+        return name, {}
+    if raw.startswith("{"):
+        try:
+            options = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "malformed"
+            raise ConfigError(f"--filter {text!r}: options are not a YAML mapping ({problem})") from None
+        if not isinstance(options, dict):
+            raise ConfigError(f"--filter {text!r}: options are not a YAML mapping")
+        return name, options
+    options = {}
+    for part in _split_top_level(raw):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--filter {text!r}: {part!r} is not key=value (e.g. {name}:min_units=5)")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            options[key.strip()] = value
+    return name, options
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes."""
+    parts, depth, quote, current = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p for p in (p.strip() for p in parts) if p]
+
+
+def format_funnel(n_in: int, reports: list[dict], n_out: int) -> str:
+    """The funnel: rows in, each stage's drops by reason (and its speed), rows out."""
+    lines = [f"{n_in:>10,}  rows in"]
+    for r in reports:
+        speed = f"{r['in'] / r['seconds']:,.0f} rows/s" if r["seconds"] > 0 else ""
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(r["dropped_by_reason"].items(), key=lambda kv: -kv[1]))
+        lines.append(f"{-r['dropped']:>10,}  {r['name']:<24} {speed:>16}  {reasons}")
+        judge = (r.get("scores") or {}).get("judge")
+        if judge and judge.get("histogram"):
+            hist = " ".join(f"{k}:{v}" for k, v in judge["histogram"].items())
+            lines.append(f"{'':>12}judge mean {judge['mean']}, histogram {hist}")
+    share = f" ({(n_in - n_out) / n_in:.1%} dropped)" if n_in else ""
+    lines.append(f"{n_out:>10,}  rows out{share}")
+    return "\n".join(lines)
+
+
+@app.command("filter")
+def filter_cmd(
+    input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Kept rows: .jsonl/.parquet file, else an HF dataset directory.")],
+    filters: Annotated[list[str], typer.Option("--filter", "-F", help="NAME or NAME:key=value,... (repeatable, "
+                                               "applied in order; `synth filters NAME` shows the options).")],
+    rejected: Annotated[Optional[Path], typer.Option("--rejected", help="Rejected rows with filter and reason "
+                                                     "(default OUT.rejected.jsonl).")] = None,
+    field: Annotated[Optional[str], typer.Option("--field", "-f", help="Column holding the answer to check "
+                                                 "(dotted path), for rows of another shape.")] = None,
+    question_field: Annotated[Optional[str], typer.Option("--question-field", help="Column holding the question.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", envvar="SYNTH_BASE_URL",
+                                                    help="OpenAI-compatible endpoint for LLM filters (judge); "
+                                                    "default: the embedded model.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name served at --base-url.")] = None,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
+    max_in_flight: Annotated[Optional[int], typer.Option("--max-in-flight", min=1, help="Concurrent requests to the server.")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache", help="Folder of the request cache for LLM filters "
+                                                  "(default OUT.cache; a run directory reuses that run's answers).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or funnel.")] = False,
+):
+    """Filter the rows of INPUT and write the kept ones to OUT; print the funnel.
+
+    Rows may be chats (`messages` with role/content, ShareGPT `conversations` with from/value) or
+    question/answer columns (instruction [+ input] / output or response, prompt / response or
+    completion, question / answer, problem / solution); --field names the answer column otherwise.
+    Every rejected row goes to OUT.rejected.jsonl with its stage and reason; OUT.report.json holds the
+    funnel and score distributions. Scores filters compute stay on the rows (`scores.<name>`).
+    """
+    from synth.filter import SHAPES, make_filter, row_shape
+    from synth.io import read_rows, write_jsonl, write_table
+    from synth.pipeline import FilterStage
+
+    _check_out(input, out)
+    specs = [parse_filter_spec(f) for f in filters]
+    built = [make_filter(name, options) for name, options in specs]  # every option checked before any row is read
+    for flt in built:
+        flt.answer_field, flt.question_field = field, question_field
+    rows = read_rows(input)
+    if not rows:
+        raise InputError(f"{input} has no rows")
+    for i, row in enumerate(rows, 1):
+        if field and _missing(row, field):
+            raise InputError(f"{input}: row {i} has no {field!r} field (check --field)")
+        if not field and row_shape(row) is None:
+            raise InputError(f"{input}: row {i} has none of the recognised shapes ({'; '.join(SHAPES)}); "
+                             "name the answer column with --field")
+    stages = [FilterStage(f) for f in built]
+    needs_llm = any(getattr(f, "needs_llm", False) for f in built)
+    with _Progress(quiet or not needs_llm) as progress:
+        kept, dropped, reports = asyncio.run(_run(stages, rows, needs_llm, progress, base_url=base_url, model=model,
+                                                  api_key_env=api_key_env, max_in_flight=max_in_flight,
+                                                  cache=cache or _sibling(out, ".cache")))
+    report_dicts = [r.as_dict() for r in reports]
+    rejected_path = rejected or _sibling(out, ".rejected.jsonl")
+    write_table(out, kept)
+    write_jsonl(rejected_path, dropped)
+    report_path = _sibling(out, ".report.json")
+    report = {"input": str(input), "output": str(out), "rejected": str(rejected_path), "rows_in": len(rows),
+              "rows_out": len(kept), "filters": [{"name": n, "options": o} for n, o in specs], "stages": report_dicts}
+    report_path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    if not quiet:
+        typer.echo(format_funnel(len(rows), report_dicts, len(kept)))
+        typer.echo(f"wrote {out} ({len(kept):,} rows), {rejected_path} ({len(dropped):,}), {report_path}")
+
+
+def _missing(row: dict, path: str) -> bool:
+    value: Any = row
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return True
+        value = value[part]
+    return False
+
+
+async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_env, max_in_flight, cache):
+    from synth.pipeline import run_stages_async
+
+    if not needs_llm:
+        return await run_stages_async(stages, rows)
+    from pydantic import ValidationError
+
+    from synth.config import EngineConfig
+    from synth.engines.base import Sampling
+    from synth.llm import LLM
+    from synth.recipe import format_validation
+    from synth.runner import make_engine
+    from synth.store import RunStore
+
+    try:
+        cfg = EngineConfig(base_url=base_url, model=model, api_key_env=api_key_env, max_in_flight=max_in_flight)
+    except ValidationError as exc:
+        raise ConfigError(format_validation("engine", exc, "synth filter")) from None
+    engine = make_engine(cfg)
+    await engine.start()  # an unreachable server stops here, before anything is written
+    store = RunStore(cache, "filter")
+    try:
+        llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=512), run_seed=0, json_schema=cfg.json_schema)
+        return await run_stages_async(stages, rows, llm=llm, concurrency=max(4, 2 * cfg.in_flight), progress=progress)
+    finally:
+        store.close()
+        await engine.close()

@@ -1,0 +1,121 @@
+r"""One math-verify comparison, and the rewriting that goes before it (no time limit here).
+
+The same code runs in this process (``inline.py``) and in the worker processes (``_worker.py``).
+
+Before parsing, an answer is rewritten so that math-verify reads it as meant:
+
+* a bare answer gets math delimiters (``$...$``): math-verify's LaTeX reader wants math mode;
+* ``\$`` (a dollar sign in LaTeX: ``\$1,\!000``) is dropped, since math-verify cannot parse it;
+* the ``order`` policy says which lists are ordered:
+
+  ==========  ===========================  =====================  ===================
+  ``order``   ``(a, b)`` tuple             bare ``a, b``          ``\{a, b\}``
+  ==========  ===========================  =====================  ===================
+  ``tuples``  ordered                      a set                  a set
+  ``all``     ordered                      ordered (a tuple)      a set
+  ``none``    a set                        a set                  a set
+  ==========  ===========================  =====================  ===================
+
+  ``tuples`` is the default (math-verify's own reading). Under ``none`` an open interval written
+  ``(a, b)`` reads as a set too: use it only where answers are never intervals.
+
+    >>> for_math_verify("1, 2", "all"), for_math_verify(r"\$1,\!000", "tuples")
+    ('$(1, 2)$', '$1,\\!000$')
+    >>> for_math_verify("(3, -4)", "none")
+    '$\\{3, -4\\}$'
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from synth.verify.normalize import clean
+
+Order = Literal["tuples", "all", "none"]
+ORDERS: tuple[str, ...] = ("tuples", "all", "none")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def _top_level_items(text: str) -> list[str]:
+    r"""Split at commas outside brackets (``\{ \}`` count as brackets)."""
+    items, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
+            depth += 1 if text[i + 1] == "{" else -1
+            i += 2
+            continue
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+        i += 1
+    items.append(text[start:])
+    return [item.strip() for item in items]
+
+
+def _enclosed(text: str) -> bool:
+    """Does the bracket opening ``text`` close at its very end: ``(1, 2)`` yes, ``(1)(2)`` no?"""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
+def apply_order(text: str, order: str) -> str:
+    """Rewrite a list so that math-verify compares it under the ``order`` policy (see the table)."""
+    if order == "tuples":
+        return text
+    s = clean(text)
+    if order == "all" and "," in s and len(_top_level_items(s)) >= 2:
+        return f"({s})"  # bare list → tuple
+    if order == "none" and s.startswith("(") and s.endswith(")") and _enclosed(s):
+        items = _top_level_items(s[1:-1])
+        if len(items) >= 2:
+            return "\\{" + ", ".join(items) + "\\}"  # tuple → set
+    return text
+
+
+def delimit(text: str) -> str:
+    """math-verify's LaTeX extractor wants math mode; a bare answer gets ``$...$``."""
+    if "$" in text or "\\(" in text or "\\[" in text or "\\boxed" in text:
+        return text
+    return f"${text}$"
+
+
+def for_math_verify(text: str, order: str = "tuples") -> str:
+    """The text handed to ``math_verify.parse``."""
+    return delimit(apply_order(text.replace("\\$", ""), order))
+
+
+def _short(extracted: object, limit: int = 200) -> str | None:
+    """The extracted string for the verdict, cut to ``limit`` characters (rows stay small)."""
+    if not isinstance(extracted, str):
+        return None
+    return extracted if len(extracted) <= limit else extracted[: limit - 1] + "…"
+
+
+def verify_pair(gold: str, pred: str, order: str = "tuples") -> dict:
+    """Parse and compare with math-verify (its own timeouts off); status and the strings it read."""
+    from math_verify import parse, verify
+
+    gold_parsed = parse(for_math_verify(gold, order), parsing_timeout=None)
+    if not gold_parsed:
+        return {"status": "unverifiable", "detail": "math-verify could not parse the gold answer"}
+    pred_parsed = parse(for_math_verify(pred, order), parsing_timeout=None)
+    # parse() returns [sympy object, extracted string]; report the strings (str() of a sympy
+    # object can itself be slow).
+    gold_text = _short(gold_parsed[-1])
+    if not pred_parsed:
+        return {"status": "incorrect", "gold": gold_text, "detail": "math-verify could not parse the prediction"}
+    pred_text = _short(pred_parsed[-1])
+    ok = verify(gold_parsed, pred_parsed, timeout_seconds=None)
+    return {"status": "correct" if ok else "incorrect", "gold": gold_text, "pred": pred_text}
