@@ -28,13 +28,17 @@ def run_command(
     engine: Annotated[str | None, typer.Option("--engine", help="embedded | openai | vllm (overrides the config).")] = None,
     max_in_flight: Annotated[int | None, typer.Option("--max-in-flight", min=1,
                                                       help="Concurrent requests to the server.")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Make new records for every row (the request cache "
+                                        "still answers requests it has seen).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render prompts and estimate requests; send nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Run CONFIG: seed rows -> recipe -> filters -> dedup -> Hugging Face dataset.
 
     Re-running the same command continues the run: answered requests come from the run's cache and
-    finished rows are skipped. Without --base-url the embedded CPU model is used.
+    finished rows are skipped; editing the recipe (its prompts, code or version) makes new records, and
+    --fresh does so unconditionally. Without --base-url the embedded CPU model is used. One process
+    writes a run directory at a time: a second one on the same directory stops, naming the first.
     """
     from synth import runner
 
@@ -55,7 +59,7 @@ def run_command(
                    "tokens (requests that depend on answers are not counted)")
         return
     try:
-        summary = asyncio.run(runner.run(cfg, base_dir, out=out, limit=limit, quiet=quiet))
+        summary = asyncio.run(runner.run(cfg, base_dir, out=out, limit=limit, quiet=quiet, fresh=fresh))
     except KeyboardInterrupt:
         typer.echo("interrupted: finished rows are saved; re-run the same command to continue", err=True)
         raise typer.Exit(130) from None

@@ -23,8 +23,8 @@ def view_command(
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write one self-contained HTML file instead of "
                                                                 "serving (to share, or attach to a Hub repo).")] = None,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="With --html: rows of each set the file "
-                                                                    "holds (rejected rows spread over every reason).")] = 1000,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="With --html: rows of each set the file holds "
+                                          "(rejected rows spread over every reason).")] = 1000,
 ) -> None:
     """Show RUN in the browser: the funnel, rows (paged and searchable, Chinese included), rejected
     rows with their reasons, failed seed rows, step labels, votes, preference pairs and coverage.

@@ -15,7 +15,9 @@ from typing import Any
 
 from synth.errors import InputError
 from synth.view import fields
-from synth.view.tables import JsonlTable, ParquetTable, Table
+from synth.view.jsonl import JsonlTable
+from synth.view.parquet import ParquetTable
+from synth.view.tables import Table
 
 SETS = ("kept", "rejected", "failed")
 # (title, rows field path, columns field path): a heat map is drawn for each pair the dataset has

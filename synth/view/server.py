@@ -123,7 +123,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         host = host_name(self.headers.get("Host") or "")
         if host not in LOOPBACK:
-            self._json(HTTPStatus.FORBIDDEN, {"error": f"host {host!r} refused: open http://127.0.0.1:{self.server.port}/"})
+            refused = f"host {host!r} refused: open http://127.0.0.1:{self.server.port}/"
+            self._json(HTTPStatus.FORBIDDEN, {"error": refused})
             return
         url = urlsplit(self.path)
         path = url.path

@@ -126,7 +126,7 @@ def browser(tmp_path_factory):
     if not chromium or not driver_path:
         pytest.skip("browser tests need chromium and chromedriver on the PATH "
                     "(Debian: apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="browser tests need selenium (pip install selenium)")
+    from selenium import webdriver  # the dev extra installs it; only the browser is a system package
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()

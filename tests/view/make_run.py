@@ -4,7 +4,7 @@ and a manifest whose funnel counts follow from the rows given.
 
 Also a generator of a large synthetic run for measuring the viewer:
 
-    python -m tests.view.make_run /tmp/big-run 1000000     # 1 M kept rows, 100 k rejected
+    python -m tests.view.make_run /tmp/big-run 1000000 [--varied]    # 1 M kept rows, 100 k rejected
 """
 
 from __future__ import annotations
@@ -101,17 +101,28 @@ def write_run(root: Path, kept: Iterable[dict], rejected: Iterable[dict] = (), f
 NEEDLE = "独一无二的针"  # appears in one row near the end
 
 
-def big_records(n: int) -> Iterator[dict]:
-    """Instruction rows, Chinese and English alternating, ~0.8 KB each; row n-10 holds NEEDLE."""
+def big_records(n: int, varied: bool = False) -> Iterator[dict]:
+    """Instruction rows, Chinese and English alternating, ~0.8 KB each (`varied`: answers drawn from
+    a word list with a per-row seed, so they compress like real text); row n-10 holds NEEDLE."""
+    import random
+
     zh_q = "请解释指数基金与主动管理基金在费用、风险和长期收益上的区别，并举例说明适合哪些投资者。"
     en_q = "Explain the difference between index funds and actively managed funds in fees, risk and returns."
     zh_a = "指数基金跟踪一个市场指数，费用低、分散程度高；主动管理基金依靠基金经理选股，费用较高。"
     en_a = "Index funds track a market index at low cost; active funds rely on a manager's picks and cost more."
+    zh_words = list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质")
+    en_words = ("fund index cost risk return market manager stock bond yield fee tax portfolio growth value "
+                "income share price trend volatility hedge asset liability equity dividend inflation rate").split()
     verdicts = ("pass", "uncertain")
     for i in range(n):
         zh = i % 2 == 0
         q = f"{zh_q if zh else en_q} (#{i})"
-        a = (zh_a if zh else en_a) * 3 + (NEEDLE if i == n - 10 else "")
+        if varied:
+            rng = random.Random(i)
+            a = "".join(rng.choices(zh_words, k=260)) if zh else " ".join(rng.choices(en_words, k=110))
+        else:
+            a = (zh_a if zh else en_a) * 3
+        a += NEEDLE if i == n - 10 else ""
         yield {"id": f"{i:016x}", "recipe": "instruct", "recipe_version": "1", "seed_key": f"{i // 2:016x}",
                "messages": [{"role": "system", "content": "You are a careful assistant."},
                             {"role": "user", "content": q}, {"role": "assistant", "content": a}],
@@ -129,9 +140,9 @@ def big_rejected(n: int) -> Iterator[dict]:
 
 
 def main(argv: list[str]) -> None:
-    out, n = Path(argv[0]), int(argv[1])
+    out, n, varied = Path(argv[0]), int(argv[1]), "--varied" in argv
     t0 = time.perf_counter()
-    write_run(out, big_records(n), big_rejected(n // 10), name="big", seed_rows=n,
+    write_run(out, big_records(n, varied), big_rejected(n // 10), name="big", seed_rows=n,
               stage_order=["recipe:instruct", "filter:refusal", "filter:length", "dedup"])
     print(f"wrote {out}: {n:,} kept rows in {time.perf_counter() - t0:.1f} s")
 

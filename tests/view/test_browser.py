@@ -4,15 +4,13 @@ Screenshots go to pytest's tmp_path (never into the repository)."""
 
 from __future__ import annotations
 
-import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 from synth.view import write_html
 from tests.view.conftest import CHINESE_QUESTION
-
-pytest.importorskip("selenium", reason="browser tests need selenium (pip install selenium)")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WAIT_S = 20
 
@@ -24,7 +22,8 @@ def _wait(driver, css: str, text: str | None = None):
             if text is None or text in el.text:
                 return el
         return False
-    return WebDriverWait(driver, WAIT_S).until(found)
+    # a view is re-rendered while it loads: an element found a moment ago may be gone
+    return WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(found)
 
 
 def _number(text: str) -> int:

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from synth.view import RunView
-from synth.view.tables import JsonlTable, ParquetTable, Query
+from synth.view.jsonl import JsonlTable
+from synth.view.parquet import ParquetTable
+from synth.view.tables import Query
 from tests.view.conftest import CHINESE_QUESTION, TAXONOMY_COVERAGE
 from tests.view.make_run import write_run
 

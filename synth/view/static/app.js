@@ -438,10 +438,11 @@
     if (verdict) el.append(verdict);
     const prov = provenanceSection(rec, d.seed, take);
     if (prov) el.append(prov);
+    if (isObj(rec.scores)) { take("scores"); el.append(section("Scores", kv(Object.entries(rec.scores)))); }
     take("generation");
     if (isObj(rec.generation)) el.append(section("Generation", kv(Object.entries(rec.generation))));
     const rest = Object.entries(rec).filter(([k]) => !used.has(k));
-    if (rest.length) el.append(section("Other fields and scores", kv(rest.map(([k, v]) => [k, isObj(v) && Object.values(v).every((x) => typeof x !== "object" || x === null) ? kv(Object.entries(v)) : v]))));
+    if (rest.length) el.append(section("Other fields", kv(rest.map(([k, v]) => [k, isObj(v) && Object.values(v).every((x) => typeof x !== "object" || x === null) ? kv(Object.entries(v)) : v]))));
     el.append(rawJson(entry));
   }
 
