@@ -1,19 +1,20 @@
 """Answer checking: accuracy, false-equal count, and CPU + wall time against math-verify, side by side.
 
     .venv/bin/python bench/answer_check.py --pairs 2000
-    .venv/bin/python bench/answer_check.py --pairs 2000 --baseline /tmp/old-checkout   # time another synth too
+    .venv/bin/python bench/answer_check.py --sets sympy --repeat 3 --baseline /tmp/old   # time another synth too
 
-Three generated, labelled, deterministic sets (seed 0):
+Four generated, labelled, deterministic sets (seed 0):
 
 * ``numeric``: plain numbers in many formats, fractions and percent, Chinese numerals, decimal
   commas, MATH-style money (``\\$1,\\!000``);
 * ``latex``: radicals, LaTeX fractions, intervals, polynomials, ordered pairs (a quarter of ``--pairs``);
-* ``sympy``: the part of ``latex`` that only sympy can settle (no pair is equal as written), the
-  worst case for synth: every pair costs a math-verify call;
+* ``sympy``: distinct pairs of the kinds in ``latex`` that only sympy can settle (none equal as
+  written, no pair repeated): the worst case for synth, every pair costs one math-verify call;
 * ``mixed``: all of the above plus option letters (bare and in en/zh/fr prose) and whole solutions
   (long ``<think>`` output with a box, "Answer:" lines, Chinese and French sentences).
 
-Each checker runs on each set in a fresh child process, so imports and worker start-up are counted,
+Each checker runs on each set in a fresh child process (``--repeat`` times, interleaved; medians
+reported), so imports and worker start-up are counted,
 as a user running ``synth answer-check --file`` pays them. The parent measures wall seconds and CPU
 seconds (user + system of the child and of every process it started). Checkers:
 
@@ -36,6 +37,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,9 +125,10 @@ def _decimal_comma(rng: random.Random) -> tuple[str, str, bool]:
     same = rng.random() < 0.5
     point = f"{whole}.{frac:02d}"
     comma = f"{whole},{frac:02d}" if same else f"{whole},{(frac + 1) % 100:02d}"
-    if rng.random() < 0.25:  # a near miss: 1,234 is a thousand and more, not 1.234
-        thousands = rng.randint(1, 99)
-        return f"{thousands},{rng.randint(100, 999)}", f"{thousands}.{rng.randint(100, 999)}", False
+    if rng.random() < 0.25:  # a near miss: 12,345 is twelve thousand and more, not 12.345
+        head, tail = rng.randint(1, 99), rng.randint(100, 999)
+        pair = (f"{head},{tail}", f"{head}.{tail}")
+        return (*(pair if rng.random() < 0.5 else pair[::-1]), False)
     pred = comma + rng.choice(["", " €", " kg", "元"])
     return (point, pred, same) if rng.random() < 0.5 else (pred, point, same)
 
@@ -197,10 +200,15 @@ SETS = {
 def generate(name: str, n: int, seed: int = 0) -> list[tuple[str, str, bool, str]]:
     rng = random.Random(f"{name}-{seed}")
     kinds, weights = zip(*SETS[name].items())
-    rows = []
-    for _ in range(n):
+    rows: list[tuple[str, str, bool, str]] = []
+    seen: set[tuple[str, str]] = set()
+    while len(rows) < n:
         kind = rng.choices(kinds, weights)[0]
-        rows.append((*KINDS[kind](rng), kind))
+        gold, pred, same = KINDS[kind](rng)
+        if name == "sympy" and (gold, pred) in seen:
+            continue  # no repeats: nothing for de-duplication or caches to save
+        seen.add((gold, pred))
+        rows.append((gold, pred, same, kind))
     return rows
 
 
@@ -280,6 +288,7 @@ def main() -> None:
     parser.add_argument("--sets", default="numeric,latex,sympy,mixed")
     parser.add_argument("--baseline", help="a directory holding another synth checkout to time side by side")
     parser.add_argument("--no-table", action="store_true", help="skip the answer table")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per checker and set, interleaved; medians reported")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -300,9 +309,15 @@ def main() -> None:
         data = generate(name, args.pairs // 4 if name in ("latex", "sympy") else args.pairs, args.seed)
         pairs = [(g, p) for g, p, _, _ in data]
         labels = [lab for _, _, lab, _ in data]
+        runs: dict[str, list[tuple[list[bool], float, float]]] = defaultdict(list)
+        for _ in range(args.repeat):  # interleaved, so a change in machine load hits every checker alike
+            for label, checker, path in checkers:
+                runs[label].append(_measure(checker, pairs, path))
         reference_cpu = None
         for label, checker, path in checkers:
-            answers, wall, cpu = _measure(checker, pairs, path)
+            answers = runs[label][0][0]
+            wall = statistics.median(r[1] for r in runs[label])
+            cpu = statistics.median(r[2] for r in runs[label])
             reference_cpu = reference_cpu or cpu
             accuracy, false_equal = _accuracy(answers, labels)
             print(f"| {name} | {len(pairs)} | {label} | {wall:.1f} | {cpu:.1f} | {cpu / reference_cpu:.2f}x "

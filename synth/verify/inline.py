@@ -7,7 +7,7 @@ when three things hold, and fall back to the worker processes (``timeout.py``) o
 * the call runs on the main thread (only it can be interrupted);
 * the answers pass a cheap guard (``risky``): no power towers, huge exponents or factorials, which
   sympy evaluates inside C code that no interrupt can stop (and that can eat all memory);
-* SIGINT has a Python-level handler (the normal case), so it can be borrowed.
+* SIGINT is not handled by C code (Python's own handler, ignored, or default), so it can be borrowed.
 
 The limit: a watchdog thread calls ``_thread.interrupt_main(SIGINT)`` at the deadline; the handler
 raises ``_Expired`` (a ``BaseException``, so math-verify's ``except Exception`` cannot swallow it)
@@ -127,8 +127,8 @@ _warm = False
 
 
 def available() -> bool:
-    """Can this call compare in-process (main thread, SIGINT handled in Python)?"""
-    return threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT))
+    """Can this call compare in-process (main thread; SIGINT not taken over by C code)?"""
+    return threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None
 
 
 def _quiet_math_verify() -> None:
@@ -156,8 +156,12 @@ def session() -> Iterator[None]:
         sent_here, for_this_call = _watchdog.ours()
         if for_this_call and frame is not None and frame.f_code is not verify_here.__code__:
             raise _Expired  # inside math-verify; never in verify_here's own bookkeeping
-        if not sent_here and callable(previous):  # a real Ctrl-C: the usual KeyboardInterrupt
+        if sent_here:
+            return  # a late interrupt for a comparison that has finished
+        if callable(previous):  # a real Ctrl-C: the usual KeyboardInterrupt
             previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt  # SIG_IGN (nohup, background jobs): ignored, as before
 
     signal.signal(signal.SIGINT, on_sigint)
     try:

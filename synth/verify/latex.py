@@ -27,6 +27,7 @@ Before parsing, an answer is rewritten so that math-verify reads it as meant:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from synth.verify.normalize import clean
@@ -103,14 +104,25 @@ def _short(extracted: object, limit: int = 200) -> str | None:
     return extracted if len(extracted) <= limit else extracted[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> list:
+    """math-verify's reading of ``text``, kept: one gold answer meets many sampled predictions.
+
+    The parsed sympy objects are immutable and ``verify`` only reads the list.
+    """
+    from math_verify import parse
+
+    return parse(text, parsing_timeout=None)
+
+
 def verify_pair(gold: str, pred: str, order: str = "tuples") -> dict:
     """Parse and compare with math-verify (its own timeouts off); status and the strings it read."""
-    from math_verify import parse, verify
+    from math_verify import verify
 
-    gold_parsed = parse(for_math_verify(gold, order), parsing_timeout=None)
+    gold_parsed = _parse(for_math_verify(gold, order))
     if not gold_parsed:
         return {"status": "unverifiable", "detail": "math-verify could not parse the gold answer"}
-    pred_parsed = parse(for_math_verify(pred, order), parsing_timeout=None)
+    pred_parsed = _parse(for_math_verify(pred, order))
     # parse() returns [sympy object, extracted string]; report the strings (str() of a sympy
     # object can itself be slow).
     gold_text = _short(gold_parsed[-1])

@@ -7,6 +7,9 @@ deadline; when it passes, the worker is killed (SIGKILL) and a fresh one starts 
 A plain subprocess, not ``multiprocessing``, so user scripts need no ``__main__`` guard.
 Waiting uses ``select`` on the pipe: POSIX only (Linux, macOS).
 
+``check`` / ``check_many`` compare in their own process when that is safe (``inline.py``); the
+workers take the rest: calls off the main thread, answers that fail the guard, ``inline=False``.
+
     >>> pool = WorkerPool(size=1)
     >>> pool.verify(r"\\frac{1}{2}", "0.5", timeout=10)["status"]
     'correct'
