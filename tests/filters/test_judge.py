@@ -161,3 +161,6 @@ def test_synth_run_judges_with_the_runs_engine_and_reports_the_distribution(tmp_
     table = pq.read_table(sorted(Path("runs/judged/data").rglob("*.parquet"))[0])
     scores = table.column("scores").to_pylist()
     assert [s["judge"] for s in scores] == [9.0, 9.0] and all(s["length"] > 0 for s in scores)
+    card = Path("runs/judged/README.md").read_text(encoding="utf-8")
+    assert "Scores `judge` (filter:judge, 1-10): mean 9.0 over 2 rows (0 unscored)" in card
+    assert "9: 2" in card
