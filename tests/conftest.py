@@ -57,3 +57,17 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def cli_in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """`synth ARGS` through the real entry point in this process (so a server or stand-in running in a
+    thread here, and patched settings, apply): exit code, stdout, stderr."""
+    from synth.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -11,13 +11,14 @@ import re
 import unicodedata
 
 from synth.dedup.normalize import CJK_RANGES
+from synth.text import HAN, HANGUL, KANA
 
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 _CJK_LOOKALIKES = {"big5", "big5hkscs", "cp950", "cp949", "euckr", "johab", "eucjp", "shiftjis", "cp932",
                    "iso2022jp", "iso2022kr"}
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_HAN = re.compile(f"[{HAN}\U00020000-\U0002fa1f]")
+_KANA = re.compile(f"[{KANA}]")
+_HANGUL = re.compile(f"[{HANGUL}]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")

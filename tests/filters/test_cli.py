@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from synth.cli import main
 from synth.cli.filter import format_funnel
 from synth.io import read_rows, write_table
-from tests.conftest import write_jsonl
+from tests.conftest import cli_in_process, write_jsonl
 
 ROWS = [
     {"instruction": "什么是指数基金？", "input": "", "output": "指数基金是跟踪某个市场指数的基金，费用低。"},
@@ -25,14 +24,7 @@ FILTERS = ["--filter", "truncation", "--filter", "refusal", "--filter", "templat
            "--filter", "length:min_units=3"]
 
 
-def synth(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+synth = cli_in_process
 
 
 def write_input(kind: str, tmp_path: Path) -> Path:

@@ -10,25 +10,17 @@ from pathlib import Path
 import pytest
 
 from synth import plugins
-from synth.cli import main
 from synth.errors import ConfigError, PluginError
 from synth.filter import Filter, make_filter, row_shape
 from synth.pipeline import FilterStage, run_stages
-from tests.conftest import synth_cli, write_config, write_jsonl
+from tests.conftest import cli_in_process, synth_cli, write_config, write_jsonl
 
 
 def chat(question: str, answer: str) -> dict:
     return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = cli_in_process
 
 
 def one_error_line(err: str) -> str:

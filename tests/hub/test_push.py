@@ -7,19 +7,10 @@ import shutil
 
 import pytest
 
-from synth.cli import main
+from tests.conftest import cli_in_process
 from tests.hub.conftest import PROBLEMS, make_run
 
-
-def synth(capsys, *args) -> tuple[int, str, str]:
-    """The CLI in this process (so the stand-in's endpoint applies): exit code, stdout, stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
+synth = cli_in_process
 
 
 def card_meta(hub, repo):
