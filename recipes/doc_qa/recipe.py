@@ -191,7 +191,7 @@ class DocQARecipe(Recipe):
 
             report = IngestReport()
             options = IngestOptions.parse(chunk_size=self.options.chunk_size, overlap=self.options.overlap)
-            rows = list(iter_chunks([str(path)], options, report))
+            rows = list(iter_chunks([str(path)], options, report, root=_documents_root(path)))
             for source, reason in report.skipped:
                 log.warning("doc-qa: skipped %s: %s", source, reason)
         self.pool = DistractorPool([{**chunk_info(r, self.options.text_field), "text": r.get(self.options.text_field)}
@@ -413,3 +413,18 @@ class DocQARecipe(Recipe):
             "chunk_ids_uncovered": [c["id"] for c in chunks if not rows_per_chunk.get(c["id"])],
             "rows_by_task_type": by_type,
         }
+
+
+def _documents_root(path: Path) -> Path:
+    """The folder chunk sources are named relative to: the folder itself, a file's folder, or a glob's
+    leading folder (`docs/**/*.pdf` -> `docs`), so rows carry `设备点检规程.md`, not the absolute path."""
+    if path.is_dir():
+        return path
+    if path.is_file():
+        return path.parent
+    parts = []
+    for part in path.parts:
+        if set("*?[") & set(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")

@@ -91,10 +91,12 @@ class IngestReport:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike], report: IngestReport | None = None,
-                 exclude: Iterable[Path] = ()) -> list[tuple[Path, str]]:
+                 exclude: Iterable[Path] = (), root: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     """(file, source) for every file named by ``paths``: files, folders (recursive, hidden entries
     skipped) and glob patterns, in a stable order, each file once. Paths that match nothing are
-    reported as skipped."""
+    reported as skipped. ``source`` is the path as given, or relative to ``root`` when the file lies
+    under it (so provenance does not depend on where a document folder sits on disk)."""
+    base = Path(root).resolve() if root is not None else None
     report = report if report is not None else IngestReport()
     skip = {p.resolve() for p in exclude}
     seen: set[Path] = set()
@@ -104,7 +106,10 @@ def expand_paths(paths: Iterable[str | os.PathLike], report: IngestReport | None
         key = path.resolve()
         if key not in seen and key not in skip:
             seen.add(key)
-            out.append((path, path.as_posix()))
+            source = path.as_posix()
+            if base is not None and key.is_relative_to(base):
+                source = key.relative_to(base).as_posix()
+            out.append((path, source))
 
     def walk(folder: Path) -> None:
         for root, dirs, files in os.walk(folder):
@@ -144,11 +149,11 @@ def _measure(options: IngestOptions):
 
 
 def iter_documents(paths: Iterable[str | os.PathLike], report: IngestReport | None = None, *,
-                   exclude: Iterable[Path] = (),
+                   exclude: Iterable[Path] = (), root: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Iterator[Document]:
     """Each readable file as a `Document`; unreadable ones go to ``report.skipped`` with the reason."""
     report = report if report is not None else IngestReport()
-    files = expand_paths(paths, report, exclude)
+    files = expand_paths(paths, report, exclude, root)
     for done, (path, source) in enumerate(files, 1):
         try:
             size = path.stat().st_size
@@ -172,6 +177,7 @@ def iter_documents(paths: Iterable[str | os.PathLike], report: IngestReport | No
 
 def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
                          report: IngestReport | None = None, *, exclude: Iterable[Path] = (),
+                         root: str | os.PathLike | None = None,
                          progress: Callable[[int, int], None] | None = None
                          ) -> Iterator[tuple[Document, list[dict]]]:
     """(document, its chunks) one document at a time; raises InputError at the end when no file at
@@ -181,7 +187,7 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
     measure = _measure(options)
     repeated = RepeatedChunks() if options.drop_repeated else None
     started = time.perf_counter()
-    for document in iter_documents(paths, report, exclude=exclude, progress=progress):
+    for document in iter_documents(paths, report, exclude=exclude, root=root, progress=progress):
         chunks = []
         for span in split_text(document.text, options.chunk_size, options.overlap, markdown=document.markdown,
                                measure=measure):
@@ -205,10 +211,11 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
 
 
 def iter_chunks(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
-                report: IngestReport | None = None) -> Iterator[dict]:
+                report: IngestReport | None = None, *, root: str | os.PathLike | None = None) -> Iterator[dict]:
     """Chunk rows ``{id, source, doc_id, headings, start, end, text, lang}`` of every readable file
-    under ``paths`` (files, folders, globs). Skipped files and counts land in ``report``."""
-    for _, chunks in iter_document_chunks(paths, options, report):
+    under ``paths`` (files, folders, globs); sources relative to ``root`` when given. Skipped files
+    and counts land in ``report``."""
+    for _, chunks in iter_document_chunks(paths, options, report, root=root):
         yield from chunks
 
 
