@@ -11,6 +11,7 @@ import asyncio
 import ctypes
 import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
 # The portable build: AVX2/FMA/F16C, none of -march=native's AVX-512 or AMX (which some VMs advertise
 # but do not grant), and --no-cache-dir so pip cannot reuse a natively built wheel from its cache.
+_ACCESS_LINE = re.compile(r'"(GET|POST) /\S* HTTP/[\d.]+" \d{3}')  # uvicorn's log line per request
 REBUILD = ('CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --force-reinstall --no-cache-dir --no-deps '
            "'llama-cpp-python[server]==0.3.36'")
 
@@ -104,9 +106,11 @@ class EmbeddedServer:
             return False
 
     def _tail(self) -> str:
+        """Its last lines of output, without the web server's per-request access lines."""
         self._log.seek(0)
-        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
-        return " | ".join(line.strip() for line in lines[-3:]) or "(no output)"
+        lines = [line.strip() for line in self._log.read().decode("utf-8", "replace").splitlines()
+                 if line.strip() and not _ACCESS_LINE.search(line)]
+        return " | ".join(lines[-3:]) or "(nothing besides request logs)"
 
     def dead(self) -> bool:
         """True when the server process synth started has exited (or was killed)."""
