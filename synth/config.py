@@ -34,7 +34,7 @@ class Strict(BaseModel):
 
 class EngineConfig(Strict):
     kind: Literal["embedded", "openai", "vllm"] | None = None  # None: openai if base_url, else embedded
-    base_url: str | None = None
+    base_url: str | list[str] | None = None  # a list: several endpoints of one model, balanced by load
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     max_in_flight: int | None = Field(None, ge=1, le=4096)  # default: 2 embedded, 64 otherwise
@@ -50,6 +50,11 @@ class EngineConfig(Strict):
     def _resolve_kind(self) -> EngineConfig:
         if self.kind is None:
             self.kind = "openai" if self.base_url else "embedded"
+        if isinstance(self.base_url, list):
+            if len(set(self.base_url)) != len(self.base_url):
+                raise ValueError("engine.base_url lists an endpoint twice")
+            if len(self.base_url) == 1:
+                self.base_url = self.base_url[0]
         if self.kind == "openai" and not self.base_url:
             raise ValueError("engine.kind openai needs base_url (e.g. http://localhost:8000/v1)")
         if self.kind == "vllm" and not self.model:
@@ -129,13 +134,17 @@ class RunConfig(Strict):
                 out.append(item)
         return out
 
-    def generation_fingerprint(self, seeds_digest: str) -> str:
-        """Hash of everything that changes generated records; filters and dedup are re-applied each run."""
+    def generation_fingerprint(self, seeds_digest: str, recipe_digest: str | None = None) -> str:
+        """Hash of everything that changes generated records (the config's recipe, options, seeds, sampling
+        and model, and `recipe_digest`: the recipe's version, source and templates, see
+        `Recipe.source_digest`); filters and dedup are re-applied each run."""
         engine = self.engine
         identity = {"recipe": self.recipe, "options": self.options, "seeds": seeds_digest,
+                    **({"recipe_source": recipe_digest} if recipe_digest else {}),
                     "sampling": self.sampling.model_dump(), "engine": engine.kind, "model": engine.model,
                     **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
-                    "base_url": engine.base_url if engine.kind == "openai" else None}
+                    "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
+                    if engine.kind == "openai" else None}
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
 
 

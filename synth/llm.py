@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from synth.engines.base import Completion, Engine, Sampling, sample_seeds
@@ -43,14 +44,15 @@ class LLM:
 
     def _sampling(self, overrides: dict[str, Any]) -> Sampling:
         given = {k: v for k, v in overrides.items() if v is not None}
+        if not given:
+            return self.defaults  # the common case, and dataclasses.replace is slow per request
         if "stop" in given:
             given["stop"] = tuple(given["stop"])
         return replace(self.defaults, **given)
 
     def _request(self, kind: str, body: Any, sampling: Sampling, json_schema: dict | None) -> dict:
         return {"model": self.engine.model, "engine": self.engine.kind, "kind": kind, "body": body,
-                "sampling": {k: v for k, v in sampling.as_dict().items() if k != "seed"},
-                "json_schema": json_schema}
+                "sampling": _unseeded(sampling), "json_schema": json_schema}
 
     def _seed(self, request_json: str, seed: int | None) -> int:
         if seed is not None:
@@ -91,9 +93,9 @@ class LLM:
         self.cache_stats.hits += n - len(missing)
         self.cache_stats.misses += len(missing)
         if len(missing) == n:
-            fresh = await call(replace(sampling, seed=base), n)  # one request when the server has native n
+            fresh = await call(_seeded(sampling, base), n)  # one request when the server has native n
         else:
-            parts = await asyncio.gather(*(call(replace(sampling, seed=seeds[i]), 1) for i in missing))
+            parts = await asyncio.gather(*(call(_seeded(sampling, seeds[i]), 1) for i in missing))
             fresh = [cs[0] for cs in parts]
         for i, completion in zip(missing, fresh):
             completion.seed = seeds[i]
@@ -101,3 +103,13 @@ class LLM:
             if self.store is not None:
                 self.store.cache(keys[i], request_json, seeds[i], completion.to_json())
         return results  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=256)
+def _unseeded(sampling: Sampling) -> dict[str, Any]:
+    """The sampling fields of a request's identity (the seed is keyed apart); a run uses a handful."""
+    return {k: v for k, v in sampling.as_dict().items() if k != "seed"}
+
+
+def _seeded(s: Sampling, seed: int | None) -> Sampling:
+    return Sampling(s.temperature, s.top_p, s.max_tokens, seed, s.stop)

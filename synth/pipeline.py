@@ -125,6 +125,11 @@ class FilterStage(Stage):
                 kept.append(record)
             else:
                 dropped.append((record, verdict.reason, {"detail": verdict.detail} if verdict.detail else {}))
+        acc = getattr(self, "_acc", None)
+        if acc is not None:  # streaming: the distribution covers every chunk so far
+            for n, vals in values.items():
+                acc.setdefault(n, []).extend(vals)
+            values = acc
         self._summaries = {}
         for n, vals in values.items():
             custom = self.filter.summarize(n, vals) if hasattr(self.filter, "summarize") else None
@@ -197,18 +202,76 @@ class DedupStage(Stage):
     def apply(self, records):
         from synth.dedup import decontaminate, dedup_rows
 
+        if _stream_kind(self) == "global":  # exact only: hashes suffice, no MinHash signatures to compute
+            return exact_dedup(records, self.config, self.name)
         result = (decontaminate if self.decontam else dedup_rows)(records, self.config)
         self.report = result.report
-        return result.kept, [split_dropped(row) for row in result.dropped]
+        by_id = {r["id"]: r for r in records if isinstance(r.get("id"), str)}
+        return result.kept, [split_dropped(row, by_id.get(row.get("id"))) for row in result.dropped]
 
 
-_DROP_KEYS = ("reason", "duplicate_of", "similarity", "benchmark", "benchmark_row", "matched_ngram", "match")
+# what synth.dedup adds to a dropped row (dedup: duplicate_*, similarity; decontam: benchmark_*, shared_ngrams)
+_DROP_KEYS = ("reason", "duplicate_of", "duplicate_in", "similarity", "benchmark", "benchmark_row",
+              "benchmark_text", "shared_ngrams", "matched_ngram", "match")
 
 
-def split_dropped(row: dict) -> tuple[dict, str, dict]:
-    """A dropped row from synth.dedup carries its bookkeeping keys inline; move them aside."""
-    record = dict(row)
-    extra = {k: record.pop(k) for k in _DROP_KEYS if k in record}
+def exact_dedup(records: list[dict], config, name: str = "dedup") -> tuple[list[dict], list[tuple[dict, str, dict]]]:
+    """Exact duplicates only (`dedup: {near: false}`, the default): synth.dedup's normalised-text hash,
+    the first record of each text kept; what `dedup_rows` decides for such a config, without the
+    MinHash signatures it computes for near-duplicate search."""
+    from synth.dedup.exact import first_occurrence
+    from synth.dedup.text import check_fields, default_fields
+
+    if not records:
+        return [], []
+    fields = list(config.fields or default_fields(records, config.id_field))
+    check_fields(records, fields)
+    first = first_occurrence(text_keys(records, fields))
+    kept, dropped = [], []
+    for i, record in enumerate(records):
+        j = int(first[i])
+        if j == i:
+            kept.append(record)
+        else:
+            dropped.append((record, "exact_duplicate", {"duplicate_of": records[j].get(config.id_field, j),
+                                                         "duplicate_in": "input", "similarity": 1.0}))
+    return kept, dropped
+
+
+def text_keys(records: list[dict], fields: list[str]):
+    """One 64-bit key per record for exact dedup: xxh64 of synth.dedup's normalised token sequence, so
+    two records get one key exactly when synth.dedup calls them exact duplicates (its own hash caches
+    every distinct token, which grows with a large run; this keeps nothing).
+
+    >>> a, b, c = text_keys([{"t": "Hello, World"}, {"t": "hello world!"}, {"t": "world hello"}], ["t"])
+    >>> bool(a == b), bool(a == c)
+    (True, False)
+    """
+    import numpy as np
+    import xxhash
+
+    from synth.dedup.normalize import tokens
+    from synth.dedup.text import row_text
+
+    keys = (xxhash.xxh64_intdigest("\x1f".join(tokens(row_text(r, fields))).encode()) for r in records)
+    return np.fromiter(keys, dtype=np.uint64, count=len(records))
+
+
+def split_dropped(row: dict, original: dict | None = None) -> tuple[dict, str, dict]:
+    """A dropped row from synth.dedup carries its bookkeeping keys inline; move them aside, so the record
+    in rejected.jsonl is the record as it was. With the `original` record, every key dedup added or
+    changed is bookkeeping; without it, the keys synth.dedup is known to add.
+
+    >>> split_dropped({"id": "a", "text": "t", "reason": "exact_duplicate", "duplicate_in": "input"},
+    ...               {"id": "a", "text": "t"})
+    ({'id': 'a', 'text': 't'}, 'exact_duplicate', {'duplicate_in': 'input'})
+    """
+    if original is not None:
+        extra = {k: v for k, v in row.items() if k not in original or v is not original[k]}
+        record = dict(original)
+    else:
+        record = dict(row)
+        extra = {k: record.pop(k) for k in _DROP_KEYS if k in record}
     return record, extra.pop("reason", "dropped"), extra
 
 
@@ -233,3 +296,101 @@ async def run_stages_async(stages: list[Stage], records: list[dict], *, llm=None
         rejected.extend(dropped)
         reports.append(report)
     return records, rejected, reports
+
+
+# -- streaming -----------------------------------------------------------------------------------------
+def can_stream(stages: list[Stage]) -> bool:
+    """Whether `run_stages_spooled` can run these stages: per-record ones, plus at most one exact-only
+    dedup (near-duplicate search and persisted indexes need every record at once)."""
+    kinds = [_stream_kind(s) for s in stages]
+    return "no" not in kinds and kinds.count("global") <= 1
+
+
+def _stream_kind(stage: Stage) -> str:
+    if isinstance(stage, DedupStage):
+        if stage.decontam:
+            return "chunk"
+        cfg = stage.config
+        simple = not cfg.near and getattr(cfg, "index", None) is None and cfg.keep == "first"
+        return "global" if simple else "no"
+    return "chunk" if isinstance(stage, (RecipeRejectStage, FilterStage)) else "no"
+
+
+async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, concurrency: int = 8,
+                             chunk_size: int = 10_000):
+    """`run_stages_async` over records read `chunk_size` at a time, with kept and rejected records
+    written to spools (synth.spool) in `folder`: memory holds one chunk, not the run.
+
+    Per-record stages run chunk by chunk; an exact-only dedup stage keeps one 8-byte key per record
+    (`text_keys`) and drops the later copies on a second pass over the records.
+    """
+    from array import array
+
+    import numpy as np
+
+    from synth.dedup.exact import first_occurrence
+    from synth.dedup.text import check_fields, default_fields
+    from synth.spool import Spool, chunks
+
+    reports = [StageReport(s.name) for s in stages]
+    for stage in stages:
+        if isinstance(stage, FilterStage):
+            stage._acc = {}
+    rejected = Spool(folder / "rejected.jsonl")
+    g = next((i for i, s in enumerate(stages) if _stream_kind(s) == "global"), len(stages))
+
+    async def through(first: int, part: list[Stage], chunk: list[dict]) -> list[dict]:
+        for j, stage in enumerate(part):
+            chunk, dropped, rep = await stage.arun(chunk, llm=llm, concurrency=concurrency)
+            _merge(reports[first + j], rep)
+            rejected.extend(dropped)
+        return chunk
+
+    before = Spool(folder / "stage-before-dedup.jsonl")
+    hashes, fields = array("Q"), None
+    for chunk in chunks(records, chunk_size):
+        kept = await through(0, stages[:g], chunk)
+        if g < len(stages) and kept:
+            cfg = stages[g].config
+            fields = fields or list(cfg.fields or default_fields(kept, cfg.id_field))
+            check_fields(kept, fields)
+            hashes.extend(text_keys(kept, fields).tolist())
+        before.extend(kept)
+    if g == len(stages):
+        return before, rejected, reports
+
+    start = time.perf_counter()
+    first = first_occurrence(np.frombuffer(hashes, dtype=np.uint64) if hashes else np.zeros(0, np.uint64))
+    originals = set(first[first != np.arange(len(first))].tolist())  # survivors that have copies
+    original_ids: dict[int, Any] = {}  # filled as the pass reaches them: a survivor precedes its copies
+    report, name, id_field = reports[g], stages[g].name, stages[g].config.id_field
+    kept_spool = Spool(folder / "kept.jsonl")
+    position = 0
+    for chunk in chunks(before, chunk_size):
+        survivors = []
+        for record in chunk:
+            original = int(first[position])
+            if original != position:
+                report.dropped["exact_duplicate"] += 1
+                rejected.append({"stage": name, "reason": "exact_duplicate", "duplicate_of": original_ids[original],
+                                 "duplicate_in": "input", "similarity": 1.0, "record": record})
+            else:
+                if position in originals:
+                    original_ids[position] = record.get(id_field, position)
+                survivors.append(record)
+            position += 1
+        report.n_in += len(chunk)
+        report.n_kept += len(survivors)
+        report.seconds += time.perf_counter() - start
+        kept_spool.extend(await through(g + 1, stages[g + 1:], survivors))
+        start = time.perf_counter()
+    return kept_spool, rejected, reports
+
+
+def _merge(total: StageReport, part: StageReport) -> None:
+    total.n_in += part.n_in
+    total.n_kept += part.n_kept
+    total.dropped.update(part.dropped)
+    total.seconds += part.seconds
+    if part.scores:
+        total.scores = part.scores  # FilterStage's summaries already cover every chunk so far

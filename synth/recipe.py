@@ -8,6 +8,7 @@ and render in a sandboxed Jinja environment.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,9 @@ class Recipe:
     path_options: ClassVar[tuple[str, ...]] = ()
     # Extra export formats: name -> function(record) -> row or None (skip).
     exports: ClassVar[dict[str, Callable[[dict], dict | None]]] = {}
+    # The record fields and their kinds (see synth.schema), when the recipe declares them; otherwise
+    # the first records of a run fix the schema. Either way every record is checked as it is made.
+    record_schema: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         try:
@@ -50,7 +54,28 @@ class Recipe:
                    if issubclass(cls, Recipe) and cls is not Recipe]
         self._jinja = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False, autoescape=False)
+            keep_trailing_newline=False, autoescape=False,
+            auto_reload=False)  # templates are part of the fingerprint: no stat() of the file per render
+        self._check_templates()
+
+    def _check_templates(self) -> None:
+        """Parse every template now, so a syntax error stops the run before any request, named as such
+        (and is never mistaken for a missing template)."""
+        for name in self._jinja.list_templates(extensions=["j2"]):
+            try:
+                self._jinja.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(f"recipe {self.name!r}: template syntax error in {exc.filename or name}, "
+                                  f"line {exc.lineno}: {exc.message}: fix the template") from None
+
+    def source_digest(self) -> str:
+        """A hash of the recipe's version, source and templates (its package and its base classes'):
+        part of the run's fingerprint, so editing a prompt or the code makes new records."""
+        h = hashlib.sha256(f"{self.name}:{self.version}".encode())
+        for path in sorted(_recipe_files(type(self))):
+            h.update(f"\0{path.name}\0".encode())
+            h.update(path.read_bytes())
+        return h.hexdigest()[:16]
 
     def required_fields(self) -> list[str]:
         """Seed-row fields this recipe reads (checked on every row before the run starts)."""
@@ -80,6 +105,22 @@ class Recipe:
         """Records made from one seed row. A record may carry `"rejected": "<reason>"`: the runner then
         moves it to rejected.jsonl (stage `recipe`) with that reason instead of the dataset."""
         raise NotImplementedError
+
+
+def _recipe_files(cls: type) -> set[Path]:
+    """Source and template files of `cls` and its Recipe bases: the whole package folder for a recipe
+    in a package, else the module file itself; plus templates/ beside it."""
+    files: set[Path] = set()
+    for base in cls.__mro__:
+        if not (isinstance(base, type) and issubclass(base, Recipe)) or base is Recipe:
+            continue
+        source = Path(inspect.getfile(base))
+        folder = source.parent
+        in_package = "." in base.__module__ and (folder / "__init__.py").exists()
+        files.update(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts) if in_package \
+            else files.add(source)
+        files.update(p for p in (folder / "templates").rglob("*") if p.is_file())
+    return files
 
 
 def format_validation(prefix: str, exc: ValidationError, what: str) -> str:

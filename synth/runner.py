@@ -1,20 +1,28 @@
 """`synth run`: seed rows -> recipe (async, per row, via the cached LLM) -> records -> stages -> dataset.
 
 Validation happens before anything is written: config, plugins, seed file and every seed row's
-fields, then the engine is started (an unreachable server stops here). Only then is the run
-directory touched. Rows run concurrently; each finished row's records are appended and flushed,
-then the row is marked done in SQLite, so a kill at any instant loses at most the rows in flight.
+fields, then the run directory is locked (one writer per directory) and the engine is started (an
+unreachable server stops here, leaving nothing behind). Seed rows are read lazily and run
+concurrently; finished rows' records go to disk in group commits, and a row is marked done only
+after its records are fsynced (synth.store), so a kill at any instant loses at most the rows in
+flight and the answers of the last fraction of a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from pydantic import ValidationError
 
@@ -22,14 +30,18 @@ import synth
 from synth import plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
-from synth.errors import ConfigError, EngineError, InputError, RecipeError, RequestFailed
+from synth.errors import ConfigError, EngineError, RecipeError, RequestFailed
 from synth.filter import make_filter
-from synth.io import read_rows, write_text
+from synth.io import write_text
 from synth.llm import LLM
-from synth.pipeline import DedupStage, FilterStage, RecipeRejectStage, Stage, run_stages_async
+from synth.pipeline import (DedupStage, FilterStage, RecipeRejectStage, Stage, can_stream, run_stages_async,
+                            run_stages_spooled)
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
-from synth.store import RunStore, dump_json
+from synth.schema import RecordSchema
+from synth.seeds import Seeds, from_path, row_key
+from synth.spool import SPILL_ROWS, chunks
+from synth.store import COMMIT_EVERY_S, RunLock, RunStore
 
 
 @dataclass
@@ -59,8 +71,14 @@ def make_engine(cfg: EngineConfig) -> Engine:
         return VLLMEngine(cfg.model or "", **cfg.vllm_args)
     from synth.engines.openai_http import OpenAIEngine
 
-    return OpenAIEngine(cfg.base_url or "", cfg.model, api_key=os.environ.get(cfg.api_key_env),
-                        max_in_flight=cfg.in_flight, **common)
+    urls = cfg.base_url if isinstance(cfg.base_url, list) else [cfg.base_url or ""]
+    engines = [OpenAIEngine(url, cfg.model, api_key=os.environ.get(cfg.api_key_env), max_in_flight=cfg.in_flight,
+                            **common) for url in urls]
+    if len(engines) == 1:
+        return engines[0]
+    from synth.engines.multi import MultiEngine
+
+    return MultiEngine(engines)
 
 
 def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
@@ -105,27 +123,10 @@ def _resolve_spec(spec: str, base_dir: Path) -> str:
     return str((base_dir / path).resolve()) + (sep + field if sep else "")
 
 
-def row_key(row: dict) -> str:
-    return hashlib.sha256(dump_json(row).encode()).hexdigest()[:16]
-
-
-def load_seeds(config: RunConfig, base_dir: Path, recipe: Recipe, limit: int | None) -> tuple[list, str]:
-    """Seed rows as (key, row), duplicates collapsed, every row checked for the recipe's fields."""
+def load_seeds(config: RunConfig, base_dir: Path, recipe: Recipe, limit: int | None) -> Seeds:
+    """The run's seed rows (read lazily), every row checked for the recipe's fields up front."""
     path = (base_dir / config.seeds) if not Path(config.seeds).is_absolute() else Path(config.seeds)
-    rows = recipe.read_seeds(path)
-    if rows is None:
-        rows = read_rows(path)
-    needed = recipe.required_fields()
-    for i, row in enumerate(rows, 1):
-        missing = [f for f in needed if row.get(f) in (None, "")]
-        if missing:
-            raise InputError(f"{path}: row {i} has no {', '.join(repr(m) for m in missing)} field, which recipe "
-                             f"{recipe.name!r} needs (rename the column or set the recipe's field option)")
-    if not rows:
-        raise InputError(f"{path} has no rows")
-    keyed = keyed_rows(rows)
-    digest = hashlib.sha256("".join(k for k, _ in keyed).encode()).hexdigest()[:16]
-    return (keyed[:limit] if limit else keyed), digest
+    return from_path(path, recipe, limit)
 
 
 def keyed_rows(rows: list[dict]) -> list[tuple[str, dict]]:
@@ -146,18 +147,33 @@ def stamp(records: list[dict], recipe: Recipe, key: str) -> list[dict]:
 
 
 # -- generation ------------------------------------------------------------------------------------
-async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: list[tuple[str, dict]], *,
-                   concurrency: int, progress: RowProgress, on_tick=None) -> dict[str, int]:
-    """Run the recipe over rows not yet done; returns counts. EngineError stops everything."""
-    done_before = store.row_status()
-    pending = [(k, r) for k, r in rows if done_before.get(k) != "done"]
-    progress.advance(len(rows) - len(pending))
-    counts = {"done": len(rows) - len(pending), "failed": 0}
-    queue = list(reversed(pending))
+async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tuple[int, str, dict]], *,
+                   total: int, concurrency: int, progress: RowProgress, schema: RecordSchema | None = None,
+                   on_tick=None) -> dict[str, int]:
+    """Run the recipe over the rows not yet done, reading `rows` as it goes; returns counts.
+
+    EngineError (the server is gone) and RecordSchemaError (the recipe makes records of another shape)
+    stop everything; any other error fails its row only.
+    """
+    counts = {"done": 0, "failed": 0}
+    n_workers = max(1, min(concurrency, total))
+    queue: asyncio.Queue = asyncio.Queue(maxsize=2 * n_workers)  # bounded: rows are read as workers free up
+
+    async def produce() -> None:
+        for chunk in chunks(rows, 512):
+            done = store.done_keys(k for _, k, _ in chunk)
+            for item in chunk:
+                if item[1] not in done:
+                    await queue.put(item)
+            if done:
+                counts["done"] += len(done)
+                progress.advance(len(done))
+        for _ in range(n_workers):
+            await queue.put(None)
 
     async def worker() -> None:
-        while queue:
-            key, row = queue.pop()
+        while (item := await queue.get()) is not None:
+            position, key, row = item
             try:
                 records = stamp(await recipe.run(row, llm), recipe, key)
             except EngineError:
@@ -168,6 +184,11 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: list[tuple[s
                 store.mark_row(key, "failed", error=f"{type(exc).__name__}: {exc}", row=row)
                 counts["failed"] += 1
             else:
+                if schema is not None:
+                    where = f"seed row {position} (seed_key {key})"
+                    for record in records:
+                        if not isinstance(record.get("rejected"), str):  # rejected records leave the dataset
+                            schema.check(record, where)
                 store.append_records(records)
                 store.mark_row(key, "done", n_records=len(records))
                 counts["done"] += 1
@@ -175,54 +196,111 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: list[tuple[s
             if on_tick:
                 on_tick(counts)
 
-    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(pending))))]
+    def save_schema() -> None:
+        if schema is not None and schema.changed:
+            store.set_meta(f"schema:{store.fingerprint}", schema.fields)
+            schema.changed = False
+
+    async def flush() -> None:  # group commits, written off the event loop
+        while True:
+            await asyncio.sleep(COMMIT_EVERY_S)
+            save_schema()
+            await store.commit_async()
+
+    tasks = [asyncio.create_task(produce()), *(asyncio.create_task(worker()) for _ in range(n_workers))]
+    flusher = asyncio.create_task(flush())
+    store.background = True
     try:
-        await asyncio.gather(*tasks)
+        pending = {*tasks, flusher}
+        while not all(t.done() for t in tasks):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                t.result()  # a worker's error, or a failed commit (a full disk): stop the run
     finally:
-        for t in tasks:
+        store.background = False
+        for t in [*tasks, flusher]:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, flusher, return_exceptions=True)
+        save_schema()
+        store.commit()
     return counts
 
 
 # -- the whole run ---------------------------------------------------------------------------------
 async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limit: int | None = None,
-              quiet: bool = False) -> RunSummary:
+              quiet: bool = False, fresh: bool = False) -> RunSummary:
     recipe = make_recipe(config, base_dir)
     stages = make_stages(config, base_dir)
-    rows, seeds_digest = load_seeds(config, base_dir, recipe, limit)
+    seeds = load_seeds(config, base_dir, recipe, limit)
     from synth.exports import FORMATS
 
     unknown = [f for f in config.export.formats if f not in recipe.exports and f not in FORMATS]
     if unknown:
         raise ConfigError(f"export.formats: recipe {recipe.name!r} has no format {unknown[0]!r} "
                           f"(available: {', '.join([*FORMATS, *recipe.exports])})")
-    fingerprint = config.generation_fingerprint(seeds_digest)
-    engine = make_engine(config.engine)
-    if config.engine.kind == "embedded" and not quiet:
-        console.print("[yellow]engine: embedded SmolLM2-135M toy model (plumbing only); "
-                      "use --base-url URL --model NAME for real data[/]")
-    with status("starting the engine", quiet=quiet):
-        await engine.start()  # an unreachable server fails here, before the run dir exists
+    fingerprint = config.generation_fingerprint(seeds.digest, recipe.source_digest())
     run_dir = Path(out) if out else Path("runs") / config.name
-    store = RunStore(run_dir, fingerprint)
+    new_dir = run_dir  # the outermost folder this run creates: removed again if the engine never starts
+    while not new_dir.parent.exists() and new_dir.parent != new_dir:
+        new_dir = new_dir.parent
+    new_dir = None if new_dir.exists() else new_dir
+    lock = RunLock(run_dir)
+    lock.acquire()  # a second `synth run` on this directory stops here, naming the process that holds it
     try:
-        return await _run_in_store(config, recipe, stages, rows, engine, store, quiet)
+        try:
+            engine = make_engine(config.engine)
+            if config.engine.kind == "embedded" and not quiet:
+                console.print("[yellow]engine: embedded SmolLM2-135M toy model (plumbing only); "
+                              "use --base-url URL --model NAME for real data[/]")
+            with status("starting the engine", quiet=quiet):
+                await engine.start()  # an unreachable server fails here, before anything is written
+        except BaseException:
+            if new_dir:  # leave no trace of a run that never started
+                lock.release()
+                shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        store = RunStore(run_dir, fingerprint)
+        try:
+            if fresh:
+                store.forget_records()
+            return await _run_in_store(config, recipe, stages, seeds, engine, store, quiet)
+        finally:
+            store.close()
+            await engine.close()
     finally:
-        store.close()
-        await engine.close()
+        lock.release()
 
 
-async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> RunSummary:
+def _hooks_need_lists(recipe: Recipe) -> bool:
+    """Recipes with coverage or follow-up hooks see every seed row and kept record at once."""
+    cls = type(recipe)
+    return cls.coverage is not Recipe.coverage or cls.follow_up is not Recipe.follow_up
+
+
+def _records_of(store: RunStore, keys: np.ndarray) -> Iterator[dict]:
+    """This fingerprint's records whose seed row is among `keys` (sorted uint64 row keys)."""
+    for chunk in chunks(store.iter_records(), 4096):
+        rk = np.fromiter((int(r["seed_key"], 16) for r in chunk), dtype=np.uint64, count=len(chunk))
+        pos = np.searchsorted(keys, rk).clip(0, max(0, len(keys) - 1))
+        hit = keys[pos] == rk if len(keys) else np.zeros(len(chunk), dtype=bool)
+        yield from (r for r, h in zip(chunk, hit) if h)
+
+
+def _sorted_keys(keys: Iterable[str]) -> np.ndarray:
+    return np.sort(np.fromiter((int(k, 16) for k in keys), dtype=np.uint64))
+
+
+async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, quiet) -> RunSummary:
     started = time.time()
     write_text(store.root / "config.yaml",
                f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")))
     s = config.sampling
     llm = LLM(engine, store, Sampling(s.temperature, s.top_p, s.max_tokens, None, tuple(s.stop or ()) or None),
               run_seed=s.seed, json_schema=config.engine.json_schema)
-    manifest = _manifest(config, recipe, engine, store, rows, started)
+    manifest = _manifest(config, recipe, engine, store, seeds, started)
     store.write_manifest(manifest)
     last_write = [time.monotonic()]
+    schema = RecordSchema(store.get_meta(f"schema:{store.fingerprint}") or recipe.record_schema)
 
     def tick(counts):  # keep the manifest fresh for anyone watching a long run
         if time.monotonic() - last_write[0] > 5:
@@ -233,45 +311,81 @@ async def _run_in_store(config, recipe, stages, rows, engine, store, quiet) -> R
 
     t0 = time.perf_counter()
     concurrency = max(4, 2 * config.engine.in_flight)
-    with RowProgress(f"{recipe.name}", len(rows), quiet=quiet) as progress:
-        counts = await generate(recipe, llm, store, rows, concurrency=concurrency, progress=progress, on_tick=tick)
+    # everything loaded so far lives for the whole run: keep the garbage collector from walking it
+    # again and again while millions of short-lived request objects come and go
+    gc.collect()
+    gc.freeze()
+    with RowProgress(f"{recipe.name}", len(seeds), quiet=quiet,
+                     details=getattr(engine, "describe_endpoints", None)) as progress:
+        counts = await generate(recipe, llm, store, seeds, total=len(seeds), concurrency=concurrency,
+                                progress=progress, schema=schema, on_tick=tick)
     gen_seconds = time.perf_counter() - t0
     stages = [RecipeRejectStage(recipe.name), *stages]
-    all_rows = list(rows)
+    lists = _hooks_need_lists(recipe)
+    keys = _sorted_keys(k for _, k, _ in seeds)
+    if not lists and len(seeds) > SPILL_ROWS and can_stream(stages):
+        # a large run: records stream from the shards through the stages into spools and on to parquet
+        folder = Path(tempfile.mkdtemp(prefix=".stages-", dir=store.root))
+        try:
+            with status("filtering, deduplicating", quiet=quiet):
+                kept, rejected, reports = await run_stages_spooled(stages, _records_of(store, keys), folder,
+                                                                   llm=llm, concurrency=concurrency)
+            n_records = reports[0].n_in
+            return _finish(config, recipe, store, engine, llm, manifest, counts, reports, len(seeds), n_records,
+                           gen_seconds, kept, rejected, None, quiet)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    all_rows = seeds.keyed() if lists else None
+    n_rows = len(seeds)
     for _ in range(MAX_FOLLOW_UPS + 1):
-        keys = {k for k, _ in all_rows}
-        records = [r for r in store.iter_records() if r["seed_key"] in keys]
+        records = list(_records_of(store, keys))
         with status("filtering, deduplicating", quiet=quiet):  # LLM filters (judge) ask through the run's LLM
             kept, rejected, reports = await run_stages_async(stages, records, llm=llm, concurrency=concurrency)
-        known = set(keys)
+        if not lists:
+            break
+        known = {k for k, _ in all_rows}
         extra = [(k, r) for k, r in keyed_rows(recipe.follow_up([r for _, r in all_rows], kept)) if k not in known]
         if not extra:
             break
+        first = len(all_rows)
         all_rows += extra
+        n_rows = len(all_rows)
+        keys = _sorted_keys(k for k, _ in all_rows)
         manifest["rows"]["follow_up"] = manifest["rows"].get("follow_up", 0) + len(extra)
         t0 = time.perf_counter()
         with RowProgress(f"{recipe.name} (follow-up)", len(extra), quiet=quiet) as progress:
-            more = await generate(recipe, llm, store, extra, concurrency=concurrency, progress=progress, on_tick=tick)
+            more = await generate(recipe, llm, store, [(first + i + 1, k, r) for i, (k, r) in enumerate(extra)],
+                                  total=len(extra), concurrency=concurrency, progress=progress, schema=schema,
+                                  on_tick=tick)
         gen_seconds += time.perf_counter() - t0
         counts = {k: counts[k] + more[k] for k in counts}
+    coverage = recipe.coverage([r for _, r in all_rows], kept) if lists else None
+    return _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_rows, len(records),
+                   gen_seconds, kept, rejected, coverage, quiet)
+
+
+def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_rows, n_records, gen_seconds,
+            kept, rejected, coverage, quiet) -> RunSummary:
+    """The manifest's numbers, then the dataset, subsets, exports, plots and card."""
     with status("writing the dataset", quiet=quiet):
-        manifest["stages"] = [{"name": "generate", "in": len(all_rows), "kept": len(records), "dropped": 0,
+        manifest["stages"] = [{"name": "generate", "in": n_rows, "kept": n_records, "dropped": 0,
                                "dropped_by_reason": {}, "seconds": round(gen_seconds, 3)}] + \
                              [r.as_dict() for r in reports]
         manifest["rows"].update(counts)
         manifest["requests"] = _request_stats(engine, llm)
+        if hasattr(engine, "summary"):
+            manifest["endpoints"] = engine.summary()
         if llm.structured:
             from synth.structured import summary
 
             manifest["structured_outputs"] = summary(llm.structured)
-        coverage = recipe.coverage([r for _, r in all_rows], kept)
         if coverage is not None:
             manifest["coverage"] = coverage
         manifest["finished"] = time.time()
         manifest["status"] = "complete" if counts["failed"] == 0 else "incomplete"
-        manifest["outputs"] = {"records": len(records), "kept": len(kept), "rejected": len(rejected)}
+        manifest["outputs"] = {"records": n_records, "kept": len(kept), "rejected": len(rejected)}
         _write_outputs(config, recipe, store, kept, rejected, manifest)
-    return RunSummary(store.root, len(all_rows), counts["done"], counts["failed"], len(records), len(kept), manifest)
+    return RunSummary(store.root, n_rows, counts["done"], counts["failed"], n_records, len(kept), manifest)
 
 
 def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
@@ -282,7 +396,8 @@ def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
     store.write_manifest(manifest)
 
 
-def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore, rows, started) -> dict[str, Any]:
+def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore, seeds: Seeds,
+              started) -> dict[str, Any]:
     import importlib.metadata as md
 
     def version(dist: str) -> str | None:
@@ -303,7 +418,7 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
         "sampling": config.sampling.model_dump(),
         "versions": {d: version(d) for d in ("synth", "datasets", "datasketch", "aiohttp", "pydantic",
                                              "llama_cpp_python", "vllm", "math-verify")},
-        "rows": {"selected": len(rows), "done": 0, "failed": 0},
+        "rows": {"selected": len(seeds), "done": 0, "failed": 0},
         "requests": {}, "stages": [],
         # request and token counts of earlier sessions of this run, so the card can show the whole cost
         "requests_before": {k: (previous.get("requests_before") or {}).get(k, 0) + v
@@ -331,13 +446,13 @@ async def dry_run(config: RunConfig, base_dir: Path, *, limit: int | None = None
 
     recipe = make_recipe(config, base_dir)
     make_stages(config, base_dir)
-    rows, _ = load_seeds(config, base_dir, recipe, limit)
+    seeds = load_seeds(config, base_dir, recipe, limit)
     engine = DryRunEngine(keep_examples=show * 4)
     s = config.sampling
     llm = LLM(engine, None, Sampling(s.temperature, s.top_p, s.max_tokens, None, None), run_seed=s.seed)
-    for _, row in rows:
+    for _, _, row in seeds:
         try:
             await recipe.run(row, llm)
         except (RecipeError, RequestFailed):
             pass  # placeholder answers may not parse; the requests so far are still counted
-    return {"rows": len(rows), **engine.totals, "examples": engine.calls}
+    return {"rows": len(seeds), **engine.totals, "examples": engine.calls}

@@ -1,8 +1,9 @@
 """The run directory: the unit of work, and the reason a re-run never pays twice.
 
+    runs/<name>/.lock              held (flock) by the one process writing the run; names it
     runs/<name>/config.yaml        resolved config + fingerprint
     runs/<name>/manifest.json      versions, model, stage counts and timings (atomic rewrite)
-    runs/<name>/cache.sqlite       request hash -> response (WAL), and per-row progress
+    runs/<name>/cache.sqlite       request hash -> response (WAL), per-row progress, the record schema
     runs/<name>/records/<fp>/      generated records, append-only JSONL shards, one per session
     runs/<name>/rejected.jsonl     every dropped record with stage + reason
     runs/<name>/failed.jsonl       seed rows whose requests failed after retries (retried next run)
@@ -11,24 +12,140 @@
 
 The cache is keyed by request content, so it is shared by every fingerprint of the run: changing a
 filter re-uses every answer, changing the recipe re-uses the requests that did not change.
+
+Writes are grouped: answers, records and row marks collect in memory and are committed together
+every `COMMIT_EVERY_S` (or `COMMIT_ROWS` rows), in an order that keeps a kill -9 harmless: answers
+first (a committed answer is never asked again), then the records are written and fsynced, then the
+rows are marked done (a row is done only once its records are durable). Until its group commit, each
+answer is also appended to a journal file (`answers-*.journal`, one write per answer, no fsync: the
+kernel keeps it through a process kill), which the next session replays into the cache, so an answer
+that arrived just before a kill -9 is not paid for again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import json
 import os
+import shutil
+import socket
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from synth.errors import InputError
 from synth.io import write_text
+
+COMMIT_EVERY_S = 0.2   # longest an answer or a finished row waits in memory
+COMMIT_ROWS = 4096     # ... or this many pending answers / rows, whichever comes first
 
 
 def dump_json(obj: Any) -> str:
     """Canonical JSON: the same value always gives the same text (sorted keys, no spaces)."""
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _record_id(line: str) -> str:
+    """The id of a record line; records start with it (runner.stamp), so no JSON parse is needed.
+
+    >>> _record_id('{"id": "00ff00ff00ff00ff", "x": 1}')
+    '00ff00ff00ff00ff'
+    """
+    if line.startswith('{"id": "') and line[24] == '"':
+        return line[8:24]
+    return json.loads(line)["id"]
+
+
+class RunDirBusy(InputError):
+    """Another live process holds the run directory."""
+
+
+class RunLock:
+    """One writer per run directory: an exclusive `flock` on `<run>/.lock`.
+
+    The kernel drops the lock when its process ends, however it ends (kill -9 too), so a stale lock of
+    a dead process is simply taken over; the file only says who holds it now.
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.path = self.root / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.holder(fd)
+            os.close(fd)
+            raise RunDirBusy(f"{self.root} is in use by {holder}: wait for that run to finish (or stop it), "
+                             "or pass another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}).encode(), 0)
+        self._fd = fd
+
+    @staticmethod
+    def holder(fd: int) -> str:
+        for _ in range(20):  # the holder writes its name just after taking the lock: give it a moment
+            try:
+                info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["started"]))
+                return f"synth process {info['pid']} on {info['host']} (started {when})"
+            except (ValueError, KeyError, TypeError, OSError):
+                time.sleep(0.05)
+        return "another synth process"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class KeyFilter:
+    """A Bloom filter over request keys (hex SHA-256): "certainly absent" or "maybe present", in 4 MiB
+    whatever the number of keys (at 1 M keys ~0.02 % of absent keys still go to SQLite; more keys only
+    make that share grow, never an answer wrong).
+
+    >>> f = KeyFilter(); f.add("ab" * 32)
+    >>> f.might_hold("ab" * 32), f.might_hold("cd" * 32)
+    (True, False)
+    """
+
+    BITS = 1 << 25
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+
+    @staticmethod
+    def _positions(key: str) -> tuple[int, int, int, int]:
+        v = int(key[:32], 16)  # the key is already a hash: four slices of it are four hash functions
+        mask = KeyFilter.BITS - 1
+        return v & mask, (v >> 32) & mask, (v >> 64) & mask, (v >> 96) & mask
+
+    def add(self, key: str) -> None:
+        bits = self.bits
+        for p in self._positions(key):
+            bits[p >> 3] |= 1 << (p & 7)
+
+    def might_hold(self, key: str) -> bool:
+        bits = self.bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
 
 
 class RunStore:
@@ -48,60 +165,220 @@ class RunStore:
                                                   created REAL);
             CREATE TABLE IF NOT EXISTS rows (fingerprint TEXT, row_key TEXT, status TEXT, n_records INTEGER,
                                              error TEXT, row TEXT, updated REAL, PRIMARY KEY (fingerprint, row_key));
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
         """)
+        # group commits write through their own connection (from a thread, see commit_async)
+        self._wdb = sqlite3.connect(self.root / "cache.sqlite", isolation_level=None, check_same_thread=False)
+        self._wdb.execute("PRAGMA synchronous=NORMAL")
         self._shard = None
+        self._answers: dict[str, tuple] = {}  # key -> responses row, not yet committed
+        self._records: list[str] = []         # JSON lines not yet written
+        self._marks: list[tuple] = []         # rows-table rows not yet committed
+        self._writing: dict[str, tuple] = {}  # answers a background commit is writing now
+        self._write_lock = threading.Lock()
+        self._last_commit = time.monotonic()
+        self.background = False  # True while a task calls commit_async: no time-based commits inline
+        self._replay_journals()
+        self._journal_n = 0
+        self._journal = self._open_journal()
+        self._known: KeyFilter | None = None  # the cache's keys, as a Bloom filter (built on first lookup)
 
     # -- request cache ---------------------------------------------------------------------------
     def cached(self, key: str) -> dict | None:
+        pending = self._answers.get(key) or self._writing.get(key)
+        if pending is not None:
+            return json.loads(pending[3])
+        if self._known is None:
+            self._known = self._load_known()
+        if not self._known.might_hold(key):
+            return None  # most requests of a run are new: no SQLite lookup for them
         hit = self.db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         return json.loads(hit[0]) if hit else None
 
     def cache(self, key: str, request_json: str, seed: int | None, response: dict) -> None:
         """Store one answer; `request_json` is the canonical request (without the sample's seed)."""
-        self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
-                        (key, request_json, seed, json.dumps(response, ensure_ascii=False), time.time()))
+        row = (key, request_json, seed, json.dumps(response, ensure_ascii=False), time.time())
+        self._answers[key] = row
+        self._journal.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._journal.flush()  # in the kernel now: survives a kill of this process
+        if self._known is not None:
+            self._known.add(key)
+        self.maybe_commit()
+
+    def _load_known(self) -> KeyFilter:
+        known = KeyFilter()
+        for (key,) in self.db.execute("SELECT key FROM responses"):
+            known.add(key)
+        return known
 
     def cache_size(self) -> int:
+        self.commit()
         return self.db.execute("SELECT count(*) FROM responses").fetchone()[0]
 
     # -- row progress ----------------------------------------------------------------------------
     def row_status(self) -> dict[str, str]:
+        self.commit()
         cur = self.db.execute("SELECT row_key, status FROM rows WHERE fingerprint = ?", (self.fingerprint,))
         return dict(cur.fetchall())
 
+    def done_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` are done under this fingerprint (asked in batches: no table in memory)."""
+        keys = list(keys)
+        done: set[str] = set()
+        for i in range(0, len(keys), 900):  # SQLite's default limit on bound parameters is 999
+            part = keys[i:i + 900]
+            cur = self.db.execute(f"SELECT row_key FROM rows WHERE fingerprint = ? AND status = 'done' AND row_key "
+                                  f"IN ({','.join('?' * len(part))})", (self.fingerprint, *part))
+            done.update(k for (k,) in cur)
+        return done
+
     def mark_row(self, row_key: str, status: str, *, n_records: int = 0, error: str | None = None,
                  row: dict | None = None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (self.fingerprint, row_key, status, n_records, error,
-                         dump_json(row) if row is not None else None, time.time()))
+        """Mark a row; `done` takes effect at the next commit, after the row's records are on disk."""
+        self._marks.append((self.fingerprint, row_key, status, n_records, error,
+                            dump_json(row) if row is not None else None, time.time()))
+        self.maybe_commit()
 
     def failed_rows(self) -> list[dict]:
+        self.commit()
         cur = self.db.execute("SELECT row_key, error, row FROM rows WHERE fingerprint = ? AND status = 'failed'",
                               (self.fingerprint,))
         return [{"row_key": k, "error": e, "row": json.loads(r) if r else None} for k, e, r in cur.fetchall()]
 
+    def forget_records(self) -> None:
+        """`--fresh`: drop this fingerprint's records and row marks; the request cache stays."""
+        self.commit()
+        self.db.execute("DELETE FROM rows WHERE fingerprint = ?", (self.fingerprint,))
+        self.db.execute("DELETE FROM meta WHERE key = ?", (f"schema:{self.fingerprint}",))
+        if self._shard is not None:
+            self._shard.close()
+            self._shard = None
+        trash = self.records_dir.with_name(f".{self.fingerprint}.old.{os.getpid()}")
+        os.replace(self.records_dir, trash)
+        self.records_dir.mkdir()
+        shutil.rmtree(trash, ignore_errors=True)
+
     # -- records ---------------------------------------------------------------------------------
     def append_records(self, records: list[dict]) -> None:
-        """Append one row's records in a single write, flushed before the row is marked done."""
-        if self._shard is None:
-            n = len(list(self.records_dir.glob("part-*.jsonl")))
-            self._shard = open(self.records_dir / f"part-{n:05d}.jsonl", "a", encoding="utf-8")
-        self._shard.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
-        self._shard.flush()
-        os.fsync(self._shard.fileno())
+        """Queue one row's records; the next commit writes and fsyncs them before marking the row done."""
+        self._records.append("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
 
     def iter_records(self) -> Iterator[dict]:
-        """Every record of this fingerprint once (by id); a line cut by a kill is skipped."""
+        """Every record of this fingerprint once (by id); a line cut by a kill is skipped.
+
+        A record is written twice only when a kill fell between writing a row's records and marking it
+        done; a first pass reads just the ids (8 bytes each) to find those, so no set of every id is kept.
+        """
+        self.commit()
+        shards = sorted(self.records_dir.glob("part-*.jsonl"))
+        ids = array("Q")
+        for line in self._lines(shards):
+            ids.append(int(_record_id(line), 16))
+        values, counts = np.unique(np.frombuffer(ids, dtype=np.uint64), return_counts=True) if ids else ([], [])
+        repeated = {f"{v:016x}" for v in np.asarray(values)[np.asarray(counts) > 1].tolist()}
         seen: set[str] = set()
-        for shard in sorted(self.records_dir.glob("part-*.jsonl")):
+        for line in self._lines(shards):
+            rec = json.loads(line)
+            if rec["id"] in repeated:
+                if rec["id"] in seen:
+                    continue
+                seen.add(rec["id"])
+            yield rec
+
+    @staticmethod
+    def _lines(shards: list[Path]) -> Iterator[str]:
+        for shard in shards:
             with open(shard, encoding="utf-8") as fh:
                 for line in fh:
                     if not line.endswith("\n"):
                         break  # the process died mid-write; the row was not marked done
-                    rec = json.loads(line)
-                    if rec["id"] not in seen:
-                        seen.add(rec["id"])
-                        yield rec
+                    yield line
+
+    # -- meta ------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> Any:
+        hit = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(hit[0]) if hit else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+
+    # -- group commit ----------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._answers) + len(self._marks)
+
+    def maybe_commit(self) -> None:
+        if self.pending >= COMMIT_ROWS or (
+                not self.background and time.monotonic() - self._last_commit >= COMMIT_EVERY_S):
+            self.commit()
+
+    def _take(self) -> tuple[dict, str, list, Path | None]:
+        answers, records, marks = self._answers, "".join(self._records), self._marks
+        self._answers, self._records, self._marks = {}, [], []
+        self._last_commit = time.monotonic()
+        journal = None
+        if answers:  # the journal of these answers goes once they are committed; new ones start a new file
+            self._journal.close()
+            journal = Path(self._journal.name)
+            self._journal = self._open_journal()
+        return answers, records, marks, journal
+
+    def _open_journal(self):
+        self._journal_n += 1
+        return open(self.root / f"answers-{os.getpid()}-{self._journal_n}.journal", "a", encoding="utf-8")
+
+    def _replay_journals(self) -> None:
+        """Answers a killed session received but had not committed yet go into the cache now."""
+        for path in sorted(self.root.glob("answers-*.journal")):
+            rows = []
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    rows.append(tuple(json.loads(line)))
+                except ValueError:
+                    continue  # the last line, cut by the kill
+            if rows:
+                self._transaction("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)", rows)
+            path.unlink()
+
+    def commit(self) -> None:
+        """Answers, then records (written and fsynced), then row marks: see the module docstring."""
+        self._write(*self._take())
+
+    async def commit_async(self) -> None:
+        """The same, with the writes and the fsync in a thread, so requests keep flowing meanwhile."""
+        if self._writing or not (self._answers or self._records or self._marks):
+            return  # one background commit at a time; the next tick takes what came in meanwhile
+        answers, records, marks, journal = self._take()
+        self._writing = answers
+        try:
+            await asyncio.to_thread(self._write, answers, records, marks, journal)
+        finally:
+            self._writing = {}
+
+    def _write(self, answers: dict, records: str, marks: list, journal: Path | None = None) -> None:
+        with self._write_lock:
+            if answers:
+                self._transaction("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)", list(answers.values()))
+            if journal is not None:
+                journal.unlink(missing_ok=True)
+            if records:
+                if self._shard is None:
+                    n = len(list(self.records_dir.glob("part-*.jsonl")))
+                    self._shard = open(self.records_dir / f"part-{n:05d}.jsonl", "a", encoding="utf-8")
+                self._shard.write(records)
+                self._shard.flush()
+                os.fsync(self._shard.fileno())
+            if marks:
+                self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks)
+
+    def _transaction(self, sql: str, rows: list[tuple]) -> None:
+        self._wdb.execute("BEGIN")  # one commit for the whole batch (the connection is in autocommit mode)
+        try:
+            self._wdb.executemany(sql, rows)
+        except BaseException:
+            self._wdb.execute("ROLLBACK")
+            raise
+        self._wdb.execute("COMMIT")
 
     # -- manifest --------------------------------------------------------------------------------
     @property
@@ -118,7 +395,13 @@ class RunStore:
         write_text(self.manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
 
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.close()
-            self._shard = None
-        self.db.close()
+        try:
+            self.commit()
+            self._journal.close()
+            Path(self._journal.name).unlink(missing_ok=True)
+        finally:
+            if self._shard is not None:
+                self._shard.close()
+                self._shard = None
+            self._wdb.close()
+            self.db.close()

@@ -20,8 +20,10 @@ def run_command(
     seeds: Annotated[str | None, typer.Option("--seeds", help="Seed file, folder or glob instead of the config's "
                                               "seeds (relative to the current directory).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N seed rows.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", envvar="SYNTH_BASE_URL",
-                                                 help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1.")] = None,
+    base_url: Annotated[list[str] | None, typer.Option(
+        "--base-url", envvar="SYNTH_BASE_URL",
+        help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1; repeat it for several servers of one model "
+             "(requests go where there is room; an endpoint that fails is taken out and tried again later).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name served at --base-url.")] = None,
     api_key_env: Annotated[str | None, typer.Option("--api-key-env",
                                                     help="Environment variable holding the API key (default OPENAI_API_KEY).")] = None,
@@ -42,7 +44,9 @@ def run_command(
     """
     from synth import runner
 
-    overrides = {"engine.base_url": base_url, "engine.model": model, "engine.kind": engine,
+    if base_url is not None:
+        base_url = base_url[0] if len(base_url) == 1 else base_url
+    overrides = {"engine.base_url": base_url or None, "engine.model": model, "engine.kind": engine,
                  "engine.api_key_env": api_key_env,
                  "engine.max_in_flight": max_in_flight,
                  "seeds": str(Path(seeds).absolute()) if seeds else None}

@@ -93,6 +93,8 @@ class OpenAIEngine(Engine):
         self._session: aiohttp.ClientSession | None = None
         self._window = _Window(max_in_flight)
         self._watch: asyncio.Task | None = None
+        self.failover = False  # set by MultiEngine: a refused connection raises at once, no retries here
+        self.load: dict[str, float] = {}  # vLLM's /metrics gauges (waiting, running, kv_cache), when read
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -208,6 +210,9 @@ class OpenAIEngine(Engine):
                 if gone:  # a server synth started has died: say how, retrying cannot help
                     self.stats.failures += 1
                     raise EngineUnavailable(gone) from None
+                if self.failover and connection_lost:  # one of several endpoints: let another one answer
+                    self.stats.failures += 1
+                    raise EngineUnavailable(f"cannot connect to {self.base_url} ({error})") from None
                 continue
             except (ValueError, aiohttp.ContentTypeError) as exc:  # a 200 whose body is not JSON
                 error = f"invalid JSON in response: {exc}"
@@ -329,8 +334,8 @@ class OpenAIEngine(Engine):
             await asyncio.sleep(every_s)
             text = await self._read_metrics()
             if text:
-                await self._window.resize(next_window(self._window.limit, self._window.max,
-                                                      **parse_vllm_load(text)))
+                self.load = parse_vllm_load(text)
+                await self._window.resize(next_window(self._window.limit, self._window.max, **self.load))
 
 
 def json_schema_fields(style: str, schema: dict) -> dict[str, Any]:

@@ -75,8 +75,12 @@ class VLLMEngine(Engine):
             async for output in self._engine.generate(prompt, self._params(sampling, n, json_schema),
                                                       request_id=f"synth-{next(_ids)}"):
                 final = output
-        except Exception as exc:  # an engine error for one request must not stop the run
-            raise RequestFailed(f"vLLM request failed: {exc}") from exc
+        except Exception as exc:
+            if self.dead(exc):  # like a server that is gone: stop the run with one line, not fail every row
+                raise EngineUnavailable(f"the in-process vLLM engine died ({type(exc).__name__}: {exc}); "
+                                        "see its log above, fix the cause (often GPU memory), then re-run "
+                                        "the same command to continue") from None
+            raise RequestFailed(f"vLLM request failed: {exc}") from exc  # one request: the run goes on
         if final is None:
             raise RequestFailed("vLLM returned no output")
         self.stats.requests += 1
@@ -88,6 +92,10 @@ class VLLMEngine(Engine):
                                   prompt_tokens=prompt_tokens, completion_tokens=len(choice.token_ids), seed=seed))
         self.stats.prompt_tokens += prompt_tokens
         return out
+
+    def dead(self, exc: BaseException | None = None) -> bool:
+        """True when the engine as a whole is gone: vLLM raises EngineDeadError (V1) and sets `errored`."""
+        return type(exc).__name__ == "EngineDeadError" or bool(getattr(self._engine, "errored", False))
 
     async def chat(self, messages, sampling, *, n=1, json_schema=None):
         prompt = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from itertools import islice
 from pathlib import Path
 
 from synth.io import atomic_path
 
 ROWS_PER_SHARD = 100_000
+CHUNK_ROWS = 10_000  # rows converted to Arrow at a time
 
 
 def split_point(seed_key: str) -> float:
@@ -46,7 +48,9 @@ def assign_splits(records: list[dict], shares: dict[str, float]) -> dict[str, li
     set()
     """
     if not shares:
-        return {"train": list(records)}
+        return {"train": records if not isinstance(records, list) else list(records)}
+    if not isinstance(records, list):
+        return _spool_splits(records, shares)
     keys = list(dict.fromkeys(str(r.get("seed_key")) for r in records))
     where: dict[str, str] = {}
     for key in keys:
@@ -64,6 +68,40 @@ def assign_splits(records: list[dict], shares: dict[str, float]) -> dict[str, li
     out: dict[str, list[dict]] = {"train": [], **{name: [] for name in shares}}
     for record in records:
         out[where[str(record.get("seed_key"))]].append(record)
+    return out
+
+
+def _spool_splits(records, shares: dict[str, float]) -> dict:
+    """`assign_splits` for a synth.spool.Spool: the same assignment, without a table of seed rows in
+    memory (a split that drew no seed row takes the train seed rows with the lowest points)."""
+    def natural(key: str) -> str:
+        point, edge = split_point(key), 0.0
+        for name, share in shares.items():
+            edge += share
+            if point < edge:
+                return name
+        return "train"
+
+    drawn: set[str] = set()
+    lowest: dict[str, float] = {}  # the len(shares) + 1 train seed rows with the lowest points
+    for record in records:
+        key = str(record.get("seed_key"))
+        name = natural(key)
+        drawn.add(name)
+        if name == "train" and key not in lowest:
+            lowest[key] = split_point(key)
+            if len(lowest) > len(shares) + 1:
+                del lowest[max(lowest, key=lowest.get)]
+    moved: dict[str, str] = {}
+    spare = sorted(lowest, key=lowest.get)
+    for name in shares:
+        if name not in drawn and len(spare) >= 2:
+            moved[spare.pop(0)] = name
+    out = {"train": records.sibling("split-train.jsonl"),
+           **{name: records.sibling(f"split-{name}.jsonl") for name in shares}}
+    for record in records:
+        key = str(record.get("seed_key"))
+        out[moved.get(key) or natural(key)].append(record)
     return out
 
 
@@ -97,23 +135,55 @@ def write_subsets(subsets: dict[str, dict[str, list[dict]]], root: str | os.Path
     return written
 
 
-def _write_split(rows: list[dict], folder: Path, split: str, keep_empty: bool) -> list[str]:
-    import datasets
-
-    datasets.disable_progress_bars()  # synth shows its own progress
+def _write_split(rows, folder: Path, split: str, keep_empty: bool) -> list[str]:
+    """`rows`: a list or anything re-iterable with a length (a synth.spool.Spool): read twice, once for
+    the schema and once to write, `CHUNK_ROWS` at a time."""
     if not rows and not keep_empty:
         return []
     folder.mkdir(parents=True, exist_ok=True)
+    schema = table_schema(rows)
     n_shards = max(1, -(-len(rows) // ROWS_PER_SHARD))
     names = []
+    it = iter(rows)
     for i in range(n_shards):
-        chunk = rows[i * ROWS_PER_SHARD:(i + 1) * ROWS_PER_SHARD]
         part = folder / f".{split}-{i:05d}.parquet"
-        datasets.Dataset.from_list(chunk).to_parquet(str(part))
+        write_parquet(islice(it, ROWS_PER_SHARD), part, schema)
         name = f"{split}-{i:05d}-of-{n_shards:05d}-{_digest(part)}.parquet"
         part.rename(folder / name)
         names.append(name)
     return names
+
+
+def table_schema(rows):
+    """One pyarrow schema for every row: the union of their fields (synth.schema), so no field that the
+    first row lacks is dropped, and a column never changes type between chunks or shards.
+
+    >>> table_schema([{"a": 1, "m": {}}, {"a": 2.5, "m": {"k": "v"}, "b": None}]).types
+    [DataType(double), StructType(struct<k: string>), DataType(null)]
+    """
+    from synth.schema import RecordSchema
+
+    schema = RecordSchema()
+    for i, row in enumerate(rows, 1):
+        schema.fixed = False  # the rows were checked when they were made; here every field is welcome
+        schema.check(row, f"row {i}")
+    return schema.arrow()
+
+
+def write_parquet(rows, path: Path, schema, chunk_rows: int = CHUNK_ROWS) -> None:
+    """Write rows (any iterable) to one parquet file in chunks of `chunk_rows`, all with `schema`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synth.spool import chunks
+
+    with pq.ParquetWriter(str(path), schema) as writer:
+        wrote = False
+        for chunk in chunks(rows, chunk_rows):
+            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+            wrote = True
+        if not wrote:
+            writer.write_table(pa.Table.from_pylist([], schema=schema))
 
 
 def rejected_row(entry: dict) -> dict:

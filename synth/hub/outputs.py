@@ -20,6 +20,7 @@ from synth.hub import stats as statistics
 from synth.hub.card import run_card
 from synth.hub.dataset import assign_splits, rejected_row, write_dataset, write_subsets
 from synth.io import atomic_path, write_jsonl, write_text
+from synth.spool import like
 
 
 def converters(config, recipe) -> dict[str, Any]:
@@ -32,7 +33,10 @@ def converters(config, recipe) -> dict[str, Any]:
 
 def write_outputs(root: Path, config, recipe, kept: list[dict], rejected: list[dict], failed: list[dict],
                   manifest: dict[str, Any]) -> None:
-    """Write the dataset, subsets, exports, plots and card of a run, and their numbers into `manifest`."""
+    """Write the dataset, subsets, exports, plots and card of a run, and their numbers into `manifest`.
+
+    `kept` and `rejected` are lists, or synth.spool.Spool files for runs too large for memory (every
+    step below reads them as it goes)."""
     from synth.exports import write_dataset_info
 
     shares = dict(config.export.split)
@@ -45,13 +49,14 @@ def write_outputs(root: Path, config, recipe, kept: list[dict], rejected: list[d
 
     subsets: dict[str, dict[str, list[dict]]] = {}
     for fmt, convert in converters(config, recipe).items():
-        by_split = {split: [row for r in records if (row := convert(r)) is not None]
+        by_split = {split: like(records, f"export-{fmt}-{split}.jsonl",
+                                (row for r in records if (row := convert(r)) is not None))
                     for split, records in kept_splits.items()}
         write_jsonl(root / "exports" / f"{fmt}.jsonl", (row for r in kept if (row := convert(r)) is not None))
         subsets[fmt] = by_split
     if {"llamafactory", "alpaca", "sharegpt"} & set(config.export.formats):
         write_dataset_info(root / "exports", config.name, config.export.formats)
-    subsets["rejected"] = {"train": [rejected_row(r) for r in rejected]}
+    subsets["rejected"] = {"train": like(rejected, "rejected-rows.jsonl", (rejected_row(r) for r in rejected))}
     subset_files = write_subsets(subsets, root / "subsets")
 
     layout: dict[str, Any] = {"default": {"dir": "data", "splits": {

@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import EXAMPLES, synth_cli, write_config, write_jsonl
 from tests.servers import FaultProxy
 
@@ -34,13 +32,22 @@ def small_config(tmp_path: Path, rows: list[dict], **extra) -> Path:
     return write_config(tmp_path / "run.yaml", **fields)
 
 
-def llama_servers() -> set[int]:
+def llama_servers(cwd: Path) -> set[int]:
+    """llama.cpp servers started from `cwd` (a test's own folder: other tests' servers do not count)."""
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return {int(line.split()[0]) for line in out.splitlines()[1:] if "llama_cpp.server" in line}
+    pids = {int(line.split()[0]) for line in out.splitlines()[1:] if "llama_cpp.server" in line}
+    here = set()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == cwd.resolve():
+                here.add(pid)
+        except OSError:
+            pass  # it ended meanwhile
+    return here
 
 
 def test_quickstart_runs_on_the_embedded_engine(tmp_path):
-    before = llama_servers()
+    before = llama_servers(tmp_path)
     proc = synth_cli("run", str(EXAMPLES / "quickstart.yaml"), "--out", str(tmp_path / "qs"), "--quiet")
     assert proc.returncode == 0, proc.stderr
     run_dir = tmp_path / "qs"
@@ -59,7 +66,7 @@ def test_quickstart_runs_on_the_embedded_engine(tmp_path):
         assert row["generation"]["finish_reason"] == "stop"
     assert (run_dir / "exports" / "messages.jsonl").exists() and (run_dir / "train.jsonl").exists()
     assert "toy model" in (run_dir / "README.md").read_text()
-    assert llama_servers() <= before, "the embedded server must stop with the run"
+    assert llama_servers(tmp_path) <= before, "the embedded server must stop with the run"
 
 
 def test_rerun_sends_nothing_and_changed_filters_reuse_the_cache(tmp_path, llm_server):
@@ -90,42 +97,55 @@ def test_changed_sampling_starts_a_new_fingerprint(tmp_path, llm_server):
     assert len(load_rows(tmp_path / "runs" / "t")) == 2  # no mixing of the two configs
 
 
+def rows_done(run_dir: Path) -> int:
+    try:
+        with sqlite3.connect(run_dir / "cache.sqlite") as db:
+            return db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def test_resume_after_sigkill_pays_nothing_twice(tmp_path, llm_server):
     rows = instructions(12, "Write one word about the sea, variant")
-    cfg = small_config(tmp_path, rows, sampling={"max_tokens": 24, "temperature": 0.9})
+    cfg = small_config(tmp_path, rows, sampling={"max_tokens": 24, "temperature": 0.9},
+                       engine={"max_retries": 20, "backoff_s": 0.2})
     run_dir = tmp_path / "runs" / "t"
-    with FaultProxy(llm_server) as proxy:
+    holding = [True]
+    # every request after the sixth fails (and is retried) until the test lets go, so the kill always
+    # lands mid-run, whatever the timing of the machine
+    plan = lambda i, body: "500" if holding[0] and i >= 6 else "ok"  # noqa: E731
+    with FaultProxy(llm_server, plan) as proxy:
         proc = subprocess.Popen([sys.executable, "-m", "synth", "run", str(cfg), "--base-url", proxy.base_url,
                                  "--max-in-flight", "1", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 120
-        done = 0
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                with sqlite3.connect(run_dir / "cache.sqlite") as db:
-                    done = db.execute("SELECT count(*) FROM rows WHERE status='done'").fetchone()[0]
-            except sqlite3.Error:
-                done = 0
-            if done >= 4:
-                break
+        while time.time() < deadline and proc.poll() is None and not (
+                rows_done(run_dir) >= 4 and any(p["fault"] == "500" for p in proxy.posts())):
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert 4 <= done < 12, "the run must be killed part-way"
+        done = rows_done(run_dir)
+        assert 4 <= done <= 6, "the run must be killed part-way"
         with sqlite3.connect(run_dir / "cache.sqlite") as db:
             answered = {json.dumps(json.loads(r)["body"], sort_keys=True)
                         for (r,) in db.execute("SELECT request FROM responses")}
+        assert len(answered) >= done
         first_session = len(proxy.posts())
+        holding[0] = False
 
         second = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
         assert second.returncode == 0, second.stderr
-        resent = [p for p in proxy.posts()[first_session:]
-                  if json.dumps(p["body"]["messages"], sort_keys=True) in answered]
+        # every request the server answered before the kill, committed or not, counts as paid for
+        paid = {json.dumps(p["body"]["messages"], sort_keys=True) for p in proxy.posts()[:first_session]
+                if p["fault"] == "ok" and p["body"].get("max_tokens") != 1}  # capability probes are not answers
+        resent = [p for p in proxy.posts()[first_session:] if p["body"].get("max_tokens") != 1
+                  and json.dumps(p["body"]["messages"], sort_keys=True) in paid | answered]
     assert resent == [], "an already-answered request was sent again"
     kept_and_rejected = len(load_rows(run_dir)) + len((run_dir / "rejected.jsonl").read_text().splitlines())
+    assert kept_and_rejected == 12
     records = [json.loads(line) for shard in (run_dir / "records").rglob("*.jsonl")
                for line in shard.read_text().splitlines() if line.endswith("}")]
-    assert kept_and_rejected == 12
-    assert sorted({r["seed_key"] for r in records}) == sorted({r["seed_key"] for r in records})
+    assert len({r["seed_key"] for r in records}) == 12  # every seed row has its records
+    assert len(records) == len({r["id"] for r in records}), "a finished row was generated twice"
     data_instructions = sorted(r["instruction"] for r in load_rows(run_dir))
     assert len(data_instructions) == len(set(data_instructions))  # every row exactly once
 

@@ -105,3 +105,25 @@ def test_raw_completion_passes_the_prompt_untouched(fake_vllm):
     prompt, kw, _ = fake_vllm["generate"][0]
     assert prompt == "Step 1: 2+2=4\nStep 2:" and "structured_outputs" not in kw
     assert out[0].text == prompt + "|0"
+
+
+def test_a_dead_engine_stops_the_run_and_a_failed_request_fails_one_row(fake_vllm):
+    from synth.errors import EngineUnavailable, RequestFailed
+
+    class EngineDeadError(Exception):  # vLLM V1's name for an engine core that has died
+        pass
+
+    async def go(error):
+        engine = VLLMEngine("m")
+        async with engine:
+            async def broken(prompt, params, request_id):
+                raise error
+                yield  # an async generator, like vLLM's
+
+            engine._engine.generate = broken
+            await engine.complete("x", Sampling(max_tokens=5, seed=1))
+
+    with pytest.raises(EngineUnavailable, match=r"the in-process vLLM engine died \(EngineDeadError: core gone\)"):
+        asyncio.run(go(EngineDeadError("core gone")))
+    with pytest.raises(RequestFailed, match="vLLM request failed: prompt too long"):
+        asyncio.run(go(ValueError("prompt too long")))
