@@ -199,7 +199,8 @@ class RunStore:
         """Store one answer; `request_json` is the canonical request (without the sample's seed)."""
         row = (key, request_json, seed, json.dumps(response, ensure_ascii=False), time.time())
         self._answers[key] = row
-        self._journal.write(json.dumps(row, ensure_ascii=False) + "\n")
+        # tab-separated: both JSON texts escape every control character, so no second encoding is needed
+        self._journal.write(f"{key}\t{seed}\t{row[4]}\t{request_json}\t{row[3]}\n")
         self._journal.flush()  # in the kernel now: survives a kill of this process
         if self._known is not None:
             self._known.add(key)
@@ -331,11 +332,14 @@ class RunStore:
         """Answers a killed session received but had not committed yet go into the cache now."""
         for path in sorted(self.root.glob("answers-*.journal")):
             rows = []
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
+                parts = line.split("\t")
                 try:
-                    rows.append(tuple(json.loads(line)))
+                    key, seed, created, request_json, response = parts
+                    json.loads(response)  # the last line may be cut by the kill
                 except ValueError:
-                    continue  # the last line, cut by the kill
+                    continue
+                rows.append((key, request_json, None if seed == "None" else int(seed), response, float(created)))
             if rows:
                 self._transaction("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)", rows)
             path.unlink()

@@ -261,7 +261,7 @@ def test_an_answer_not_yet_committed_survives_a_kill(tmp_path):
     store = RunStore(tmp_path / "run", "fp")
     k1, k2 = "ab" * 32, "cd" * 32  # request hashes (sha256 hex)
     store.cache(k1, '{"q": 1}', 7, {"text": "答案"})
-    store._journal.write(f'["{k2}", "{{}}", 1, "{{\\"text\\": ')  # a line cut by the kill
+    store._journal.write(f'{k2}\t1\t0.0\t{{}}\t{{"text": "cut')  # a line cut by the kill
     store._journal.flush()
     assert store.db.execute("SELECT count(*) FROM responses").fetchone()[0] == 0  # not committed yet
     del store  # killed: no close, no commit
