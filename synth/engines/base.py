@@ -64,6 +64,7 @@ class Capabilities:
     logprobs: bool = False
     metrics: bool = False
     server: str = "unknown"
+    version: str | None = None  # the server's own version, where it says (vLLM's /version)
 
 
 @dataclass
@@ -111,6 +112,13 @@ class Engine(ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def greedy_copies(first: Completion, seeds: list[int | None]) -> list[Completion]:
+    """n greedy samples are one sample n times (vLLM refuses n > 1 at temperature 0): copy it, one per seed."""
+    return [first] + [Completion(text=first.text, finish_reason=first.finish_reason, prompt_tokens=first.prompt_tokens,
+                                 completion_tokens=first.completion_tokens, seed=s, reasoning=first.reasoning)
+                      for s in seeds[1:]]
 
 
 def sample_seeds(seed: int | None, n: int) -> list[int | None]:

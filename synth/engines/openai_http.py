@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from synth.engines.base import Capabilities, Completion, Engine, Sampling, sample_seeds
+from synth.engines.base import Capabilities, Completion, Engine, Sampling, greedy_copies, sample_seeds
 from synth.errors import EngineError, EngineUnavailable, RequestFailed, RequestRejected
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class OpenAIEngine(Engine):
     def __init__(self, base_url: str, model: str | None = None, *, api_key: str | None = None,
                  max_in_flight: int = 64, timeout_s: float = 600.0, connect_timeout_s: float = 10.0,
                  max_retries: int = 5, backoff_s: float = 0.5, backoff_max_s: float = 30.0,
-                 probe: bool = True) -> None:
+                 probe: bool = True, extra_body: dict[str, Any] | None = None) -> None:
         super().__init__(model)
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -90,6 +90,7 @@ class OpenAIEngine(Engine):
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
         self.probe = probe
+        self.extra_body = dict(extra_body or {})  # sent with every request (engine.extra_body)
         self._session: aiohttp.ClientSession | None = None
         self._window = _Window(max_in_flight)
         self._watch: asyncio.Task | None = None
@@ -126,6 +127,11 @@ class OpenAIEngine(Engine):
                 setattr(self.capabilities, k, v)
         elif self.probe:
             self.capabilities.server = "vllm" if "vllm" in owners else "openai-compatible"
+            if self.capabilities.server == "vllm":
+                # vLLM's own field, the same on every release since the guided_* fields went (0.12)
+                self.capabilities.json_schema = "structured_outputs"
+                self.capabilities.completions = True
+                self.capabilities.version = await self._read_version()
             self.capabilities.native_n = await self._probe_n()
             self.capabilities.metrics = await self._probe_metrics()
             if self.capabilities.metrics:
@@ -153,15 +159,19 @@ class OpenAIEngine(Engine):
         payload = {"model": self.model, "prompt": prompt, **self._sampling(sampling)}
         return await self._sample("/completions", payload, sampling, n)
 
-    @staticmethod
-    def _sampling(s: Sampling) -> dict[str, Any]:
+    def _sampling(self, s: Sampling) -> dict[str, Any]:
         out: dict[str, Any] = {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
         if s.stop:
             out["stop"] = list(s.stop)
+        if self.extra_body:
+            out.update(self.extra_body)
         return out
 
     async def _sample(self, path: str, payload: dict, sampling: Sampling, n: int) -> list[Completion]:
         seeds = sample_seeds(sampling.seed, n)
+        if n > 1 and sampling.temperature == 0:  # greedy: one request; vLLM answers n > 1 with HTTP 400
+            body = payload if seeds[0] is None else {**payload, "seed": seeds[0]}
+            return greedy_copies(parse_choices(await self.post(path, body), seeds[:1])[0], seeds)
         if n > 1 and self.capabilities.native_n:
             body = {**payload, "n": n}
             if sampling.seed is not None:
@@ -262,6 +272,16 @@ class OpenAIEngine(Engine):
                                     "start the server or fix --base-url") from None
         return list(data.get("data") or [])
 
+    async def _read_version(self) -> str | None:
+        """vLLM's `GET /version` ({"version": "0.32.0"}), else None."""
+        assert self._session is not None
+        try:
+            async with self._session.get(re.sub(r"/v1$", "", self.base_url) + "/version",
+                                         timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                return (await resp.json(content_type=None)).get("version") if resp.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
+            return None
+
     async def _alive(self) -> bool:
         try:
             assert self._session is not None
@@ -290,7 +310,8 @@ class OpenAIEngine(Engine):
         return bool(data) and len(data.get("choices") or []) == 2
 
     async def _probe_json_schema(self) -> str:
-        for style in ("response_format", "json_object_schema"):
+        styles = ("response_format", "json_object_schema")
+        for style in ("structured_outputs", *styles) if self.capabilities.server == "vllm" else styles:
             body = {**self._tiny_chat(), "max_tokens": 24, "temperature": 0.0,
                     **json_schema_fields(style, _PROBE_SCHEMA)}
             data = await self._try("/chat/completions", body)
@@ -304,6 +325,8 @@ class OpenAIEngine(Engine):
     async def probe_all(self) -> Capabilities:
         """Probe every capability (used by `synth serve-check`)."""
         caps = self.capabilities
+        if "vllm" in {m.get("owned_by") for m in await self._list_models()}:
+            caps.server, caps.version = "vllm", await self._read_version()
         caps.native_n = await self._probe_n()
         caps.json_schema = await self._probe_json_schema()
         caps.completions = await self._try("/completions", {"model": self.model, "prompt": "1",
@@ -351,7 +374,9 @@ def json_schema_fields(style: str, schema: dict) -> dict[str, Any]:
 
 def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
     """Turn a chat or completions response into Completions, one per choice, in index order."""
-    choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
+    choices = data.get("choices") or []
+    if len(choices) > 1:
+        choices = sorted(choices, key=lambda c: c.get("index", 0))
     if not choices:
         raise RequestFailed(f"response without choices: {json.dumps(data)[:200]}")
     usage = data.get("usage") or {}

@@ -55,6 +55,17 @@ def test_native_n_sends_one_request():
     assert len(real) == 1 and real[0]["n"] == 4
 
 
+def test_greedy_n_is_one_request_copied_per_seed():
+    # vLLM answers n > 1 at temperature 0 with HTTP 400 ("n must be 1 when using greedy sampling")
+    server = ScriptedServer(lambda kind, body: f"greedy {body.get('n', 1)}", native_n=True)
+    with server:
+        out = run(_with(OpenAIEngine(server.base_url),
+                        lambda e: e.chat(HELLO, Sampling(temperature=0.0, max_tokens=8, seed=5), n=3)))
+        real = [b for b in server.requests("chat") if b.get("max_tokens") == 8]
+    assert len(real) == 1 and "n" not in real[0] and real[0]["seed"] == 5
+    assert [(c.text, c.seed) for c in out] == [("greedy 1", 5), ("greedy 1", 6), ("greedy 1", 7)]
+
+
 def test_json_schema_is_translated_for_llama_cpp(llm_server):
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     out = run(_with(OpenAIEngine(llm_server),
@@ -175,3 +186,35 @@ def test_missing_raw_completions_endpoint_is_named():
     with server:
         with pytest.raises(EngineError, match="no raw completions endpoint"):
             run(_with(OpenAIEngine(server.base_url, probe=False), lambda e: e.complete("1, 2,", S)))
+
+
+def test_extra_body_goes_with_every_request_and_into_the_fingerprint():
+    from synth.config import RunConfig
+
+    extra = {"top_k": 20, "chat_template_kwargs": {"enable_thinking": False}}
+    server = ScriptedServer(lambda kind, body: "ok")
+    with server:
+        async def go(e):
+            await e.chat(HELLO, S)
+            await e.complete("1, 2,", S)
+
+        run(_with(OpenAIEngine(server.base_url, extra_body=extra), go))
+        sent = [b for kind in ("chat", "complete") for b in server.requests(kind) if b.get("max_tokens") == 8]
+    assert len(sent) == 2 and all(b["top_k"] == 20 and b["chat_template_kwargs"] == {"enable_thinking": False}
+                                  for b in sent)
+    base = {"name": "x", "recipe": "instruct", "seeds": "s.jsonl"}
+    plain = RunConfig(**base).generation_fingerprint("d")
+    assert RunConfig(**base, engine={"extra_body": {}}).generation_fingerprint("d") == plain  # old runs keep theirs
+    assert RunConfig(**base, engine={"extra_body": extra}).generation_fingerprint("d") != plain
+
+
+def test_extra_body_is_part_of_the_cache_key_only_when_set():
+    from synth.llm import LLM
+
+    engine = OpenAIEngine("http://127.0.0.1:9/v1", "m")
+    plain = LLM(engine, None, S)._request_json("chat", HELLO, S, None)
+    assert LLM(engine, None, S, extra_body={})._request_json("chat", HELLO, S, None) == plain
+    thinking_off = LLM(engine, None, S, extra_body={"chat_template_kwargs": {"enable_thinking": False}})
+    assert thinking_off._request_json("chat", HELLO, S, None) != plain  # new answers, not the cached ones
+    assert json.loads(thinking_off._request_json("chat", HELLO, S, None))["extra_body"] == \
+        {"chat_template_kwargs": {"enable_thinking": False}}

