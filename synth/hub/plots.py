@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synth.io import atomic_path
+
+if TYPE_CHECKING:
+    from synth.hub.stats import Lengths
 
 SIZE = (6.4, 3.6)
 BLUE, ORANGE, GREY = "#4C72B0", "#DD8452", "#8C8C8C"
@@ -43,15 +46,22 @@ def _save(fig, path: Path) -> None:
         fig.savefig(tmp, format="png", metadata={"Software": None})
 
 
-def lengths_plot(lengths: dict[str, list[int]], path: Path) -> None:
-    """Histogram of prompt and response lengths in characters."""
+def lengths_plot(lengths: dict[str, Lengths], path: Path) -> None:
+    """Histogram of prompt and response lengths in characters, from `synth.hub.stats.Lengths` (each
+    length a weighted point: the same bars as the raw lengths below 65,536 characters)."""
+    import numpy as np
+
     fig = _figure()
     ax = fig.add_subplot()
-    values = [v for vs in lengths.values() for v in vs] or [0]
-    bins = min(40, max(5, len(set(values))))
-    top = max(values) or 1
-    for (name, vs), color in zip(lengths.items(), (BLUE, ORANGE)):
-        ax.hist(vs or [0], bins=bins, range=(0, top), alpha=0.6, color=color, label=f"{name} (n={len(vs)})")
+    points = {name: h.points() for name, h in lengths.items()}
+    distinct = len(set().union(*(v.tolist() for v, _ in points.values()))) if points else 0
+    bins = min(40, max(5, distinct or 1))
+    top = max([h.max for h in lengths.values()] + [0]) or 1
+    for (name, (at, counts)), color in zip(points.items(), (BLUE, ORANGE)):
+        if not len(at):  # an empty series draws as one record of length 0, as before
+            at, counts = np.zeros(1, np.int64), np.ones(1, np.int64)
+        ax.hist(at, bins=bins, range=(0, top), weights=counts, alpha=0.6, color=color,
+                label=f"{name} (n={lengths[name].count})")
     ax.set_xlabel("characters")
     ax.set_ylabel("records")
     ax.set_title("Lengths of kept records")
@@ -108,7 +118,7 @@ def s_curve_plot(dedup: dict[str, Any], path: Path) -> None:
     _save(fig, path)
 
 
-def draw_all(stats: dict[str, Any], stages: list[dict], lengths: dict[str, list[int]], coverage: dict | None,
+def draw_all(stats: dict[str, Any], stages: list[dict], lengths: dict[str, Lengths], coverage: dict | None,
              plots_dir: Path) -> dict[str, str]:
     """Draw every plot that has data into `plots_dir`; returns {plot: file name}."""
     plots_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from synth import runner
+from synth import runner, spool
 from synth.config import load_config
 from tests.conftest import write_config, write_jsonl
 from tests.servers import ScriptedServer
@@ -28,7 +28,7 @@ def answer(kind, body):
     return "x" if "fish" in text else f"An answer about {text}"
 
 
-def run_once(tmp_path: Path, name: str, spill_rows: int, monkeypatch, base_url: str) -> Path:
+def run_once(tmp_path: Path, name: str, spill_rows: int, monkeypatch, base_url: str, memory_keys: int = 50_000) -> Path:
     write_jsonl(tmp_path / "bench.jsonl", [{"q": "Janet's ducks lay sixteen eggs per day and she eats three for "
                                                  "breakfast daily"}])
     write_jsonl(tmp_path / "seeds.jsonl", ROWS)
@@ -39,6 +39,7 @@ def run_once(tmp_path: Path, name: str, spill_rows: int, monkeypatch, base_url: 
                             export={"formats": ["messages"], "split": {"test": 0.3}})
     cfg, base = load_config(cfg_path, {"engine.base_url": base_url, "engine.kind": "openai"})
     monkeypatch.setattr(runner, "SPILL_ROWS", spill_rows)
+    monkeypatch.setattr(spool, "MEMORY_KEYS", memory_keys)  # 2: dedup keys and seed counts go to SQLite
     asyncio.run(runner.run(cfg, base, quiet=True))
     return tmp_path / "runs" / name
 
@@ -46,7 +47,7 @@ def run_once(tmp_path: Path, name: str, spill_rows: int, monkeypatch, base_url: 
 def test_the_streaming_path_writes_what_the_in_memory_path_writes(tmp_path, monkeypatch):
     with ScriptedServer(answer) as server:
         memory = run_once(tmp_path, "memory", 1_000, monkeypatch, server.base_url)
-        streamed = run_once(tmp_path, "streamed", 2, monkeypatch, server.base_url)
+        streamed = run_once(tmp_path, "streamed", 2, monkeypatch, server.base_url, memory_keys=2)
     assert not list(streamed.glob(".stages-*")), "the spools are removed after the run"
 
     def data(run_dir: Path) -> dict[str, list]:
@@ -58,7 +59,12 @@ def test_the_streaming_path_writes_what_the_in_memory_path_writes(tmp_path, monk
 
     def rejected(run_dir: Path) -> list:
         rows = [json.loads(line) for line in (run_dir / "rejected.jsonl").read_text().splitlines()]
-        return sorted((r["stage"], r["reason"], r["record"]["instruction"]) for r in rows)
+        by_id = {r["id"]: r["instruction"] for r in rows_of(run_dir)}  # a duplicate names the record it copies
+        return sorted((r["stage"], r["reason"], r["record"]["instruction"], by_id.get(r.get("duplicate_of")))
+                      for r in rows)
+
+    def rows_of(run_dir: Path) -> list[dict]:
+        return [r for f in sorted((run_dir / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
 
     def stages(run_dir: Path) -> list:
         manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -66,12 +72,27 @@ def test_the_streaming_path_writes_what_the_in_memory_path_writes(tmp_path, monk
 
     assert data(streamed) == data(memory)
     assert rejected(streamed) == rejected(memory) == [
-        ("decontam", "benchmark_overlap", ROWS[3]["instruction"]),
-        ("dedup", "exact_duplicate", "Name a bird!"),
-        ("filter:length", "length_too_short", "Name a fish.")]
+        ("decontam", "benchmark_overlap", ROWS[3]["instruction"], None),
+        ("dedup", "exact_duplicate", "Name a bird!", "Name a bird."),
+        ("filter:length", "length_too_short", "Name a fish.", None)]
     assert stages(streamed) == stages(memory)
+    statistics = [json.loads((d / "manifest.json").read_text())["statistics"] for d in (memory, streamed)]
+    assert statistics[1] == statistics[0], "the card's numbers: one pass over the spool, seed counts on disk"
+    assert statistics[0]["seed_coverage"]["kept_per_seed_row"] == {"0": 3, "1": 4}
+    assert statistics[0]["languages"] == {"en": 2, "zh": 2}
     assert stages(memory)[2] == ("filter:length", 7, 6, {"length_too_short": 1})
     for run_dir in (memory, streamed):
         lines = (run_dir / "exports" / "messages.jsonl").read_text().splitlines()
         assert len(lines) == 4 and all(json.loads(x)["messages"][-1]["role"] == "assistant" for x in lines)
         assert (run_dir / "README.md").exists()
+
+
+def test_first_values_on_disk_give_back_what_was_put(tmp_path):
+    values = {-2**63: "a", 0: 7, 5: None, 2**63 - 1: ["x", {"y": 1.5}], 9: 2.5, 11: True}
+    with spool.FirstValues(tmp_path, memory_keys=2) as seen:
+        for key, value in values.items():
+            seen.put(key, value)
+        assert len(list(tmp_path.glob(".keys-*.sqlite"))) == 1, "more keys than memory_keys: on disk"
+        assert seen.known([*values, 1, 2]) == values
+        assert seen.known([3]) == {}
+    assert list(tmp_path.iterdir()) == []
