@@ -7,15 +7,14 @@ toy: it exercises every code path but writes nonsense; point --base-url at a rea
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 import signal
 import sys
 from pathlib import Path
 
-from synth.engines.openai_http import LLAMA_CPP_CAPABILITIES, OpenAIEngine
-from synth.engines.server_process import ServerProcess, free_port  # noqa: F401 (free_port: used by bench/)
+from synth.engines.openai_http import LLAMA_CPP_CAPABILITIES
+from synth.engines.server_process import OwnedServerEngine, ServerProcess, free_port  # noqa: F401 (bench/)
 from synth.errors import EngineUnavailable
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -78,7 +77,7 @@ _SIGNAL_FIXES = {
 }
 
 
-class EmbeddedEngine(OpenAIEngine):
+class EmbeddedEngine(OwnedServerEngine):
     """OpenAIEngine over a private llama.cpp server that lives as long as the engine."""
 
     kind = "embedded"
@@ -89,21 +88,3 @@ class EmbeddedEngine(OpenAIEngine):
         super().__init__(self.server.base_url, MODEL_ALIAS, max_in_flight=max_in_flight, **kwargs)
         for k, v in LLAMA_CPP_CAPABILITIES.items():
             setattr(self.capabilities, k, v)
-
-    def server_gone(self) -> str | None:
-        """Why the server synth owns is gone (exit status or signal, its last output, the fix), or None."""
-        return self.server.death_message() if self.server.dead() else None
-
-    async def start(self) -> None:
-        await asyncio.to_thread(self.server.start)
-        try:
-            await super().start()
-        except BaseException:
-            self.server.stop()
-            raise
-
-    async def close(self) -> None:
-        try:
-            await super().close()
-        finally:
-            self.server.stop()

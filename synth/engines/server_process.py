@@ -7,6 +7,7 @@ asks Linux to SIGTERM it when synth dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import re
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from synth.engines.openai_http import OpenAIEngine
 from synth.errors import EngineUnavailable
 
 _ACCESS_LINE = re.compile(r'"(GET|POST) /\S* HTTP/[\d.]+" \d{3}')  # uvicorn's log line per request
@@ -161,3 +163,29 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class OwnedServerEngine(OpenAIEngine):
+    """OpenAIEngine over a server process it starts with itself and always stops (`self.server`)."""
+
+    server: ServerProcess
+    start_timeout_s = 120.0
+    stop_grace_s = 10.0
+
+    def server_gone(self) -> str | None:
+        """Why the server synth owns is gone (exit status or signal, its last output, the fix), or None."""
+        return self.server.death_message() if self.server.dead() else None
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.server.start, self.start_timeout_s)
+        try:
+            await super().start()
+        except BaseException:
+            self.server.stop()
+            raise
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.server.stop(grace_s=self.stop_grace_s)

@@ -16,7 +16,6 @@ generation_config.json never changes sampling behind the request's back. On vLLM
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -25,8 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from synth.engines.openai_http import OpenAIEngine
-from synth.engines.server_process import ServerProcess
+from synth.engines.server_process import OwnedServerEngine, ServerProcess
 from synth.engines.vllm_local import CPU_DEFAULTS
 from synth.errors import EngineUnavailable
 
@@ -152,29 +150,13 @@ class VLLMServer(ServerProcess):
                "a model path vLLM cannot read, or a flag this vLLM version does not know"
 
 
-class VLLMServerEngine(OpenAIEngine):
+class VLLMServerEngine(OwnedServerEngine):
     """OpenAIEngine over a `vllm serve` that lives as long as the engine (engine kind `vllm-server`)."""
 
     kind = "vllm-server"
 
     def __init__(self, server: VLLMServer, *, startup_timeout_s: float = 1800.0, **kwargs: Any) -> None:
         self.server = server
-        self.startup_timeout_s = startup_timeout_s
+        self.start_timeout_s = startup_timeout_s
+        self.stop_grace_s = 30.0  # vLLM shuts its engine core and workers down on SIGTERM
         super().__init__(server.base_url, server.served_model_name or server.model, **kwargs)
-
-    def server_gone(self) -> str | None:
-        return self.server.death_message() if self.server.dead() else None
-
-    async def start(self) -> None:
-        await asyncio.to_thread(self.server.start, self.startup_timeout_s)
-        try:
-            await super().start()
-        except BaseException:
-            self.server.stop()
-            raise
-
-    async def close(self) -> None:
-        try:
-            await super().close()
-        finally:
-            self.server.stop(grace_s=30.0)
