@@ -212,9 +212,14 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
             store.set_meta(f"schema:{store.fingerprint}", schema.fields)
             schema.changed = False
 
+    stop_flushing = asyncio.Event()
+
     async def flush() -> None:  # group commits, written off the event loop
-        while True:
-            await asyncio.sleep(COMMIT_EVERY_S)
+        while not stop_flushing.is_set():
+            try:
+                await asyncio.wait_for(stop_flushing.wait(), COMMIT_EVERY_S)
+            except asyncio.TimeoutError:
+                pass
             save_schema()
             await store.commit_async()
 
@@ -229,8 +234,9 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
                 t.result()  # a worker's error, or a failed commit (a full disk): stop the run
     finally:
         store.background = False
-        for t in [*tasks, flusher]:
+        for t in tasks:
             t.cancel()
+        stop_flushing.set()  # the flusher ends after its commit in progress: never cancelled mid-write
         await asyncio.gather(*tasks, flusher, return_exceptions=True)
         save_schema()
         store.commit()

@@ -26,6 +26,7 @@ not paid for again. The SQLite inserts run on the event loop's thread, the fsync
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fcntl
 import json
 import os
@@ -207,6 +208,9 @@ class RunStore:
         self._checkpoint = sqlite3.connect(self.root / "cache.sqlite", isolation_level=None,
                                            check_same_thread=False)
         self._shard = None
+        # one thread of its own for the fsyncs: a commit whose task is cancelled can tell whether its
+        # write has started (see commit_async)
+        self._fsync = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="synth-commit")
         self._answers: dict[str, tuple] = {}  # key -> responses row, not yet committed
         self._records: list[bytes] = []       # JSON lines not yet written
         self._marks: list[tuple] = []         # rows-table rows not yet committed
@@ -414,7 +418,18 @@ class RunStore:
         self._writing = answers
         try:
             self._commit_answers(answers, journal)
-            await asyncio.to_thread(self._make_durable, records)
+            write = self._fsync.submit(self._make_durable, records)
+            try:
+                await asyncio.wrap_future(write)
+            except asyncio.CancelledError:
+                # the run is ending (or was interrupted) while these records are in flight: they were
+                # taken from the queue, so finish their commit here rather than lose them
+                if write.cancel():
+                    self._make_durable(records)  # the thread had not started it
+                else:
+                    write.result()  # it is writing them: wait for it
+                self._commit_marks(marks)
+                raise
             self._commit_marks(marks)
         finally:
             self._writing = {}
@@ -478,6 +493,7 @@ class RunStore:
             if self._shard is not None:
                 self._shard.close()
                 self._shard = None
+            self._fsync.shutdown(wait=True)
             self._wdb.close()
             self._checkpoint.close()
             self.db.close()

@@ -10,6 +10,8 @@ import sys
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import synth_cli, write_config, write_jsonl
 from tests.servers import ScriptedServer
 
@@ -204,6 +206,54 @@ def test_group_commit_marks_a_row_done_only_after_its_records_are_on_disk(tmp_pa
     shard = next((tmp_path / "run" / "records" / "fp").glob("part-*.jsonl"))
     assert json.loads(shard.read_text())["id"] == "r1"
     store.close()
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_a_group_commit_cancelled_mid_write_still_lands_records_then_marks(tmp_path, started):
+    """The run's end (or Ctrl+C) may cancel a commit whose records were already taken from the queue:
+    whether or not its thread had begun writing them, they land, and only then is the row marked."""
+    import asyncio
+    import threading
+
+    from synth.store import RunStore
+
+    store = RunStore(tmp_path / "run", "fp")
+    store.append_records([{"id": "r1", "seed_key": "k1"}])
+    store.mark_row("k1", "done", n_records=1)
+    gate, writing = threading.Event(), threading.Event()
+    if started:  # the commit thread is inside the write when the cancel comes
+        real = store._make_durable
+
+        def slow(records):
+            writing.set()
+            gate.wait(30)
+            real(records)
+
+        store._make_durable = slow
+    else:  # the commit thread is busy: the write has not begun when the cancel comes
+        store._fsync.submit(gate.wait, 30)
+
+    async def go():
+        task = asyncio.create_task(store.commit_async())
+        while store._records:  # until the commit has taken the records (it runs up to its first await)
+            await asyncio.sleep(0)
+        if started:
+            await asyncio.to_thread(writing.wait, 30)
+        task.cancel()
+        if started:
+            threading.Timer(0.2, gate.set).start()  # the cancelled commit waits for the write it began
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gate.set()
+
+    asyncio.run(go())
+    shard = next((tmp_path / "run" / "records" / "fp").glob("part-*.jsonl"))
+    assert [json.loads(line)["id"] for line in shard.read_text().splitlines()] == ["r1"]  # once, not twice
+    done = sqlite3.connect(tmp_path / "run" / "cache.sqlite").execute(
+        "SELECT count(*) FROM rows WHERE status = 'done'").fetchone()[0]
+    assert done == 1
+    store.close()
+    assert [json.loads(line)["id"] for line in shard.read_text().splitlines()] == ["r1"]
 
 
 def test_seeds_are_checked_up_front_then_read_lazily(tmp_path):
