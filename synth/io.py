@@ -168,3 +168,12 @@ def write_table(path: str | os.PathLike, rows: list[dict]) -> None:
 
         with atomic_path(p, is_dir=True) as tmp:
             datasets.Dataset.from_list(rows).save_to_disk(str(tmp))
+
+
+def is_glob(path: str | os.PathLike) -> bool:
+    """True when `path` is a pattern (`docs/**/*.pdf`) rather than a name.
+
+    >>> is_glob("docs/**/*.pdf"), is_glob("docs/a.pdf")
+    (True, False)
+    """
+    return bool(set("*?[") & set(str(path)))

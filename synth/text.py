@@ -95,6 +95,34 @@ class Language:
         return self.probs.get(LANGUAGE_GROUPS.get(code, code), 0.0)
 
 
+_SCRIPT_UNITS = [("zh", re.compile(rf"[{HAN}\U00020000-\U0002fa1f]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
+                 ("en", re.compile(r"[A-Za-z\u00c0-\u024f]+")), ("ru", re.compile(r"[\u0400-\u04ff]+")),
+                 ("ar", re.compile(r"[\u0600-\u06ff]+"))]
+_ASCII_WORD = re.compile(r"[A-Za-z]")
+
+
+def script_language(text: str) -> str | None:
+    """The language of a text by its script alone, cheaply (no model): kana -> ja, then whichever
+    is larger of Han or Hangul characters (zh, ko) and Latin, Cyrillic or Arabic words (en, ru, ar):
+    a Han character carries about as much as a word. Latin script is reported as English; use
+    `detect_language` to tell English from French or German.
+
+    >>> script_language("小明有12个苹果，他给了小红5个。"), script_language("How many apples?"), script_language("12 + 3")
+    ('zh', 'en', None)
+    >>> script_language("Explain 定投 in one line, please."), script_language("请解释 Python 的 list comprehension")
+    ('en', 'zh')
+    >>> script_language("設備の点検手順"), script_language("설비 점검"), script_language("Проверка оборудования")
+    ('ja', 'ko', 'ru')
+    """
+    if text.isascii():  # the common case, in a fraction of the time: only Latin letters can match
+        return "en" if _ASCII_WORD.search(text) else None
+    if _KANA_CHAR.search(text):
+        return "ja"
+    counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPT_UNITS}
+    lang, score = max(counts.items(), key=lambda kv: kv[1])
+    return lang if score else None
+
+
 @lru_cache(maxsize=1)
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from synth.grounding import Context, Thresholds, check_answer, is_chinese, verify_quotes
+from synth.io import is_glob
 from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa import questions as q
 from synth.recipes.doc_qa.raft import DistractorPool, cited, layout
@@ -200,7 +201,7 @@ class DocQARecipe(Recipe):
 
     @staticmethod
     def _is_table(path: Path) -> bool:
-        if path.is_file() or (path.suffix.lower() in _TABLE_SUFFIXES and not set("*?[") & set(str(path))):
+        if path.is_file() or (path.suffix.lower() in _TABLE_SUFFIXES and not is_glob(path)):
             return path.suffix.lower() in _TABLE_SUFFIXES
         if path.is_dir():
             from synth.ingest import READERS
@@ -424,7 +425,7 @@ def _documents_root(path: Path) -> Path:
         return path.parent
     parts = []
     for part in path.parts:
-        if set("*?[") & set(part):
+        if is_glob(part):
             break
         parts.append(part)
     return Path(*parts) if parts else Path(".")

@@ -8,7 +8,6 @@ run (`Collector`); counts are exact, length percentiles are exact below 65,536 c
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from synth.spool import Tally
+from synth.text import script_language
 
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"))
@@ -55,31 +55,9 @@ def response_text(record: dict) -> str:
     return str(record.get("response") or record.get("solution") or record.get("answer") or "")
 
 
-_SCRIPTS = {"zh": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), "ja": re.compile(r"[\u3040-\u30ff]"),
-            "ko": re.compile(r"[\uac00-\ud7af]"), "ru": re.compile(r"[\u0400-\u04ff]+"), "en": re.compile(r"[A-Za-z]+")}
-_LATIN, _KANA = _SCRIPTS["en"], _SCRIPTS["ja"]
-_COUNTED = [(lang, rx) for lang, rx in _SCRIPTS.items() if lang != "ja"]
-
-
 def language_of(text: str) -> str | None:
-    """The language of a text by its script: kana -> ja, then whichever is larger of Hangul or Han
-    characters (ko, zh) and Latin or Cyrillic words (en, ru) (a Han character carries about as much as
-    a word). Latin script is reported as English, which it usually is in synth's data; set the card's
-    language by hand for French or German data.
-
-    >>> language_of("小明有12个苹果，他给了小红5个。"), language_of("How many apples?"), language_of("12 + 3")
-    ('zh', 'en', None)
-    >>> language_of("Explain 定投 in one line, please."), language_of("请解释 Python 的 list comprehension")
-    ('en', 'zh')
-    """
-    if text.isascii():  # the common case, in a fraction of the time: only Latin letters can match
-        return "en" if _LATIN.search(text) else None
-    if _KANA.search(text):
-        return "ja"
-    counts = {lang: len(rx.findall(text)) for lang, rx in _COUNTED}
-    if not any(counts.values()):
-        return None
-    return max(counts.items(), key=lambda kv: kv[1])[0]
+    """The language the card reports for a record's text: `synth.text.script_language`."""
+    return script_language(text)
 
 
 def card_languages(counts: dict[str, int]) -> list[str]:

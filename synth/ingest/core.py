@@ -23,9 +23,8 @@ from synth.ingest.boilerplate import RepeatedChunks
 from synth.ingest.readers import Document, Unreadable, read_document
 from synth.ingest.split import char_lengths, split_text
 from synth.ingest.text import detect_lang
-from synth.io import atomic_path
+from synth.io import atomic_path, is_glob
 
-_GLOB_CHARS = set("*?[")
 
 
 class IngestOptions(BaseModel):
@@ -124,7 +123,7 @@ def expand_paths(paths: Iterable[str | os.PathLike], report: IngestReport | None
             walk(path)
         elif path.is_file():
             add(path)
-        elif _GLOB_CHARS & set(str(raw)):
+        elif is_glob(raw):
             matches = sorted(glob.glob(str(raw), recursive=True))
             if not matches:
                 report.skip(str(raw), "no file matches this pattern")

@@ -11,17 +11,12 @@ import re
 import unicodedata
 
 from synth.dedup.normalize import CJK_RANGES
-from synth.text import HAN, HANGUL, KANA
+from synth.text import HAN, script_language
 
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 _CJK_LOOKALIKES = {"big5", "big5hkscs", "cp950", "cp949", "euckr", "johab", "eucjp", "shiftjis", "cp932",
                    "iso2022jp", "iso2022kr"}
 _HAN = re.compile(f"[{HAN}\U00020000-\U0002fa1f]")
-_KANA = re.compile(f"[{KANA}]")
-_HANGUL = re.compile(f"[{HANGUL}]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
 
 
@@ -95,22 +90,13 @@ def normalize_newlines(text: str) -> str:
 
 
 def detect_lang(text: str) -> str:
-    """A cheap script-based language code: zh, ja, ko, ru, ar, en (any Latin script) or und.
-
-    A Han character carries about as much as three Latin letters, so Han is weighed three times.
+    """A chunk's language by script (`synth.text.script_language` on its first 4,000 characters):
+    zh, ja, ko, ru, ar, en (any Latin script) or und.
 
     >>> detect_lang("设备点检规程 (SOP-01)"), detect_lang("Check the oil level."), detect_lang("12.5")
     ('zh', 'en', 'und')
     """
-    sample = text[:4000]
-    han = len(_HAN.findall(sample))
-    counts = {"zh": han * 3, "ja": len(_KANA.findall(sample)) * 3, "ko": len(_HANGUL.findall(sample)) * 3,
-              "en": len(_LATIN.findall(sample)), "ru": len(_CYRILLIC.findall(sample)),
-              "ar": len(_ARABIC.findall(sample))}
-    if counts["ja"] and han:  # Japanese mixes kana with kanji
-        counts["ja"] += han * 3 // 2
-    lang, score = max(counts.items(), key=lambda kv: kv[1])
-    return lang if score else "und"
+    return script_language(text[:4000]) or "und"
 
 
 def is_cjk(ch: str) -> bool:
