@@ -102,6 +102,10 @@ class Recipe:
         parts = _simple_parts(self._jinja.parse(source).body, names)
         return None if parts is None else (parts, frozenset(names))
 
+    async def close(self) -> None:
+        """Release what the recipe opened for the run (an engine of its own, say); the runner calls it
+        once, after generation and any follow-up rounds, on success and on error alike."""
+
     def read_seeds(self, path: Path) -> list[dict[str, Any]] | None:
         """Seed rows from `path` when this recipe reads inputs of its own kind (a folder of documents,
         a taxonomy tree); `None` (the default) hands the path to the table readers in synth.io.

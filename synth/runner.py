@@ -283,8 +283,11 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
                 store.forget_records()
             return await _run_in_store(config, recipe, stages, seeds, engine, store, quiet)
         finally:
-            store.close()
-            await engine.close()
+            try:
+                await recipe.close()
+            finally:
+                store.close()
+                await engine.close()
     finally:
         lock.release()
 

@@ -20,7 +20,6 @@ import asyncio
 import hashlib
 import os
 import re
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -60,7 +59,7 @@ class AnswerEngine(RecipeOptions):
     base_url: str = Field(..., description="OpenAI-compatible endpoint that answers the questions")
     model: str | None = Field(None, description="model served there (default: the first it lists)")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding its API key")
-    max_in_flight: int = Field(64, ge=1, le=4096, description="concurrent requests per row")
+    max_in_flight: int = Field(64, ge=1, le=4096, description="concurrent requests to it, for the whole run")
     timeout_s: float = Field(600.0, gt=0, description="seconds per request")
 
 
@@ -103,6 +102,8 @@ class TaxonomyRecipe(Recipe):
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
+        self._answer_engine = None  # the answer_engine's, opened once for the run (see _answer_llm)
+        self._answer_lock = asyncio.Lock()
         o = self.options
         grid.check_names("task_types", o.task_types, grid.TASK_TYPES, o.task_descriptions, "task_descriptions")
         grid.check_names("difficulties", o.difficulties, grid.DIFFICULTIES, o.difficulty_descriptions,
@@ -194,8 +195,8 @@ class TaxonomyRecipe(Recipe):
             return [{**base, **_empty_answer(None, 0), "generation": None, "rejected": f"json_unparseable: {exc}"}]
         duplicate = _near_duplicates(questions, o.question_dedup_threshold)
         asked = [q for i, q in enumerate(questions) if i not in duplicate]
-        async with self._answer_llm(llm) as answer_llm:
-            answers = await asyncio.gather(*(self._answer(answer_llm, q) for q in asked))
+        answer_llm = await self._answer_llm(llm)
+        answers = await asyncio.gather(*(self._answer(answer_llm, q) for q in asked))
         by_question = dict(zip(asked, answers))
         records = []
         for i, question in enumerate(questions):
@@ -219,22 +220,27 @@ class TaxonomyRecipe(Recipe):
         (c,) = await llm.chat(prompt, temperature=o.answer_temperature, max_tokens=o.answer_max_tokens)
         return [*prompt, {"role": "assistant", "content": c.text}], c, llm.engine.model
 
-    @asynccontextmanager
     async def _answer_llm(self, llm):
-        """The LLM that answers: the run's, or one on `answer_engine` sharing the run's cache.
-
-        The runner knows one engine, so the answer engine lives for one row (one GET /models each)."""
+        """The LLM that answers: the run's, or one on `answer_engine` sharing the run's cache (its
+        engine is started by the first row that needs it and closed by `close` at the end of the run)."""
         ae = self.options.answer_engine
         if ae is None or llm.engine.kind == "dry-run":
-            yield llm
-            return
+            return llm
         from synth.engines.openai_http import OpenAIEngine
         from synth.llm import LLM
 
-        engine = OpenAIEngine(ae.base_url, ae.model, api_key=os.environ.get(ae.api_key_env),
-                              max_in_flight=ae.max_in_flight, timeout_s=ae.timeout_s, probe=False)
-        async with engine:
-            yield LLM(engine, llm.store, llm.defaults, run_seed=llm.run_seed, json_schema=llm.json_schema)
+        async with self._answer_lock:
+            if self._answer_engine is None:
+                engine = OpenAIEngine(ae.base_url, ae.model, api_key=os.environ.get(ae.api_key_env),
+                                      max_in_flight=ae.max_in_flight, timeout_s=ae.timeout_s, probe=False)
+                await engine.start()
+                self._answer_engine = engine
+        return LLM(self._answer_engine, llm.store, llm.defaults, run_seed=llm.run_seed, json_schema=llm.json_schema)
+
+    async def close(self) -> None:
+        if self._answer_engine is not None:
+            engine, self._answer_engine = self._answer_engine, None
+            await engine.close()
 
     async def _generated_persona(self, cell: dict, llm) -> str:
         """Persona number `persona_slot` of `personas: {generate: N}`, generated once per domain and language."""

@@ -16,8 +16,11 @@ def run_recipe(recipe, rows: list[dict], base_url: str, *, max_tokens: int = 64)
         async with OpenAIEngine(base_url, max_retries=0) as engine:
             llm = LLM(engine, None, Sampling(temperature=0.7, max_tokens=max_tokens), run_seed=0)
             out = []
-            for row in rows:
-                out += await recipe.run(row, llm)
+            try:
+                for row in rows:
+                    out += await recipe.run(row, llm)
+            finally:
+                await recipe.close()  # as the runner does
             return out
 
     return asyncio.run(go())

@@ -304,16 +304,32 @@ def test_generated_personas_are_asked_once_for_concurrent_cells(tmp_path):
     assert [recs[0]["taxonomy"]["persona"] for recs in results] == people + people
 
 
-def test_answer_engine_answers_on_its_own_endpoint():
+def test_answer_engine_answers_on_its_own_endpoint(monkeypatch):
+    from synth.engines.openai_http import OpenAIEngine
+
+    started, closed = [], []
+    real_start, real_close = OpenAIEngine.start, OpenAIEngine.close
+
+    async def start(self):
+        started.append(self.base_url)
+        await real_start(self)
+
+    async def close(self):
+        closed.append(self.base_url)
+        await real_close(self)
+
+    monkeypatch.setattr(OpenAIEngine, "start", start)
+    monkeypatch.setattr(OpenAIEngine, "close", close)
     with ScriptedServer(scripted(lambda text, n: questions_json(QUESTIONS[:2]))) as asker, \
             ScriptedServer(lambda kind, body: "Answered elsewhere, in detail.", model="answerer") as answerer:
         recipe = TaxonomyRecipe({"task_types": ["qa"], "answer_engine": {"base_url": answerer.base_url,
                                                                          "model": "answerer"}})
-        records = run_recipe(recipe, [{**ROW, "quota": 2}], asker.base_url)
+        records = run_recipe(recipe, [{**ROW, "quota": 2}, {**ROW, "quota": 2}], asker.base_url)
         asked_there = [b for b in asker.requests() if not is_probe(b)]
         answered_there = [b for b in answerer.requests() if not is_probe(b)]
-    assert len(asked_there) == 1 and '"questions"' in user_text(asked_there[0])
-    assert [user_text(b) for b in answered_there] == QUESTIONS[:2]
+    assert started.count(answerer.base_url) == 1 == closed.count(answerer.base_url)  # one engine for the run
+    assert len(asked_there) == 2 and '"questions"' in user_text(asked_there[0])
+    assert [user_text(b) for b in answered_there] == QUESTIONS[:2] * 2
     assert all(r["generation"]["model"] == "answerer" and r["generation"]["question_model"] == "scripted"
                and r["response"] == "Answered elsewhere, in detail." for r in records)
 
