@@ -202,7 +202,7 @@ class DedupStage(Stage):
     def apply(self, records):
         from synth.dedup import decontaminate, dedup_rows
 
-        if _stream_kind(self) == "global":  # exact only: hashes suffice, no MinHash signatures to compute
+        if not self.decontam and _exact_only(self.config):  # hashes suffice, no MinHash signatures to compute
             return exact_dedup(records, self.config, self.name)
         result = (decontaminate if self.decontam else dedup_rows)(records, self.config)
         self.report = result.report
@@ -300,8 +300,9 @@ async def run_stages_async(stages: list[Stage], records: list[dict], *, llm=None
 
 # -- streaming -----------------------------------------------------------------------------------------
 def can_stream(stages: list[Stage]) -> bool:
-    """Whether `run_stages_spooled` can run these stages: per-record ones, plus at most one exact-only
-    dedup (near-duplicate search and persisted indexes need every record at once)."""
+    """Whether `run_stages_spooled` can run these stages: per-record ones, plus at most one dedup that
+    keeps the first record of each cluster (persisted indexes and `keep: longest` need every record
+    at once)."""
     kinds = [_stream_kind(s) for s in stages]
     return "no" not in kinds and kinds.count("global") <= 1
 
@@ -311,8 +312,7 @@ def _stream_kind(stage: Stage) -> str:
         if stage.decontam:
             return "chunk"
         cfg = stage.config
-        simple = not cfg.near and getattr(cfg, "index", None) is None and cfg.keep == "first"
-        return "global" if simple else "no"
+        return "global" if getattr(cfg, "index", None) is None and cfg.keep == "first" else "no"
     return "chunk" if isinstance(stage, (RecipeRejectStage, FilterStage)) else "no"
 
 
@@ -323,7 +323,8 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
 
     Every stage runs chunk by chunk; an exact-only dedup stage remembers each text's key (`text_keys`)
     with the id of its first record in a `synth.spool.FirstValues` (on disk in `folder` once large),
-    and drops a later record whose key it has met.
+    and drops a later record whose key it has met; a near-duplicate dedup takes two passes
+    (`_near_dedup_spooled`).
     """
     import numpy as np
 
@@ -345,6 +346,17 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
         return chunk
 
     kept_spool = Spool(folder / "kept.jsonl")
+    if g < len(stages) and not _exact_only(stages[g].config):
+        async def kept_chunks():
+            for chunk in chunks(records, chunk_size):
+                yield await through(0, stages[:g], chunk)
+
+        async def after(survivors: list[dict]) -> None:
+            kept_spool.extend(await through(g + 1, stages[g + 1:], survivors))
+
+        await _near_dedup_spooled(stages[g], reports[g], kept_chunks(), Spool(folder / "before-dedup.jsonl"),
+                                  rejected, after, chunk_size)
+        return kept_spool, rejected, reports
     fields, position, missing = None, 0, object()
     with FirstValues(folder) as seen:
         for chunk in chunks(records, chunk_size):
@@ -374,6 +386,70 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
                 kept = await through(g + 1, stages[g + 1:], survivors)
             kept_spool.extend(kept)
     return kept_spool, rejected, reports
+
+
+def _exact_only(cfg) -> bool:
+    return not cfg.near and getattr(cfg, "index", None) is None and cfg.keep == "first"
+
+
+async def _near_dedup_spooled(stage: DedupStage, report: StageReport, kept_chunks, before, rejected,
+                              after, chunk_size: int):
+    """Near-duplicate dedup over a stream in two passes, deciding exactly as `dedup_rows` does:
+    records are written to the `before` spool while their exact hashes and one-byte MinHash
+    signatures are kept (8 + num_perm bytes a record, not the record), `synth.dedup.core.decide`
+    clusters them once, then a second pass over the spool drops the duplicates (a cluster's survivor
+    is its first record, so it is met before its copies) and sends the rest on through `after`."""
+    import numpy as np
+
+    from synth.dedup.core import LocalBackend, decide
+    from synth.dedup.report import build_report
+    from synth.dedup.text import check_fields, default_fields, row_id, row_text
+    from synth.spool import chunks
+
+    cfg, backend = stage.config, LocalBackend()
+    start, fields, hashes, signatures = time.perf_counter(), None, [], []
+    async for kept in kept_chunks:
+        if kept:
+            fields = fields or list(cfg.fields or default_fields(kept, cfg.id_field))
+            check_fields(kept, fields)
+            t = time.perf_counter()
+            ex, sig8 = backend.sketch([row_text(r, fields) for r in kept], cfg, compact=True)
+            hashes.append(ex)
+            signatures.append(sig8)
+            report.seconds += time.perf_counter() - t
+        before.extend(kept)
+    t = time.perf_counter()
+    ex = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+    sig8 = np.concatenate(signatures) if signatures else np.zeros((0, cfg.num_perm), np.uint8)
+    del hashes, signatures
+    reason, dup_of, dup_ix, sim, stats, times = decide(ex, sig8, cfg, backend=backend)
+    del sig8
+    times["total_s"] = time.perf_counter() - start
+    stage.report = build_report(cfg, len(ex), reason, dup_of, dup_ix, stats, times, fields or [])
+    needed = set(dup_of[reason > 0].tolist())  # survivors with copies: their ids name the copies
+    ids: dict[int, object] = {}
+    report.seconds += time.perf_counter() - t
+    position = 0
+    for chunk in chunks(before, chunk_size):
+        t = time.perf_counter()
+        survivors = []
+        for record in chunk:
+            if position in needed:
+                ids[position] = row_id(record, position, cfg.id_field)
+            why = int(reason[position])
+            if why == 0:
+                survivors.append(record)
+            else:
+                name = "exact_duplicate" if why == 1 else "near_duplicate"
+                report.dropped[name] += 1
+                rejected.append({"stage": stage.name, "reason": name, "duplicate_of": ids[int(dup_of[position])],
+                                 "duplicate_in": "input", "similarity": round(float(sim[position]), 4),
+                                 "record": record})
+            position += 1
+        report.n_in += len(chunk)
+        report.n_kept += len(survivors)
+        report.seconds += time.perf_counter() - t
+        await after(survivors)
 
 
 def _merge(total: StageReport, part: StageReport) -> None:

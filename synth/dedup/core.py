@@ -91,10 +91,6 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
     rank = np.arange(n) if config.keep == "first" else np.lexsort((np.arange(n), -np.array([len(t) for t in texts])))
     if config.keep == "longest":
         rank = np.argsort(rank)  # position -> rank
-    dup_of = np.full(n, -1, dtype=np.int64)  # batch row it duplicates
-    dup_ix = np.full(n, -1, dtype=np.int64)  # index row it duplicates
-    reason = np.zeros(n, dtype=np.int8)  # 1 exact, 2 near
-    sim = np.ones(n)
     index_count = index.count if index is not None else 0
 
     # 1. sketch every row once: exact hash of the normalised text + one-byte MinHash signature
@@ -114,7 +110,49 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
         progress("sketch", 0, 0)
     times["sketch_s"] = time.perf_counter() - t0
 
-    # 2. exact: within the batch and against the index
+    reason, dup_of, dup_ix, sim, stats, decided = decide(ex, sig8, config, rank=rank, index=index, backend=backend)
+    times.update(decided)
+
+    # 2. split, naming what each dropped row duplicates
+    kept_mask = reason == 0
+    index_ids = index.ids(dup_ix[dup_ix >= 0]) if index is not None else {}
+    kept, dropped = [], []
+    for i, row in enumerate(rows):
+        if kept_mask[i]:
+            kept.append(row)
+            continue
+        in_index = dup_ix[i] >= 0
+        dropped.append({
+            **row,
+            "duplicate_of": index_ids.get(int(dup_ix[i])) if in_index else ids[dup_of[i]],
+            "duplicate_in": "index" if in_index else "input",
+            "reason": "exact_duplicate" if reason[i] == 1 else "near_duplicate",
+            "similarity": round(float(sim[i]), 4),
+        })
+    if index is not None:
+        keep_idx = np.flatnonzero(kept_mask)
+        index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx], rows=keep_idx)
+    times["total_s"] = time.perf_counter() - t0
+    report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields,
+                          index_before=index_count, index=index)
+    return DedupResult(kept, dropped, report)
+
+
+def decide(ex: np.ndarray, sig8: np.ndarray, config: DedupConfig, *, rank=None, index=None, backend=None):
+    """Which rows are duplicates, from their exact hashes and one-byte signatures alone (no rows, so
+    a streamed run can sketch its records chunk by chunk and decide once): arrays `reason` (0 kept,
+    1 exact, 2 near), `dup_of` (batch row duplicated, or -1), `dup_ix` (index row, or -1), `sim`,
+    plus pair counts and timings. ``rank`` orders preference (lower survives; default: position).
+    """
+    backend = backend or LocalBackend()
+    n = len(ex)
+    rank = np.arange(n) if rank is None else rank
+    times: dict[str, float] = {}
+    dup_of = np.full(n, -1, dtype=np.int64)  # batch row it duplicates
+    dup_ix = np.full(n, -1, dtype=np.int64)  # index row it duplicates
+    reason = np.zeros(n, dtype=np.int8)  # 1 exact, 2 near
+    sim = np.ones(n)
+    # exact: within the batch and against the index
     if config.exact:
         first = first_occurrence(ex, rank)
         hit = np.flatnonzero(first != np.arange(n))
@@ -124,7 +162,7 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
             hit = np.flatnonzero(ix >= 0)
             dup_ix[hit], dup_of[hit], reason[hit] = ix[hit], -1, 1
 
-    # 3. near: candidates by band among the survivors with any token, verified on the signature bytes
+    # near: candidates by band among the survivors with any token, verified on the signature bytes
     stats = {"candidate_pairs": 0, "verified_pairs": 0}
     if config.near and n:
         t1 = time.perf_counter()
@@ -161,29 +199,7 @@ def _dedup(rows, config, index, progress, backend) -> DedupResult:
         dup_of[moved], dup_ix[moved], sim[moved], reason[moved] = dup_of[rep], dup_ix[rep], sim[rep], 2
         times["near_s"] = time.perf_counter() - t2
 
-    # 4. split, naming what each dropped row duplicates
-    kept_mask = reason == 0
-    index_ids = index.ids(dup_ix[dup_ix >= 0]) if index is not None else {}
-    kept, dropped = [], []
-    for i, row in enumerate(rows):
-        if kept_mask[i]:
-            kept.append(row)
-            continue
-        in_index = dup_ix[i] >= 0
-        dropped.append({
-            **row,
-            "duplicate_of": index_ids.get(int(dup_ix[i])) if in_index else ids[dup_of[i]],
-            "duplicate_in": "index" if in_index else "input",
-            "reason": "exact_duplicate" if reason[i] == 1 else "near_duplicate",
-            "similarity": round(float(sim[i]), 4),
-        })
-    if index is not None:
-        keep_idx = np.flatnonzero(kept_mask)
-        index.add(sig8[keep_idx], ex[keep_idx], [ids[i] for i in keep_idx], rows=keep_idx)
-    times["total_s"] = time.perf_counter() - t0
-    report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields,
-                          index_before=index_count, index=index)
-    return DedupResult(kept, dropped, report)
+    return reason, dup_of, dup_ix, sim, stats, times
 
 
 def _cluster(n, rank, ea, eb, ia, ib, dup_of, dup_ix, reason) -> None:

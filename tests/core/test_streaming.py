@@ -87,6 +87,50 @@ def test_the_streaming_path_writes_what_the_in_memory_path_writes(tmp_path, monk
         assert (run_dir / "README.md").exists()
 
 
+RIVER = ("The Nile is the longest river in Africa and flows north through eleven countries into the "
+         "Mediterranean Sea near Alexandria in Egypt, passing Khartoum and Cairo on the way to the sea.")
+
+
+def river_answer(kind, body):
+    text = body["messages"][-1]["content"]
+    if "river" in text:  # three near-copies of one answer, and one exact copy
+        return RIVER + {"long": " It is long.", "great": " It is great.", "again": ""}.get(text.split()[1], "")
+    return answer(kind, body)
+
+
+def test_near_duplicates_are_found_on_the_streaming_path_as_in_memory(tmp_path, monkeypatch):
+    rows = ROWS + [{"instruction": f"Describe {w} river."} for w in ("a", "long", "great", "again")]
+
+    def run(name: str, spill_rows: int) -> Path:
+        write_jsonl(tmp_path / "seeds.jsonl", rows)
+        cfg_path = write_config(tmp_path / f"{name}.yaml", name=name, recipe="instruct", seeds="seeds.jsonl",
+                                sampling={"max_tokens": 16},
+                                dedup={"exact": True, "near": True, "threshold": 0.6, "fields": ["response"]})
+        cfg, base = load_config(cfg_path, {"engine.base_url": server.base_url, "engine.kind": "openai"})
+        monkeypatch.setattr(runner, "SPILL_ROWS", spill_rows)
+        asyncio.run(runner.run(cfg, base, quiet=True))
+        return tmp_path / "runs" / name
+
+    def rejected(run_dir: Path) -> list:
+        out = [json.loads(line) for line in (run_dir / "rejected.jsonl").read_text().splitlines()]
+        by_id = {r["id"]: r["instruction"] for f in sorted((run_dir / "data").glob("*.parquet"))
+                 for r in pq.read_table(f).to_pylist()}
+        return sorted((r["reason"], r["record"]["instruction"], by_id[r["duplicate_of"]], r["similarity"] >= 0.6)
+                      for r in out)
+
+    with ScriptedServer(river_answer) as server:
+        memory, streamed = run("memory", 1_000), run("streamed", 2)
+    assert rejected(streamed) == rejected(memory) == [
+        ("exact_duplicate", "Describe again river.", "Describe a river.", True),
+        ("exact_duplicate", "Name a bird!", "Name a bird.", True),
+        ("near_duplicate", "Describe great river.", "Describe a river.", True),
+        ("near_duplicate", "Describe long river.", "Describe a river.", True)]
+    stages = [json.loads((d / "manifest.json").read_text())["stages"] for d in (memory, streamed)]
+    assert [(s["name"], s["in"], s["kept"], s["dropped_by_reason"]) for s in stages[1]] == \
+        [(s["name"], s["in"], s["kept"], s["dropped_by_reason"]) for s in stages[0]]
+    assert stages[0][-1]["dropped_by_reason"] == {"exact_duplicate": 2, "near_duplicate": 2}
+
+
 def test_first_values_on_disk_give_back_what_was_put(tmp_path):
     values = {-2**63: "a", 0: 7, 5: None, 2**63 - 1: ["x", {"y": 1.5}], 9: 2.5, 11: True}
     with spool.FirstValues(tmp_path, memory_keys=2) as seen:
