@@ -18,7 +18,8 @@ import subprocess
 import time
 import urllib.request
 
-from synth.engines.embedded import MODEL_ALIAS, free_port, model_path
+from synth.engines.embedded import MODEL_ALIAS, model_path
+from synth.engines.server_process import free_port
 
 PROMPTS = ["Explain in three sentences why the sky is blue.", "Write a short poem about rivers.",
            "List five uses of copper and say why.", "用三句话介绍一下长江。"]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from synth.engines.openai_http import LLAMA_CPP_CAPABILITIES
-from synth.engines.server_process import OwnedServerEngine, ServerProcess, free_port  # noqa: F401 (bench/)
+from synth.engines.server_process import OwnedServerEngine, ServerProcess
 from synth.errors import EngineUnavailable
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -91,6 +91,7 @@ class OpenAIEngine(Engine):
         self.backoff_max_s = backoff_max_s
         self.probe = probe
         self.extra_body = dict(extra_body or {})  # sent with every request (engine.extra_body)
+        self._owners: set = set()  # `owned_by` of the served models (vLLM says "vllm")
         self._session: aiohttp.ClientSession | None = None
         self._window = _Window(max_in_flight)
         self._watch: asyncio.Task | None = None
@@ -114,6 +115,7 @@ class OpenAIEngine(Engine):
     async def _connect(self) -> None:
         models = await self._list_models()
         self.capabilities.models = [m.get("id", "") for m in models]
+        self._owners = {m.get("owned_by") for m in models}
         if not self.model:
             if not models:
                 raise EngineError(f"{self.base_url} lists no models: pass --model NAME")
@@ -121,7 +123,7 @@ class OpenAIEngine(Engine):
         elif self.capabilities.models and self.model not in self.capabilities.models:
             raise EngineError(f"model {self.model!r} is not served at {self.base_url} "
                               f"(served: {', '.join(self.capabilities.models)}): fix --model")
-        owners = {m.get("owned_by") for m in models}
+        owners = self._owners
         if "me" in owners or self.capabilities.server == "llama-cpp-python":
             for k, v in LLAMA_CPP_CAPABILITIES.items():
                 setattr(self.capabilities, k, v)
@@ -276,7 +278,7 @@ class OpenAIEngine(Engine):
         """vLLM's `GET /version` ({"version": "0.32.0"}), else None."""
         assert self._session is not None
         try:
-            async with self._session.get(re.sub(r"/v1$", "", self.base_url) + "/version",
+            async with self._session.get(self._root + "/version",
                                          timeout=aiohttp.ClientTimeout(total=10)) as resp:
                 return (await resp.json(content_type=None)).get("version") if resp.status == 200 else None
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
@@ -325,7 +327,7 @@ class OpenAIEngine(Engine):
     async def probe_all(self) -> Capabilities:
         """Probe every capability (used by `synth serve-check`)."""
         caps = self.capabilities
-        if "vllm" in {m.get("owned_by") for m in await self._list_models()}:
+        if "vllm" in self._owners:
             caps.server, caps.version = "vllm", await self._read_version()
         caps.native_n = await self._probe_n()
         caps.json_schema = await self._probe_json_schema()
@@ -338,8 +340,13 @@ class OpenAIEngine(Engine):
 
     # -- backpressure from vLLM's /metrics -------------------------------------------------------
     @property
+    def _root(self) -> str:
+        """The server's address without /v1, where vLLM serves /metrics and /version."""
+        return re.sub(r"/v1$", "", self.base_url)
+
+    @property
     def _metrics_url(self) -> str:
-        return re.sub(r"/v1$", "", self.base_url) + "/metrics"
+        return self._root + "/metrics"
 
     async def _probe_metrics(self) -> bool:
         return "vllm:num_requests_waiting" in (await self._read_metrics() or "")

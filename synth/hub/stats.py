@@ -55,11 +55,6 @@ def response_text(record: dict) -> str:
     return str(record.get("response") or record.get("solution") or record.get("answer") or "")
 
 
-def language_of(text: str) -> str | None:
-    """The language the card reports for a record's text: `synth.text.script_language`."""
-    return script_language(text)
-
-
 def card_languages(counts: dict[str, int]) -> list[str]:
     """Languages for the card metadata: those of at least 5 % of the rows.
 
@@ -205,7 +200,7 @@ class Collector:
         if not self.kept % Lengths.FLUSH:
             for h in self.lengths.values():
                 h.flush()
-        self.languages[language_of(prompt + "\n" + response)] += 1
+        self.languages[script_language(prompt + "\n" + response)] += 1
         get = r.get
         verification = get("verification")
         if isinstance(verification, dict):
