@@ -48,11 +48,10 @@ class ServerProcess:
     start_timeout_s = 120.0  # used by `with server:`
 
     def __init__(self, *, port: int | None = None, log_path: str | os.PathLike | None = None,
-                 env: dict[str, str] | None = None, own_group: bool = False) -> None:
+                 own_group: bool = False) -> None:
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(log_path) if log_path else None
-        self.env = env
         self.own_group = own_group  # a server with worker processes: signal the whole process group
         self._log: IO[bytes] = tempfile.TemporaryFile()
 
@@ -72,9 +71,8 @@ class ServerProcess:
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "wb")
-        env = None if self.env is None else {**os.environ, **self.env}
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent,
+                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
                                      start_new_session=self.own_group)
         started = time.monotonic()
         last_report = started
