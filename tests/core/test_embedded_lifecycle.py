@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -11,12 +12,11 @@ import time
 import pytest
 
 from tests.conftest import write_config, write_jsonl
+from tests.procs import children_running
 
 
 def server_children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in out.splitlines()[1:]
-            if "llama_cpp.server" in line and int(line.split()[1]) == pid]
+    return children_running(pid, "llama_cpp.server")
 
 
 def start_run(tmp_path):
@@ -79,8 +79,6 @@ def test_a_server_dying_of_sigill_is_named_with_the_fix(tmp_path):
     proc = start_run(tmp_path)
     wait_for_rows(tmp_path, 1, proc)
     (child,) = server_children(proc.pid)
-    import os
-
     os.kill(child, signal.SIGILL)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, err
@@ -107,3 +105,25 @@ def test_a_server_that_dies_while_starting_is_named(sig, words):
     message = str(info.value)
     assert f"killed by {sig.name} while starting" in message and "loading model" in message
     assert words in message
+
+
+def test_server_children_are_found_whatever_the_path_length(monkeypatch, tmp_path):
+    """`ps` cuts lines at $COLUMNS (80 here): from a venv in a deep folder `llama_cpp.server` fell off the
+    line and the tests above missed the server. A stand-in child with a 200-character path as argv[0]'s
+    neighbour must still be found, and the run test's finder must find it by its folder too."""
+    from tests.core.test_run import llama_servers
+
+    monkeypatch.setenv("COLUMNS", "80")
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / ("f" * 60)
+    deep.mkdir(parents=True)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(deep / "python"), "-m",
+                              "llama_cpp.server"], cwd=deep)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not server_children(os.getpid()):
+            time.sleep(0.05)
+        assert server_children(os.getpid()) == [child.pid]
+        assert llama_servers(deep) == {child.pid}
+    finally:
+        child.kill()
+        child.wait()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import EXAMPLES, synth_cli, write_config, write_jsonl
+from tests.procs import running
 from tests.servers import FaultProxy
 
 
@@ -34,8 +35,7 @@ def small_config(tmp_path: Path, rows: list[dict], **extra) -> Path:
 
 def llama_servers(cwd: Path) -> set[int]:
     """llama.cpp servers started from `cwd` (a test's own folder: other tests' servers do not count)."""
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    pids = {int(line.split()[0]) for line in out.splitlines()[1:] if "llama_cpp.server" in line}
+    pids = running("llama_cpp.server")
     here = set()
     for pid in pids:
         try:
