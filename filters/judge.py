@@ -5,9 +5,11 @@ answer, keep >= 4.5 of 5) and UltraFeedback (Cui et al. 2023, arXiv 2310.01377: 
 score with a rationale), with the judge writing its reasons before its score, as MT-Bench's
 single-answer grading asks (Zheng et al. 2023, arXiv 2306.05685). Items are judged one per request
 (batching couples parse failures and position bias), as JSON through synth.structured.chat_json
-(schema-constrained where the engine can, repaired, retried with another seed; an answer that never
-parses rejects the row as `judge_unparseable`). Requests go through the run's LLM: the same engine,
-request cache and concurrency as generation, so a re-run judges nothing twice.
+(schema-constrained where the engine can, repaired, asked again with the parse error and a higher
+temperature, see synth.structured; an answer that never parses rejects the row as `judge_unparseable`,
+a request the server refuses, e.g. a context overflow, as `judge_failed`: `on_error` decides both).
+Requests go through the run's LLM: the same engine, request cache and concurrency as generation, so a
+re-run judges nothing twice.
 Scores land on the record (`scores.judge`, `scores.judge_rationale`) and their distribution in the
 stage report, so you can look first and set `threshold` later: thresholds depend on the judge model
 (4.5 of 5 was chosen against ChatGPT's distribution). Not implemented: expected scores from logprobs.
@@ -77,8 +79,10 @@ class JudgeOptions(FilterOptions):
     include_reasoning: bool = option(False, "show the judge the record's separate reasoning too")
     temperature: float = option(0.0, "judge sampling temperature", ge=0, le=2, source="AlpaGasus / UltraFeedback (0)")
     max_tokens: int = option(512, "most tokens the judge may write", ge=16, source="UltraFeedback (500)")
-    retries: int = option(2, "new attempts (other seeds) after an answer that does not parse", ge=0, le=10)
-    on_error: Literal["reject", "keep"] = option("reject", "a row whose judgement never parses: reject or keep (unscored)")
+    retries: int = option(2, "new attempts after an answer that does not parse (told the error, at temperature "
+                             ">= 0.7 so a greedy judge can answer otherwise)", ge=0, le=10)
+    on_error: Literal["reject", "keep"] = option("reject", "a row whose judgement never parses or whose request "
+                                                 "fails: reject (judge_unparseable / judge_failed) or keep (unscored)")
 
     @model_validator(mode="after")
     def _checks(self) -> JudgeOptions:
@@ -96,7 +100,7 @@ class JudgeFilter(LLMFilter):
     description = "LLM judge: rubric score 1-10 or pass/fail, JSON output; a filter (threshold) or a score only."
     Options = JudgeOptions
     path_options = ("rubric_file",)
-    reasons = ("judge_below_threshold", "judge_unparseable")
+    reasons = ("judge_below_threshold", "judge_unparseable", "judge_failed")  # _failed: FilterStage, on_error
     score_names = ("judge", "judge_rationale")
 
     def __init__(self, options=None, /, **kwargs) -> None:

@@ -8,7 +8,10 @@ declared in `score_names` so every row gets the same keys) or a `detail` for rej
 Filters never count or write rejects themselves: `FilterStage` in synth.pipeline does.
 
 `LLMFilter` is the asynchronous kind (e.g. `judge`): `afilter(record, llm)` asks the run's `LLM`, so
-it shares the engine, the request cache and the concurrency of the run.
+it shares the engine, the request cache and the concurrency of the run. A request that fails after its
+retries (synth.errors.RequestFailed, e.g. HTTP 400 for a context overflow) is that row's outcome, not
+the stage's: the stage rejects the row as `<filter>_failed` with the error as detail, or keeps it
+unscored when the filter's options say `on_error: keep`, and counts it (`failed_requests`).
 
 Rows come in several shapes; the views below read the question and the answer from any of them:
 

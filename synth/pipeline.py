@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from synth.errors import ConfigError, InputError
+from synth.errors import ConfigError, InputError, RequestFailed
 from synth.filter import Filter, Verdict, as_verdict
 
 
@@ -24,12 +24,15 @@ class StageReport:
     dropped: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     scores: dict[str, Any] = field(default_factory=dict)  # score name -> distribution (filters that score)
+    failed_requests: int = 0  # LLM filters: rows whose request failed (rejected or kept unscored per on_error)
 
     def as_dict(self) -> dict[str, Any]:
         out = {"name": self.name, "in": self.n_in, "kept": self.n_kept, "dropped": sum(self.dropped.values()),
                "dropped_by_reason": dict(self.dropped), "seconds": round(self.seconds, 3)}
         if self.scores:
             out["scores"] = self.scores
+        if self.failed_requests:
+            out["failed_requests"] = self.failed_requests
         return out
 
 
@@ -90,12 +93,16 @@ class FilterStage(Stage):
         start = time.perf_counter()
         verdicts: list[Verdict | None] = [None] * len(records)
         queue = list(range(len(records) - 1, -1, -1))
-        done = [0]
+        done, failed = [0], [0]
 
         async def worker() -> None:
             while queue:
                 i = queue.pop()
-                verdicts[i] = as_verdict(await self.filter.afilter(records[i], llm), self.filter.name)
+                try:
+                    verdicts[i] = as_verdict(await self.filter.afilter(records[i], llm), self.filter.name)
+                except RequestFailed as exc:  # this row's request, not the stage: the other rows go on
+                    verdicts[i] = self._failed_request(exc)
+                    failed[0] += 1
                 done[0] += 1
                 if progress:
                     progress(self.name, done[0], len(records))
@@ -110,7 +117,16 @@ class FilterStage(Stage):
         kept, dropped = self._split(records, verdicts)  # type: ignore[arg-type]
         kept, rejected, report = self._book(records, kept, dropped, time.perf_counter() - start)
         report.scores = self._summaries
+        report.failed_requests = failed[0]
         return kept, rejected, report
+
+    def _failed_request(self, exc: RequestFailed) -> Verdict:
+        """A request that failed after its retries (a 400 such as a context overflow fails on every re-run
+        too) is that row's outcome: `<filter>_failed` with the error, or kept unscored under
+        `on_error: keep`; a server that is down (EngineError) still stops the run."""
+        if getattr(getattr(self.filter, "options", None), "on_error", "reject") == "keep":
+            return Verdict(True)
+        return Verdict(False, f"{self.filter.name.replace('-', '_')}_failed", detail=str(exc)[:300])
 
     def _split(self, records: list[dict], verdicts: list[Verdict]):
         names = tuple(getattr(self.filter, "score_names", ()))
@@ -457,5 +473,6 @@ def _merge(total: StageReport, part: StageReport) -> None:
     total.n_kept += part.n_kept
     total.dropped.update(part.dropped)
     total.seconds += part.seconds
+    total.failed_requests += part.failed_requests
     if part.scores:
         total.scores = part.scores  # FilterStage's summaries already cover every chunk so far

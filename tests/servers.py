@@ -3,7 +3,9 @@
 - `FaultProxy` forwards to a real upstream (the embedded llama.cpp server) and injects faults
   (HTTP 500, a stalled answer, a dropped connection, a 400) by plan; it logs every request body.
 - `ScriptedServer` answers chat / completions requests with text chosen by a test function, for
-  logic whose right answer must be known (step labels, retries).
+  logic whose right answer must be known (step labels, retries); `refuse(kind, body)` returning a
+  message answers that request with HTTP 400 instead (a field the server does not take, a context
+  overflow).
 Each runs its own event loop in a daemon thread, so tests and subprocesses can both use it.
 """
 
@@ -113,9 +115,11 @@ class ScriptedServer(_LoopServer):
     """An OpenAI-compatible server whose answers come from `answer(kind, body, seed) -> text`."""
 
     def __init__(self, answer: Callable[[str, dict], str], *, model: str = "scripted",
-                 native_n: bool = False, finish_reason: str = "stop", api_key: str | None = None) -> None:
+                 native_n: bool = False, finish_reason: str = "stop", api_key: str | None = None,
+                 refuse: Callable[[str, dict], str | None] | None = None) -> None:
         super().__init__()
         self.api_key = api_key
+        self.refuse = refuse
         self.answer = answer
         self.model = model
         self.native_n = native_n
@@ -144,8 +148,19 @@ class ScriptedServer(_LoopServer):
         seed = body.get("seed")
         return [self.answer(kind, {**body, "seed": None if seed is None else seed + i}) for i in range(n)]
 
+    def _refused(self, kind: str, body: dict) -> web.Response | None:
+        """HTTP 400 with `refuse`'s message (the request is logged, as every request the server sees)."""
+        message = self.refuse(kind, body) if self.refuse else None
+        if message is None:
+            return None
+        self.record({"kind": kind, "body": body, "status": 400})
+        return web.json_response({"error": {"message": message, "type": "BadRequestError"}}, status=400)
+
     async def chat(self, request):
         body = await request.json()
+        refused = self._refused("chat", body)
+        if refused is not None:
+            return refused
         texts = await self._choices("chat", body)
         return web.json_response({
             "id": "x", "object": "chat.completion", "model": self.model,
@@ -155,6 +170,9 @@ class ScriptedServer(_LoopServer):
 
     async def completions(self, request):
         body = await request.json()
+        refused = self._refused("complete", body)
+        if refused is not None:
+            return refused
         texts = await self._choices("complete", body)
         return web.json_response({
             "id": "x", "object": "text_completion", "model": self.model,

@@ -164,3 +164,74 @@ def test_synth_run_judges_with_the_runs_engine_and_reports_the_distribution(tmp_
     card = Path("runs/judged/README.md").read_text(encoding="utf-8")
     assert "Scores `judge` (filter:judge, 1-10): mean 9.0 over 2 rows (0 unscored)" in card
     assert "9: 2" in card
+
+
+# -- a judge request the server refuses is that row's outcome, not the stage's end --------------------------
+OVERFLOW = "This model's maximum context length is 2048 tokens. However, you requested 4100 tokens."
+
+
+def too_long(kind: str, body: dict) -> str | None:
+    """The judge's context overflows on the row with a very long item (HTTP 400, as vLLM says it)."""
+    return OVERFLOW if is_judge(body) and "very long" in body["messages"][-1]["content"] else None
+
+
+ONE_TOO_LONG = [chat("What is 2 + 2?", "4, a good answer."), chat("Q?", "A very long answer."),
+                chat("What is 3 + 3?", "7, a wrong answer.")]
+
+
+def refused(server) -> list[dict]:
+    return [e["body"] for e in server.log if e.get("status") == 400]
+
+
+def test_a_refused_judge_request_rejects_that_row_as_judge_failed(tmp_path):
+    with ScriptedServer(script, refuse=too_long) as server:
+        kept, rejected, reports, _ = run_judge(server, ONE_TOO_LONG, {"threshold": 5}, tmp_path / "cache")
+        assert len(refused(server)) == 1  # a 400 is not retried, and the other rows were still judged
+    assert [r["scores"]["judge"] for r in kept] == [9.0]
+    assert [(r["reason"], r["record"]["scores"]["judge"]) for r in rejected] == [
+        ("judge_failed", None), ("judge_below_threshold", 2.0)]
+    assert "maximum context length" in rejected[0]["detail"]
+    report = reports[0].as_dict()
+    assert (report["in"], report["kept"], report["failed_requests"]) == (3, 1, 1)
+    assert report["dropped_by_reason"] == {"judge_failed": 1, "judge_below_threshold": 1}
+
+
+def test_on_error_keep_keeps_a_row_whose_judge_request_failed_unscored(tmp_path):
+    with ScriptedServer(script, refuse=too_long) as server:
+        kept, rejected, reports, _ = run_judge(server, ONE_TOO_LONG, {"on_error": "keep"}, tmp_path / "cache")
+    assert not rejected and [r["scores"]["judge"] for r in kept] == [9.0, None, 2.0]
+    report = reports[0].as_dict()
+    assert report["failed_requests"] == 1 and report["scores"]["judge"]["unscored"] == 1
+
+
+def test_a_refused_judge_request_on_the_streaming_path(tmp_path):
+    from synth.pipeline import run_stages_spooled
+
+    async def go(server):
+        async with OpenAIEngine(server.base_url, max_retries=0) as engine:
+            llm = LLM(engine, None, Sampling(max_tokens=64), run_seed=0)
+            stage = FilterStage(make_filter("judge", {"threshold": 5}))
+            return await run_stages_spooled([stage], ONE_TOO_LONG * 2, tmp_path / "spool", llm=llm, chunk_size=2)
+
+    with ScriptedServer(script, refuse=too_long) as server:
+        kept, rejected, (report,) = asyncio.run(go(server))
+    assert [r["scores"]["judge"] for r in kept] == [9.0, 9.0]
+    assert sorted(r["reason"] for r in rejected) == ["judge_below_threshold"] * 2 + ["judge_failed"] * 2
+    assert report.as_dict()["failed_requests"] == 2 and report.dropped["judge_failed"] == 2
+
+
+def test_synth_run_finishes_when_a_judge_request_is_refused_and_so_does_its_rerun(tmp_path):
+    write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": "What is 2 + 2?"}, {"instruction": "A very long question?"}])
+    with ScriptedServer(script, refuse=too_long) as server:
+        cfg = write_config(tmp_path / "run.yaml", name="judged", recipe="instruct", seeds="seeds.jsonl",
+                           engine={"base_url": server.base_url, "model": "scripted"}, dedup=None,
+                           sampling={"max_tokens": 32}, filters=[{"name": "judge", "threshold": 5}])
+        for attempt in (1, 2):  # the re-run asks the refused request again, and finishes the same way
+            synth("run", str(cfg), "--quiet")
+            assert len(refused(server)) == attempt
+    manifest = json.loads(Path("runs/judged/manifest.json").read_text(encoding="utf-8"))
+    stage = {s["name"]: s for s in manifest["stages"]}["filter:judge"]
+    assert (stage["in"], stage["kept"], stage["dropped_by_reason"]) == (2, 1, {"judge_failed": 1})
+    rejected = [json.loads(line) for line in Path("runs/judged/rejected.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["reason"], "maximum context length" in r["detail"]) for r in rejected] == [("judge_failed", True)]
+    assert sorted(Path("runs/judged/data").rglob("*.parquet"))
