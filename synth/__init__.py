@@ -4,6 +4,9 @@ The library API; the command line (`synth run`, `synth dedup`, ...) is built on 
 """
 
 __version__ = "0.1.0"
+# The name on PyPI (`pip install synth-datagen`): `synth` there is an unrelated project. The import package
+# and the command stay `synth`; read the installed version with importlib.metadata.version(__distribution__).
+__distribution__ = "synth-datagen"
 
 from synth.config import RunConfig, load_config
 from synth.engines.base import Capabilities, Completion, Engine, Sampling

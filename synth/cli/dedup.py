@@ -84,7 +84,7 @@ def dedup_cmd(
     id_field: Annotated[str, typer.Option(help="Column naming a row in the dropped file (else its 0-based position).")] = "id",
     exact_only: Annotated[bool, typer.Option("--exact-only", help="Skip MinHash; drop exact (normalised) duplicates only.")] = False,
     workers: Annotated[Optional[int], typer.Option(help="Processes for signatures (default: all cores).")] = None,
-    ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs synth[ray]).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs: pip install 'synth-datagen\\[ray]').")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ):
     """Remove exact and near-duplicate rows (MinHash LSH) from INPUT and write the kept rows to OUT.

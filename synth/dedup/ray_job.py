@@ -1,4 +1,4 @@
-"""Dedup beyond one machine: signatures and band buckets as a Ray Data job (``pip install 'synth[ray]'``).
+"""Dedup beyond one machine: signatures and band buckets as a Ray Data job (``pip install 'synth-datagen[ray]'``).
 
 ``RayBackend`` has the two methods of ``core.LocalBackend``:
 
@@ -67,7 +67,7 @@ class RayBackend:
             import ray  # noqa: F401
             import ray.data  # noqa: F401
         except ImportError:
-            raise ConfigError("--ray-address needs Ray: pip install 'synth[ray]'") from None
+            raise ConfigError("--ray-address needs Ray: pip install 'synth-datagen[ray]'") from None
         self.address = address
         self.num_blocks = num_blocks
 

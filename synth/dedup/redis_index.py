@@ -30,7 +30,7 @@ class RedisIndex:
             import redis
             from datasketch import MinHashLSH
         except ImportError:
-            raise ConfigError("a Redis index needs redis-py: pip install 'synth[redis]'") from None
+            raise ConfigError("a Redis index needs redis-py: pip install 'synth-datagen[redis]'") from None
         u = urlparse(url)
         name = u.path.strip("/") or "default"
         client = redis.Redis(host=u.hostname or "127.0.0.1", port=u.port or 6379, db=0)

@@ -1,6 +1,6 @@
 """vLLM in-process (GPU): the same interface without HTTP, through vLLM's async engine.
 
-Optional: `pip install 'synth[vllm]'`. Facts this code relies on (reference notes on vLLM):
+Optional: `pip install 'synth-datagen[vllm]'`. Facts this code relies on (reference notes on vLLM):
 `SamplingParams.max_tokens` defaults to 16 (always set it); structured output is
 `StructuredOutputsParams` (the `guided_*` API is gone); with `n` and `seed=s` child i gets seed s+i;
 prefix caching is on by default, which makes k samples of one prompt cheap; the engine seed is fixed,
@@ -62,7 +62,7 @@ class VLLMEngine(Engine):
             from vllm import AsyncEngineArgs, AsyncLLMEngine  # V1: an alias of vllm.v1.engine.async_llm.AsyncLLM
         except ImportError as exc:
             raise EngineUnavailable(f"engine 'vllm' needs vLLM ({exc.name} is missing): "
-                                    "pip install 'synth[vllm]' on a GPU machine") from None
+                                    "pip install 'synth-datagen[vllm]' on a GPU machine") from None
         args = AsyncEngineArgs(model=self.model, **{**(CPU_DEFAULTS if on_cpu_build() else {}), **self.engine_args})
         self._engine = AsyncLLMEngine.from_engine_args(args)
         tokenizer = self._engine.get_tokenizer()  # a coroutine in older releases, a plain call in V1

@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from synth import __distribution__
+
 WHAT = {
     "default": "kept records", "rejected": "dropped records, with stage and reason",
     "messages": "chat SFT rows `{messages}` (TRL SFTTrainer, ms-swift)", "sft": "chat SFT rows `{messages}` (TRL SFTTrainer)",
@@ -58,7 +60,7 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
     text = env.get_template("card_template.md").render(
         front_matter=yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
-        title=title, m=manifest, stats=stats, license=license,
+        title=title, m=manifest, stats=stats, license=license, distribution=__distribution__,
         languages=", ".join(f"{k} ({v})" for k, v in (stats.get("languages") or {}).items()),
         seed_rows=manifest["rows"]["selected"] + manifest["rows"].get("follow_up", 0),
         seeds=(manifest.get("seeds") or {}).get("source", "?"),

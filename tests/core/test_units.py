@@ -138,7 +138,7 @@ def test_vllm_engine_without_vllm_says_how_to_install():
         pytest.skip("vLLM is installed here")
     except ImportError:
         pass
-    with pytest.raises(EngineUnavailable, match=r"pip install 'synth\[vllm\]'"):
+    with pytest.raises(EngineUnavailable, match=r"pip install 'synth-datagen\[vllm\]'"):
         asyncio.run(VLLMEngine("some/model").start())
 
 

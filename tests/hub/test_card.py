@@ -125,3 +125,15 @@ def test_bad_split_config_is_one_line_and_exit_2(tmp_path, split, message):
     proc = synth_cli("run", str(cfg), "--base-url", "http://127.0.0.1:9/v1", "-q")
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_card_links_and_manifest_name_the_synth_datagen_distribution(maths_run):
+    """`synth` on PyPI is an unrelated project: the card's link and install line, and the manifest's
+    versions, name the distribution this is (synth-datagen)."""
+    import synth
+
+    text = card_of(maths_run).text
+    assert f"[synth](https://pypi.org/project/{synth.__distribution__}/)" in text
+    assert f"`pip install {synth.__distribution__}`" in text and "pypi.org/project/synth/" not in text
+    versions = json.loads((maths_run / "manifest.json").read_text())["versions"]
+    assert versions[synth.__distribution__] == synth.__version__ and "synth" not in versions
