@@ -4,8 +4,11 @@
 engine when it supports one (vLLM `structured_outputs`, llama.cpp `json_object` + schema) and
 `llm.json_schema` is on; the answer is then parsed, and when that fails (reasoning-model chatter,
 ```json fences, a trailing comma, a cut-off object) repaired with `json_repair`, and validated. An
-answer that still does not fit is asked again with another seed, up to `retries` times; after that
-`StructuredOutputError` names the last problem, and a recipe turns it into a rejected record.
+answer that still does not fit is asked again, up to `retries` times, in a request that can get another
+answer: the question with the problem appended and a temperature of at least 0.7 (judges and checks ask
+at temperature 0, where a server ignores the seed, so another seed alone would get the same answer
+back); being another request, it is cached apart too. After that `StructuredOutputError` names the
+last problem, and a recipe turns it into a rejected record.
 
 Every outcome is tallied on the LLM (`llm.structured`), and the runner writes the tally with the
 parse-failure rate into the manifest, so a run shows how often its model broke the format.
@@ -26,11 +29,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from synth.errors import RecipeError
+from synth.text import cjk_share
 
 M = TypeVar("M", bound=BaseModel)
 
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)(?:```|$)", re.S)
+RETRY_TEMPERATURE = 0.7  # the least a retry samples at: greedy decoding would answer the same again
+REPAIR = {"en": "\n\n(Your previous answer could not be used: {problem}. Reply with only the JSON object.)",
+          "zh": "\n\n（上一次的回答无法使用：{problem}。请只输出 JSON 对象。）"}
 
 
 class StructuredOutputError(RecipeError):
@@ -91,12 +98,14 @@ async def chat_json(llm, messages: list[dict[str, str]], model: type[M], *, retr
     if send_schema:
         counts["schema_sent"] += 1
     problem = ""
+    asked, asked_sampling = messages, sampling
     for attempt in range(retries + 1):
         if attempt:
             counts["retries"] += 1
+            asked, asked_sampling = _retry(llm, messages, sampling, problem)
         attempt_seed = None if seed is None and attempt == 0 else (seed or 0) + 7919 * attempt
-        (completion,) = await llm.chat(messages, seed=attempt_seed, json_schema=schema if send_schema else None,
-                                       **sampling)
+        (completion,) = await llm.chat(asked, seed=attempt_seed, json_schema=schema if send_schema else None,
+                                       **asked_sampling)
         if completion.finish_reason == "dry_run":  # nothing to parse; retrying would inflate the estimate
             raise StructuredOutputError("dry run: no answer")
         counts["answers"] += 1
@@ -111,6 +120,19 @@ async def chat_json(llm, messages: list[dict[str, str]], model: type[M], *, retr
         return obj, completion
     counts["failed"] += 1
     raise StructuredOutputError(f"no valid JSON after {retries + 1} answers ({problem})")
+
+
+def _retry(llm, messages: list[dict[str, str]], sampling: dict[str, Any],
+           problem: str) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """The request of a retry: the last message with the problem appended (in its language), sampled at
+    RETRY_TEMPERATURE or more. Both change the request, so the answer can change and the cache keeps it apart."""
+    last = messages[-1]
+    lang = "zh" if cjk_share(str(last.get("content") or "")) >= 0.5 else "en"
+    asked = [*messages[:-1], {**last, "content": str(last.get("content") or "") + REPAIR[lang].format(problem=problem)}]
+    temperature = sampling.get("temperature")
+    if temperature is None:
+        temperature = getattr(getattr(llm, "defaults", None), "temperature", 0.0)
+    return asked, {**sampling, "temperature": max(temperature, RETRY_TEMPERATURE)}
 
 
 def _short(exc: Exception) -> str:

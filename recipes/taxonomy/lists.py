@@ -4,7 +4,7 @@ JSON rather than a numbered list in plain text: items have exact boundaries (a c
 can span lines; Chinese lists number with 一、/（1）/①), and where the engine takes a schema the item
 count is constrained too (`minItems` = `maxItems` = n). The answer is validated leniently: items are
 cleaned (list markers, blank lines), duplicates dropped, the first `n` kept; fewer than `min_items`
-distinct items is a failed answer that `synth.structured.chat_json` asks again with another seed.
+distinct items is a failed answer that `synth.structured.chat_json` asks again (told the problem, sampled).
 
 >>> clean_items(["1. 征信", " 征信 ", "", "- LPR 是什么？", "LPR是什么?", "1.5倍杠杆的风险"])
 ['征信', 'LPR 是什么？', '1.5倍杠杆的风险']

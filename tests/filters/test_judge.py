@@ -34,8 +34,8 @@ def judge_reply(body: dict) -> str:
     item = body["messages"][-1]["content"]
     if "broken" in item:
         return "I would rate this answer quite highly overall."  # never JSON
-    if "flaky" in item:  # garbage on the first try, JSON on the retry (chat_json's second seed is 7919)
-        return json.dumps({"rationale": "Fine on a second look.", "score": 7}) if body.get("seed") == 7919 else "{{"
+    if "flaky" in item:  # garbage greedily; JSON once the retry samples (a seed alone changes nothing at 0)
+        return json.dumps({"rationale": "Fine on a second look.", "score": 7}) if body["temperature"] > 0 else "{{"
     if "repairable" in item:
         return 'Sure! ```json\n{"rationale": "Mostly right", "score": 6,}\n```'
     if "pass-fail" in body["messages"][0]["content"] or '"verdict"' in body["messages"][0]["content"]:
