@@ -102,6 +102,7 @@ class JudgeFilter(LLMFilter):
     path_options = ("rubric_file",)
     reasons = ("judge_below_threshold", "judge_unparseable", "judge_failed")  # _failed: FilterStage, on_error
     score_names = ("judge", "judge_rationale")
+    text_scores = ("judge_rationale",)  # on each record; the stage summary counts them (bounded memory)
 
     def __init__(self, options=None, /, **kwargs) -> None:
         super().__init__(options, **kwargs)

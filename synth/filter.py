@@ -92,6 +92,8 @@ class Filter:
     # reasons this filter can give, and the scores it writes to record["scores"] (for docs and parquet)
     reasons: ClassVar[tuple[str, ...]] = ()
     score_names: ClassVar[tuple[str, ...]] = ()
+    # scores that are free text (a rationale): kept on each record, only counted in the stage summary
+    text_scores: ClassVar[tuple[str, ...]] = ()
     needs_llm: ClassVar[bool] = False
 
     # which column holds the answer / the question, when rows have none of the usual shapes (synth filter --field)

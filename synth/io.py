@@ -13,11 +13,13 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 from synth.errors import InputError
 
 READABLE = ".jsonl, .json, .csv, .parquet, or a saved Hugging Face dataset directory"
+PARQUET_BATCH_ROWS = 1024  # rows turned into dicts at a time (a batch of document chunks stays a few MB)
 
 
 def read_rows(path: str | os.PathLike) -> list[dict]:
@@ -66,16 +68,77 @@ def _iter_jsonl(p: Path) -> Iterator[dict]:
 
 
 def _iter_json(p: Path) -> Iterator[dict]:
-    with open(p, encoding="utf-8") as fh:
+    """A JSON list of objects, or `{"data": [...]}`, parsed as a stream (ijson): a large seed file is
+    never held whole, only the row being read."""
+    import ijson
+
+    rows_at = _json_rows_at(p)
+    n = 0
+    try:
+        for row in _json_items(ijson, p, rows_at):
+            n += 1
+            yield row
+    except _IntegerOverflow:
+        # yajl (ijson's C parser) reads 64-bit integers only; its pure-Python parser (slower) reads any,
+        # as json.load does: go on with that one after the rows already given
+        for row in islice(_json_items(ijson.get_backend("python"), p, rows_at), n, None):
+            n += 1
+            yield row
+    if n == 0 and rows_at == "data.item" and not _has_data_list(p):
+        raise InputError(_json_shape(p))
+
+
+class _IntegerOverflow(Exception):
+    pass
+
+
+def _json_shape(p: Path) -> str:
+    return f"{p}: expected a JSON list of objects (or {{\"data\": [...]}})"
+
+
+def _json_rows_at(p: Path) -> str:
+    """Where the rows are: "item" in a list, "data.item" in an object (its first character tells)."""
+    with open(p, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            raise InputError(f"{p} starts with a byte-order mark (BOM): re-save it as UTF-8 without one")
+        fh.seek(0)
+        while chunk := fh.read(65_536):
+            head = chunk.lstrip()[:1]
+            if head in (b"[", b"{"):
+                return "item" if head == b"[" else "data.item"
+            if head:
+                raise InputError(_json_shape(p))
+    raise InputError(f"{p}: not valid JSON (nothing but whitespace)")
+
+
+def _json_items(backend, p: Path, rows_at: str) -> Iterator[dict]:
+    from ijson import JSONError
+
+    with open(p, "rb") as fh:
         try:
-            data = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        data = data["data"]
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise InputError(f"{p}: expected a JSON list of objects (or {{\"data\": [...]}})")
-    yield from data
+            for i, row in enumerate(backend.items(fh, rows_at, use_float=True), 1):
+                if not isinstance(row, dict):
+                    raise InputError(f"{_json_shape(p)}; item {i} is {type(row).__name__}")
+                yield row
+        except (JSONError, UnicodeDecodeError) as exc:
+            message = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # yajl's run over several lines
+            if "integer overflow" in message:
+                raise _IntegerOverflow from None
+            if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
+                raise InputError(f"{p} is not valid UTF-8: re-save it as UTF-8") from None
+            raise InputError(f"{p}: not valid JSON ({message})") from None
+
+
+def _has_data_list(p: Path) -> bool:
+    """Whether a JSON object holds a "data" list (asked only when no row came out of it)."""
+    import ijson
+
+    python = ijson.get_backend("python")  # any integer, as json.load
+    with open(p, "rb") as fh:
+        try:
+            return any(prefix == "data" and event == "start_array" for prefix, event, _ in python.parse(fh))
+        except (ijson.JSONError, UnicodeDecodeError):
+            return False
 
 
 def _iter_csv(p: Path) -> Iterator[dict]:
@@ -84,13 +147,15 @@ def _iter_csv(p: Path) -> Iterator[dict]:
 
 
 def _iter_parquet(p: Path) -> Iterator[dict]:
+    """Rows a batch at a time (pyarrow decodes one row group at a time): never the whole table."""
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(p)
+        with pq.ParquetFile(p) as pf:
+            for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                yield from batch.to_pylist()
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
-    yield from table.to_pylist()
 
 
 def _iter_dataset_dir(p: Path) -> Iterator[dict]:

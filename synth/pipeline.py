@@ -130,13 +130,17 @@ class FilterStage(Stage):
 
     def _split(self, records: list[dict], verdicts: list[Verdict]):
         names = tuple(getattr(self.filter, "score_names", ()))
+        # free text (a judge's rationale) stays on its record; the summary sees only whether it is there,
+        # so a streamed stage holds a pointer per record, not every rationale of the run
+        text = set(getattr(self.filter, "text_scores", ()))
         values: dict[str, list] = {n: [] for n in names}
         kept, dropped = [], []
         for record, verdict in zip(records, verdicts):
             if names or verdict.scores:
                 record = with_scores(record, {**dict.fromkeys(names), **verdict.scores})
                 for n in names:
-                    values[n].append(record["scores"][n])
+                    value = record["scores"][n]
+                    values[n].append((True if value is not None else None) if n in text else value)
             if verdict.keep:
                 kept.append(record)
             else:
@@ -149,6 +153,8 @@ class FilterStage(Stage):
         self._summaries = {}
         for n, vals in values.items():
             custom = self.filter.summarize(n, vals) if hasattr(self.filter, "summarize") else None
+            if custom is None and n in text:
+                custom = {"n": sum(v is not None for v in vals), "missing": sum(v is None for v in vals)}
             self._summaries[n] = custom if custom is not None else summarize_scores(vals)
         return kept, dropped
 
