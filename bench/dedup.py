@@ -44,7 +44,7 @@ def run_synth(rows, args) -> dict:
     # imports before the clock, as for the plain loop: synth imports datasketch (~0.35 s) lazily
     permutations(args.num_perm, 1)
     with tempfile.TemporaryDirectory() as d:
-        cfg = DedupConfig(threshold=args.threshold, num_perm=args.num_perm, fields=["text"], index=d + "/ix")
+        cfg = DedupConfig(near=True, threshold=args.threshold, num_perm=args.num_perm, fields=["text"], index=d + "/ix")
         c0, t0 = _cpu(), time.perf_counter()
         res = dedup_rows(rows, cfg)
         wall, cpu = time.perf_counter() - t0, _cpu() - c0

@@ -125,7 +125,8 @@ class RunConfig(Strict):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     filters: list[FilterSpec] = Field(default_factory=list)
-    dedup: dict[str, Any] | None = Field(default_factory=lambda: {"exact": True, "near": False})
+    # synth.dedup.DedupConfig's fields; unset ones take its defaults, the only ones; null: no dedup
+    dedup: dict[str, Any] | None = Field(default_factory=lambda: _dedup_defaults())
     decontam: dict[str, Any] | None = None
     export: ExportConfig = Field(default_factory=ExportConfig)
     license: str | None = None        # Hub license id for the dataset card (apache-2.0, cc-by-4.0, mit, other…)
@@ -163,6 +164,14 @@ class RunConfig(Strict):
                     "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
                     if engine.kind == "openai" or not engine.launch else None}
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
+
+
+def _dedup_defaults() -> dict[str, bool]:
+    """What a run without a `dedup` key does, as DedupConfig says (shown in the resolved config)."""
+    from synth.dedup.config import DedupConfig
+
+    defaults = DedupConfig()
+    return {"exact": defaults.exact, "near": defaults.near}
 
 
 def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> tuple[RunConfig, Path]:

@@ -108,10 +108,12 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
     """Build every stage now, so a bad filter name, option key or type stops the run before any request."""
     stages: list[Stage] = [FilterStage(make_filter(spec.name, spec.options, base_dir=base_dir))
                            for spec in config.filters]
-    if config.dedup and (config.dedup.get("exact", True) or config.dedup.get("near", True)):
+    if config.dedup is not None:
         from synth.dedup import DedupConfig
 
-        stages.append(DedupStage(_validated(DedupConfig, config.dedup, "dedup")))
+        dedup = _validated(DedupConfig, config.dedup, "dedup")  # its defaults decide what an unset key means
+        if dedup.exact or dedup.near:
+            stages.append(DedupStage(dedup))
     if config.decontam:
         from synth.dedup import DecontamConfig
 

@@ -289,7 +289,7 @@ def _near_duplicates(questions: list[str], threshold: float | None) -> set[int]:
     from synth.dedup import DedupConfig, dedup_rows
 
     rows = [{"id": i, "text": q} for i, q in enumerate(questions)]
-    result = dedup_rows(rows, DedupConfig(threshold=threshold, fields=["text"], workers=1))
+    result = dedup_rows(rows, DedupConfig(near=True, threshold=threshold, fields=["text"], workers=1))
     return {row["id"] for row in result.dropped}
 
 

@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from synth.cli._app import app
+from synth.dedup.config import DedupConfig
 from synth.errors import ConfigError, InputError
 
 
@@ -19,13 +20,21 @@ def _sibling(out: Path, suffix: str) -> Path:
     return base.with_name(base.name + suffix)
 
 
+def _default(field: str, when_true: str | None = None, when_false: str | None = None) -> str:
+    """DedupConfig's default of `field` for --help (unset options take it: one default, stated there)."""
+    value = DedupConfig.model_fields[field].default
+    return (when_true if value else when_false) if when_true else str(value)
+
+
 def _config(cls, **kw):
+    """`cls` from the options given (None: not given, so the config's own default applies)."""
     try:
         return cls(**{k: v for k, v in kw.items() if v is not None})
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "options"
-        raise ConfigError(f"{where}: {err['msg']}") from None
+        where = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {msg}" if where else msg) from None
 
 
 def _check_out(inp: Path, out: Path) -> None:
@@ -73,21 +82,22 @@ def dedup_cmd(
     input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Kept rows: .jsonl/.parquet file, else an HF dataset directory.")],
     field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help="Text field to compare (repeatable; dotted paths; default: messages/instruction/... or all text columns).")] = None,
-    threshold: Annotated[float, typer.Option(help="Jaccard of word 3-gram sets at which two rows are duplicates.")] = 0.6,
-    num_perm: Annotated[int, typer.Option(help="MinHash permutations.")] = 128,
-    ngram: Annotated[int, typer.Option(help="Word n-gram size for spaced text.")] = 3,
-    cjk_ngram: Annotated[int, typer.Option(help="Character n-gram size for Chinese/Japanese/Korean text.")] = 3,
+    near: Annotated[Optional[bool], typer.Option("--near/--exact-only", show_default=_default("near", "--near", "--exact-only"),
+                                                 help="Also drop MinHash near-duplicates (the --threshold options apply only then), or exact (normalised) duplicates only.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(show_default=_default("threshold"), help="With --near: Jaccard of word 3-gram sets at which two rows are duplicates.")] = None,
+    num_perm: Annotated[Optional[int], typer.Option(show_default=_default("num_perm"), help="With --near: MinHash permutations.")] = None,
+    ngram: Annotated[Optional[int], typer.Option(show_default=_default("ngram"), help="With --near: word n-gram size for spaced text.")] = None,
+    cjk_ngram: Annotated[Optional[int], typer.Option(show_default=_default("cjk_ngram"), help="With --near: character n-gram size for Chinese/Japanese/Korean text.")] = None,
     bands: Annotated[Optional[int], typer.Option(help="LSH bands b (with --rows; default: chosen from --threshold).")] = None,
     rows: Annotated[Optional[int], typer.Option(help="LSH rows per band r (with --bands).")] = None,
     index: Annotated[Optional[str], typer.Option(help="Index of earlier data: a directory (created if missing) or redis://host:port/name; kept rows are added.")] = None,
     keep: Annotated[str, typer.Option(help="Survivor of a cluster: first or longest.")] = "first",
     id_field: Annotated[str, typer.Option(help="Column naming a row in the dropped file (else its 0-based position).")] = "id",
-    exact_only: Annotated[bool, typer.Option("--exact-only", help="Skip MinHash; drop exact (normalised) duplicates only.")] = False,
     workers: Annotated[Optional[int], typer.Option(help="Processes for signatures (default: all cores).")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs: pip install 'synth-datagen\\[ray]').")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ):
-    """Remove exact and near-duplicate rows (MinHash LSH) from INPUT and write the kept rows to OUT.
+    """Remove duplicate rows from INPUT (exact, and with --near MinHash LSH near-duplicates); write the kept rows to OUT.
 
     Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
@@ -100,7 +110,7 @@ def dedup_cmd(
     _check_out(input, out)
     cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
-                  near=not exact_only, workers=workers)
+                  near=near, workers=workers)
     data = read_rows(input)
     backend = None
     if ray_address:

@@ -4,7 +4,7 @@ numpy bulk hashing, persisted index on disk or Redis, optional Ray job) and benc
 Library use::
 
     from synth.dedup import DedupConfig, dedup_rows
-    result = dedup_rows(rows, DedupConfig(threshold=0.6, index="indexes/published"))
+    result = dedup_rows(rows, DedupConfig(near=True, threshold=0.6, index="indexes/published"))
     result.kept, result.dropped, result.report
 
 See docs/dedup.md for how to choose the threshold and read the S-curve.

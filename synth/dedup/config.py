@@ -19,7 +19,9 @@ class DedupConfig(BaseModel, extra="forbid"):
     """
 
     exact: bool = Field(True, description="drop rows whose normalised text is identical")
-    near: bool = Field(True, description="drop MinHash near-duplicates")
+    # The one default for near-duplicate removal, used by runs (`dedup:`), `synth dedup` and the card:
+    # off, because it drops rows that differ (how many depends on the threshold) and must be asked for.
+    near: bool = Field(False, description="drop MinHash near-duplicates (off unless asked for)")
     threshold: float = Field(0.6, gt=0.0, le=1.0, description="Jaccard at which two rows are duplicates")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
     ngram: int = Field(3, ge=1, le=20, description="word n-gram size for spaced text")
@@ -32,6 +34,18 @@ class DedupConfig(BaseModel, extra="forbid"):
     keep: Literal["first", "longest"] = Field("first", description="which row of a cluster survives")
     index: str | None = Field(None, description="directory of a persisted index (or redis://host:port/name)")
     workers: int | None = Field(None, ge=1, description="processes for signatures (default: all cores)")
+
+    @model_validator(mode="after")
+    def _check_near_settings(self) -> "DedupConfig":
+        # a threshold given while near is off would be silently ignored: say so instead (an index's
+        # MinHash parameters may still be named, to match it)
+        only_near = {"threshold"} if self.index else {"threshold", "bands", "rows", "num_perm", "ngram", "cjk_ngram",
+                                                      "seed"}
+        given = sorted(only_near & self.model_fields_set)
+        if given and not self.near:
+            raise ValueError(f"{', '.join(given)} only shape near-duplicate search, which is off: set near: true "
+                             "(--near for `synth dedup`) or remove them")
+        return self
 
     @model_validator(mode="after")
     def _check_bands(self) -> "DedupConfig":

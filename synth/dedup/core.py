@@ -63,7 +63,7 @@ class LocalBackend:
 
 def dedup_rows(rows: list[dict], config: DedupConfig | None = None, *, progress: Progress | None = None,
                backend=None) -> DedupResult:
-    """Drop exact and near duplicates from ``rows`` (and rows already in ``config.index``).
+    """Drop exact and (with ``config.near``) near duplicates from ``rows`` (and rows already in ``config.index``).
 
     ``progress(stage, done, total)`` is called as stages advance. ``backend`` computes signatures
     and band candidates (default ``LocalBackend()``; ``synth.dedup.ray_job.RayBackend`` spreads them

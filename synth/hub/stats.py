@@ -252,12 +252,14 @@ class Collector:
 
 def dedup_params(dedup: dict | None) -> dict[str, Any] | None:
     """The near-duplicate settings a run used and their S-curve, or None without MinHash dedup."""
-    if not dedup or not dedup.get("near", True):
+    if dedup is None:
         return None
     from synth.dedup import DedupConfig
     from synth.dedup.params import midpoint, s_curve
 
     cfg = DedupConfig.model_validate(dedup)
+    if not cfg.near:
+        return None
     b, r = cfg.params
     return {"threshold": cfg.threshold, "num_perm": cfg.num_perm, "bands": b, "rows": r, "ngram": cfg.ngram,
             "cjk_ngram": cfg.cjk_ngram, "exact": cfg.exact, "midpoint": round(midpoint(b, r), 4),

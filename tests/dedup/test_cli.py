@@ -21,7 +21,7 @@ def test_dedup_writes_kept_dropped_and_report(planted, tmp_path):
     rows, pairs = planted
     _write(tmp_path / "in.jsonl", rows)
     res = CliRunner().invoke(app, ["dedup", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out.parquet"),
-                                   "--field", "text", "--quiet"])
+                                   "--field", "text", "--near", "--quiet"])
     assert res.exit_code == 0, res.output
     import pyarrow.parquet as pq
 
@@ -35,7 +35,7 @@ def test_dedup_writes_kept_dropped_and_report(planted, tmp_path):
 
 def test_dedup_prints_s_curve(tmp_path):
     _write(tmp_path / "in.jsonl", [{"text": "a b c d e"}, {"text": "A B C D E!"}])
-    res = CliRunner().invoke(app, ["dedup", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "ds")])
+    res = CliRunner().invoke(app, ["dedup", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "ds"), "--near"])
     assert res.exit_code == 0, res.output
     assert "b x r = 32 x 4" in res.output and "dropped exact 1" in res.output
     assert (tmp_path / "ds" / "dataset_info.json").exists() and (tmp_path / "ds.report.json").exists()
@@ -45,7 +45,7 @@ def test_user_errors_are_one_line_exit_2(tmp_path):
     _write(tmp_path / "in.jsonl", [{"text": "a b c"}])
     for args, msg in (([str(tmp_path / "missing.jsonl")], "input not found"),
                       ([str(tmp_path / "in.jsonl"), "--field", "nope"], "field 'nope' is in no row"),
-                      ([str(tmp_path / "in.jsonl"), "--bands", "50", "--rows", "4"], "exceeds num_perm")):
+                      ([str(tmp_path / "in.jsonl"), "--near", "--bands", "50", "--rows", "4"], "exceeds num_perm")):
         p = subprocess.run([SYNTH, "dedup", *args, "--out", str(tmp_path / "o.jsonl")],
                            capture_output=True, text=True)
         assert p.returncode == 2 and msg in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr

@@ -11,8 +11,8 @@ def test_redis_index_matches_disk_index(planted, redis_port, tmp_path, request):
     url = f"redis://127.0.0.1:{redis_port}/{request.node.name}"
     results = {}
     for ix in (str(tmp_path / "ix"), url):
-        a = dedup_rows(rows[:60], DedupConfig(index=ix, workers=1))
-        b = dedup_rows(rows[60:], DedupConfig(index=ix, workers=1))
+        a = dedup_rows(rows[:60], DedupConfig(near=True, index=ix, workers=1))
+        b = dedup_rows(rows[60:], DedupConfig(near=True, index=ix, workers=1))
         results[ix] = [r["id"] for r in a.kept + b.kept], [(d["id"], d["duplicate_of"]) for d in b.dropped]
     assert results[url] == results[str(tmp_path / "ix")]
     assert any(d == ("c25", "o25") for d in results[url][1])
@@ -24,8 +24,8 @@ def test_ray_job_matches_local(planted, ray_local):
 
     rows, _ = planted
     rows = rows * 3  # exact duplicates too
-    local = dedup_rows(rows, DedupConfig(workers=1))
-    remote = dedup_rows(rows, DedupConfig(), backend=RayBackend(num_blocks=3))
+    local = dedup_rows(rows, DedupConfig(near=True, workers=1))
+    remote = dedup_rows(rows, DedupConfig(near=True), backend=RayBackend(num_blocks=3))
     assert [r["id"] for r in remote.kept] == [r["id"] for r in local.kept]
     assert remote.dropped == local.dropped
     assert remote.report["candidate_pairs"] == local.report["candidate_pairs"]
