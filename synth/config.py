@@ -10,6 +10,7 @@
     dedup: {exact: true, near: true, threshold: 0.7}
     decontam: {benchmarks: [bench/gsm8k_test.jsonl:question]}
     export: {jsonl: true, formats: [messages]}
+    max_failed_share: 0.5            # `synth run` exits 1 when more seed rows than this share (or all) failed
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class RunConfig(Strict):
     export: ExportConfig = Field(default_factory=ExportConfig)
     license: str | None = None        # Hub license id for the dataset card (apache-2.0, cc-by-4.0, mit, other…)
     pretty_name: str | None = None    # the card's title (default: name)
+    # a run whose failed seed rows exceed this share (or are all of them) exits 1 after writing what it
+    # made: a few failed rows are retried by re-running, most rows failing means a broken recipe or server
+    max_failed_share: float = Field(0.5, ge=0, le=1)
 
     @field_validator("filters", mode="before")
     @classmethod

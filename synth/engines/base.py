@@ -71,7 +71,7 @@ class Capabilities:
 class EngineStats:
     """Running totals, read by the progress display and the manifest."""
 
-    requests: int = 0
+    requests: int = 0  # every request the server saw: retries and capability probes included
     retries: int = 0
     failures: int = 0
     prompt_tokens: int = 0

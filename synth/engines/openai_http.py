@@ -4,6 +4,10 @@ One long-lived aiohttp session (the cheapest Python client per request, see benc
 connection limit, a bounded in-flight window, and retries with exponential backoff + jitter on 5xx,
 429, timeouts and dropped connections, never on other 4xx. vLLM never answers 429 when it is
 overloaded, so when the server exposes vLLM's `/metrics` the window shrinks while requests queue.
+
+How a server takes a JSON schema is probed once per engine, at its first JSON request; a server that
+takes none of the fields (or refuses the one it seemed to take) gets the schema in the prompt, and
+synth.structured repairs what comes back. Probes count in `stats.requests` like any request.
 """
 
 from __future__ import annotations
@@ -96,6 +100,9 @@ class OpenAIEngine(Engine):
         self._window = _Window(max_in_flight)
         self._watch: asyncio.Task | None = None
         self.failover = False  # set by MultiEngine: a refused connection raises at once, no retries here
+        self._json_probe = asyncio.Lock()  # the first JSON requests wait for one probe, not one each
+        self._json_probed = False
+        self._json_confirmed = False  # a JSON request with the schema fields has been answered
         self.load: dict[str, float] = {}  # vLLM's /metrics gauges (waiting, running, kv_cache), when read
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -152,10 +159,35 @@ class OpenAIEngine(Engine):
                    json_schema: dict | None = None) -> list[Completion]:
         payload: dict[str, Any] = {"model": self.model, "messages": messages, **self._sampling(sampling)}
         if json_schema is not None:
-            if self.capabilities.json_schema == "none" and self.probe:
-                self.capabilities.json_schema = await self._probe_json_schema()
-            payload.update(json_schema_fields(self.capabilities.json_schema, json_schema))
+            return await self._chat_json(payload, json_schema, sampling, n)
         return await self._sample("/chat/completions", payload, sampling, n)
+
+    async def _chat_json(self, payload: dict, schema: dict, sampling: Sampling, n: int) -> list[Completion]:
+        """A chat whose answer should match `schema`: in the fields the server takes, else in the prompt."""
+        if not self._json_probed:
+            async with self._json_probe:
+                if not self._json_probed:
+                    if self.probe and self.capabilities.json_schema == "none":
+                        self.capabilities.json_schema = await self._probe_json_schema()
+                    self._json_probed = True
+        style = self.capabilities.json_schema
+        if style == "none":
+            return await self._sample("/chat/completions", schema_in_prompt(payload, schema), sampling, n)
+        try:
+            out = await self._sample("/chat/completions", {**payload, **json_schema_fields(style, schema)}, sampling, n)
+        except RequestRejected as exc:
+            if self._json_confirmed:  # the fields work here: the 400 is about this request (e.g. its length)
+                raise
+            # maybe the server does not take the field after all: ask once without it (a request that is
+            # refused for another reason, e.g. its length, is refused again and that error is raised)
+            out = await self._sample("/chat/completions", schema_in_prompt(payload, schema), sampling, n)
+            if self.capabilities.json_schema != "none":
+                log.warning("warning: %s refused %s (%s): the JSON schema goes in the prompt from now on",
+                            self.base_url, style, str(exc)[:160])
+                self.capabilities.json_schema = "none"
+            return out
+        self._json_confirmed = True
+        return out
 
     async def complete(self, prompt: str, sampling: Sampling, *, n: int = 1) -> list[Completion]:
         payload = {"model": self.model, "prompt": prompt, **self._sampling(sampling)}
@@ -294,13 +326,18 @@ class OpenAIEngine(Engine):
             return False
 
     async def _try(self, path: str, payload: dict) -> dict | None:
-        """One request without retries, for probing: the JSON body on 200, else None."""
+        """One request without retries, for probing: the JSON body on 200, else None (counted as sent)."""
         assert self._session is not None
+        self.stats.requests += 1
         try:
             async with self._session.post(self.base_url + path, json=payload,
                                           timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                return await resp.json(content_type=None) if resp.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                if resp.status != 200:
+                    return None
+                data = await resp.json(content_type=None)
+                self._count_usage(data)
+                return data
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
             return None
 
     def _tiny_chat(self, **extra: Any) -> dict:
@@ -377,6 +414,14 @@ def json_schema_fields(style: str, schema: dict) -> dict[str, Any]:
     if style == "structured_outputs":  # vLLM's own field (the guided_* fields are gone)
         return {"structured_outputs": {"json": schema}}
     return {"response_format": {"type": "json_object"}}
+
+
+def schema_in_prompt(payload: dict, schema: dict) -> dict:
+    """`payload` with `schema` described at the end of its last message, for a server that takes no schema
+    field (synth.structured parses and repairs the answer; the request's cache identity is unchanged)."""
+    *before, last = payload["messages"]
+    note = "\n\nReply with one JSON object that matches this JSON schema:\n" + json.dumps(schema, ensure_ascii=False)
+    return {**payload, "messages": [*before, {**last, "content": str(last.get("content") or "") + note}]}
 
 
 def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:

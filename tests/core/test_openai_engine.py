@@ -218,3 +218,60 @@ def test_extra_body_is_part_of_the_cache_key_only_when_set():
     assert thinking_off._request_json("chat", HELLO, S, None) != plain  # new answers, not the cached ones
     assert json.loads(thinking_off._request_json("chat", HELLO, S, None))["extra_body"] == \
         {"chat_template_kwargs": {"enable_thinking": False}}
+
+
+# -- a server that does not take response_format ------------------------------------------------------
+ASK = [{"role": "user", "content": "Name a city as JSON."}]
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+def json_by_prompt(kind, body):
+    """A plain model: JSON with the field the schema names only when the prompt shows the schema."""
+    return '{"city": "Paris"}' if '"city"' in body["messages"][-1]["content"] else "Paris, I would say."
+
+
+def no_response_format(kind, body):
+    if "response_format" in body or "structured_outputs" in body:
+        return "Unrecognized request argument supplied: response_format"
+    return None
+
+
+def test_a_server_refusing_response_format_is_probed_once_and_gets_the_schema_in_the_prompt():
+    greedy = Sampling(temperature=0, max_tokens=16)
+
+    async def go(e):
+        asks = [[{"role": "user", "content": f"Name city {i} as JSON."}] for i in range(9)]
+        out = await asyncio.gather(*(e.chat(ask, greedy, json_schema=CITY) for ask in asks[:6]))  # at once
+        for ask in asks[6:]:  # then one by one
+            out.append(await e.chat(ask, greedy, json_schema=CITY))
+        return e, out
+
+    with ScriptedServer(json_by_prompt, refuse=no_response_format) as server:
+        engine, out = run(_with(OpenAIEngine(server.base_url, max_retries=0), go))
+        seen = list(server.log)
+    assert [json.loads(c[0].text) for c in out] == [{"city": "Paris"}] * 9
+    probes = [e for e in seen if e["body"].get("max_tokens") == 24]
+    assert len(probes) == 2  # response_format, then json_object + schema: once for the engine, not per request
+    asked = [e for e in seen if "as JSON" in e["body"]["messages"][-1]["content"]]
+    assert len(asked) == 9 and not any(e.get("status") or "response_format" in e["body"] for e in asked)
+    assert engine.capabilities.json_schema == "none"
+    assert engine.stats.requests == len(seen)  # the probes too: every request the server saw
+
+
+def test_a_refused_schema_field_after_a_good_probe_falls_back_to_the_prompt_once():
+    def refuse_real_requests(kind, body):  # the tiny probe passes, the real schema does not
+        probe = body["messages"][-1]["content"] == "Say hi."
+        return None if probe else no_response_format(kind, body)
+
+    async def go(e):
+        return e, [await e.chat([{"role": "user", "content": f"Name city {i} as JSON."}],
+                                Sampling(temperature=0, max_tokens=16), json_schema=CITY) for i in range(3)]
+
+    answer = lambda kind, body: '{"a": 1}' if body.get("max_tokens") == 24 else json_by_prompt(kind, body)  # noqa: E731
+    with ScriptedServer(answer, refuse=refuse_real_requests) as server:
+        engine, out = run(_with(OpenAIEngine(server.base_url, max_retries=0), go))
+        seen = list(server.log)
+    assert [json.loads(c[0].text) for c in out] == [{"city": "Paris"}] * 3
+    refused = [e for e in seen if e.get("status") == 400]
+    assert len(refused) == 1 and engine.capabilities.json_schema == "none"  # learnt once, then in the prompt
+    assert engine.stats.requests == len(seen) == 1 + 1 + 1 + 3  # n probe, schema probe, the refused one, 3 answers

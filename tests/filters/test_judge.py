@@ -232,6 +232,26 @@ def test_synth_run_finishes_when_a_judge_request_is_refused_and_so_does_its_reru
     manifest = json.loads(Path("runs/judged/manifest.json").read_text(encoding="utf-8"))
     stage = {s["name"]: s for s in manifest["stages"]}["filter:judge"]
     assert (stage["in"], stage["kept"], stage["dropped_by_reason"]) == (2, 1, {"judge_failed": 1})
-    rejected = [json.loads(line) for line in Path("runs/judged/rejected.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = Path("runs/judged/rejected.jsonl").read_text(encoding="utf-8").splitlines()
+    rejected = [json.loads(line) for line in lines]
     assert [(r["reason"], "maximum context length" in r["detail"]) for r in rejected] == [("judge_failed", True)]
     assert sorted(Path("runs/judged/data").rglob("*.parquet"))
+
+
+def test_synth_run_on_a_server_without_response_format_judges_and_counts_every_request(tmp_path):
+    def no_response_format(kind, body):
+        return "response_format is not supported" if "response_format" in body else None
+
+    write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": f"What is {i} + {i}?"} for i in range(4)])
+    with ScriptedServer(script, refuse=no_response_format) as server:
+        cfg = write_config(tmp_path / "run.yaml", name="judged", recipe="instruct", seeds="seeds.jsonl",
+                           engine={"base_url": server.base_url, "model": "scripted"}, dedup=None,
+                           sampling={"max_tokens": 32}, filters=[{"name": "judge", "threshold": 5}])
+        synth("run", str(cfg), "--quiet")
+        seen = len(server.log)
+    manifest = json.loads(Path("runs/judged/manifest.json").read_text(encoding="utf-8"))
+    stage = {s["name"]: s for s in manifest["stages"]}["filter:judge"]
+    assert (stage["in"], stage["kept"], stage["dropped_by_reason"]) == (4, 4, {})
+    assert manifest["engine"]["json_schema"] == "none"  # the schema went in the prompt
+    # 4 answers + 4 judgements + the n probe + two schema probes, once: all in the manifest
+    assert manifest["requests"]["sent"] == seen == 4 + 4 + 1 + 2
