@@ -54,6 +54,10 @@ class Seeds:
         self.digest = digest.hexdigest()[:16]
         self._keys = keys
         self.count = min(len(unique), limit) if limit else len(unique)
+        # rows read to select them (the last selected row's position) less the selected: the duplicates
+        # collapsed, counted in the run's books (seed rows = done + failed + duplicate)
+        self.read = len(all_keys) if self.count == len(unique) else int(np.sort(first)[self.count - 1]) + 1
+        self.duplicates = self.read - self.count
 
     def __len__(self) -> int:
         return self.count

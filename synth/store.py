@@ -6,7 +6,7 @@
     runs/<name>/cache.sqlite       request hash -> response (WAL), per-row progress, the record schema
     runs/<name>/records/<fp>/      generated records, append-only JSONL shards, one per session
     runs/<name>/rejected.jsonl     every dropped record with stage + reason
-    runs/<name>/failed.jsonl       seed rows whose requests failed after retries (retried next run)
+    runs/<name>/failed.jsonl       failed seed rows and what failed (synth.failures; retried next run)
     runs/<name>/data/              the final Hugging Face dataset (parquet)
     runs/<name>/README.md          dataset card
 
@@ -91,6 +91,16 @@ def _record_id(line: str) -> str:
     if line.startswith('{"id": "') and line[24:25] == '"':  # json's, in shards of earlier sessions
         return line[8:24]
     return json.loads(line)["id"]
+
+
+def _failure(error: str | None) -> dict:
+    """A failed row's stored error: a JSON mapping (kind, position, error, where), or plain text of older runs."""
+    if error and error.startswith("{"):
+        try:
+            return json.loads(error)
+        except ValueError:
+            pass
+    return {"error": error}
 
 
 class RunDirBusy(InputError):
@@ -279,27 +289,35 @@ class RunStore:
 
     def done_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of `keys` are done under this fingerprint (asked in batches: no table in memory)."""
+        return set(self.done_rows(keys))
+
+    def done_rows(self, keys: Iterable[str]) -> dict[str, int]:
+        """The rows among `keys` done under this fingerprint, with the number of records each made."""
         keys = list(keys)
-        done: set[str] = set()
+        done: dict[str, int] = {}
         for i in range(0, len(keys), 900):  # SQLite's default limit on bound parameters is 999
             part = keys[i:i + 900]
-            cur = self.db.execute(f"SELECT row_key FROM rows WHERE fingerprint = ? AND status = 'done' AND row_key "
-                                  f"IN ({','.join('?' * len(part))})", (self.fingerprint, *part))
-            done.update(k for (k,) in cur)
+            cur = self.db.execute(f"SELECT row_key, n_records FROM rows WHERE fingerprint = ? AND status = 'done' "
+                                  f"AND row_key IN ({','.join('?' * len(part))})", (self.fingerprint, *part))
+            done.update((k, n or 0) for k, n in cur)
         return done
 
-    def mark_row(self, row_key: str, status: str, *, n_records: int = 0, error: str | None = None,
+    def mark_row(self, row_key: str, status: str, *, n_records: int = 0, error: str | dict | None = None,
                  row: dict | None = None) -> None:
-        """Mark a row; `done` takes effect at the next commit, after the row's records are on disk."""
+        """Mark a row; `done` takes effect at the next commit, after the row's records are on disk.
+        `error` of a failed row: its message, or a mapping of what failed (see synth.failures)."""
+        if isinstance(error, dict):
+            error = dump_json(error)
         self._marks.append((self.fingerprint, row_key, status, n_records, error,
                             dump_json(row) if row is not None else None, time.time()))
         self.maybe_commit()
 
     def failed_rows(self) -> list[dict]:
+        """Failed rows of this fingerprint: row_key, what failed (error, and where marked with a mapping) and row."""
         self.commit()
         cur = self.db.execute("SELECT row_key, error, row FROM rows WHERE fingerprint = ? AND status = 'failed'",
                               (self.fingerprint,))
-        return [{"row_key": k, "error": e, "row": json.loads(r) if r else None} for k, e, r in cur.fetchall()]
+        return [{"row_key": k, **_failure(e), "row": json.loads(r) if r else None} for k, e, r in cur.fetchall()]
 
     def forget_records(self) -> None:
         """`--fresh`: drop this fingerprint's records and row marks; the request cache stays."""

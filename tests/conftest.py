@@ -34,6 +34,36 @@ def hermetic_env(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so a fixture's teardown can tell whether the test passed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def run_books_balance(request, tmp_path):
+    """After every passing test, every finished run directory it made must balance (synth.run_books):
+    seed rows = done + failed + duplicate, at each stage in = kept + dropped, files = manifest."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.passed:
+        return
+    from synth.run_books import check_run_dir
+
+    problems = {}
+    for manifest in tmp_path.rglob("manifest.json"):
+        try:
+            found = check_run_dir(manifest.parent)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # a manifest the test broke on purpose, or ours
+            found = [f"unreadable books: {type(exc).__name__}: {exc}"]
+        if found:
+            problems[str(manifest.parent.relative_to(tmp_path))] = found
+    if problems:
+        pytest.fail(f"run directories whose books do not balance: {problems}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def llm_server():
     """The embedded SmolLM2 server (real model, real HTTP), started once for the whole session."""

@@ -69,6 +69,11 @@ def run_command(
         raise typer.Exit(130) from None
     typer.echo(f"{summary.run_dir}: {summary.rows_done}/{summary.rows_selected} rows, {summary.records} records, "
                f"{summary.kept} kept -> {summary.run_dir / 'data'}")
+    if summary.too_many_failed:  # the dataset of the rows that worked is written; scripts must still notice
+        why = "every row failed" if summary.rows_failed >= summary.rows_selected else \
+            f"more than max_failed_share {cfg.max_failed_share:g}"
+        typer.echo(f"error: {summary.failure_line}; {why} (fix the cause, then re-run the same command to retry "
+                   "the failed rows)", err=True)
+        raise typer.Exit(1)
     if summary.rows_failed:
-        typer.echo(f"warning: {summary.rows_failed} rows failed after retries (see {summary.run_dir / 'failed.jsonl'}); "
-                   "re-run the same command to retry them", err=True)
+        typer.echo(f"warning: {summary.failure_line}; re-run the same command to retry them", err=True)

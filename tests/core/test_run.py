@@ -170,7 +170,7 @@ def test_rows_failing_after_retries_are_listed_and_retried_next_run(tmp_path, ll
     broken = lambda i, body: "500" if "number 1." in body["messages"][-1]["content"] else "ok"  # noqa: E731
     with FaultProxy(llm_server, broken) as proxy:
         proc = synth_cli("run", str(cfg), "--base-url", proxy.base_url, "-q")
-    assert proc.returncode == 0 and "1 rows failed" in proc.stderr
+    assert proc.returncode == 0 and "1 of 3 rows failed" in proc.stderr
     failed = [json.loads(line) for line in (tmp_path / "runs" / "t" / "failed.jsonl").read_text().splitlines()]
     assert len(failed) == 1 and "HTTP 500" in failed[0]["error"] and failed[0]["row"]["instruction"].endswith("1.")
     with FaultProxy(llm_server) as proxy:
@@ -298,7 +298,7 @@ def test_a_recipe_crashing_on_one_row_fails_that_row_only(tmp_path):
                        recipe="fragile:Fragile")
     with ScriptedServer(lambda kind, body: "ok answer") as server:
         proc = synth_cli("run", str(cfg), "--base-url", server.base_url, "-q", env={"PYTHONPATH": str(tmp_path)})
-    assert proc.returncode == 0 and "1 rows failed" in proc.stderr
+    assert proc.returncode == 0 and "1 of 3 rows failed" in proc.stderr
     failed = [json.loads(line) for line in (tmp_path / "runs" / "t" / "failed.jsonl").read_text().splitlines()]
     assert [(f["row"]["instruction"], f["error"]) for f in failed] == [("boom", "ValueError: cannot parse this row")]
     assert sorted(r["instruction"] for r in load_rows(tmp_path / "runs" / "t")) == ["also fine", "fine"]

@@ -67,8 +67,9 @@ def write_run(root: Path, kept: Iterable[dict], rejected: Iterable[dict] = (), f
     order = stage_order or [f"recipe:{recipe}", *[s for s in by_stage if s != f"recipe:{recipe}"]]
     n_records = n_kept + n_rejected
     n_seeds = seed_rows if seed_rows is not None else len(seeds - {None}) + len(failed)
-    stages = [{"name": "generate", "in": n_seeds, "kept": n_records, "dropped": 0, "dropped_by_reason": {},
-               "seconds": 12.5}]
+    stages = [{"name": "generate", "in": n_seeds, "kept": n_records, "dropped": len(failed),
+               "dropped_by_reason": {"row_failed": len(failed)} if failed else {},
+               "rows_done": n_seeds - len(failed), "records_written": n_records, "seconds": 12.5}]
     left = n_records
     for stage in order:
         reasons = dict(by_stage.get(stage, {}))
@@ -86,7 +87,8 @@ def write_run(root: Path, kept: Iterable[dict], rejected: Iterable[dict] = (), f
                    "server": "vllm", "native_n": True, "json_schema": "structured_outputs"},
         "sampling": {"temperature": 0.7, "top_p": 1.0, "max_tokens": 512, "seed": 0, "stop": None},
         "versions": {"synth": "0.1.0"},
-        "rows": {"selected": n_seeds, "done": n_seeds - len(failed), "failed": len(failed)},
+        "rows": {"seed_rows": n_seeds, "selected": n_seeds, "duplicate": 0, "done": n_seeds - len(failed),
+                 "failed": len(failed)},
         "requests": {"sent": 3 * n_seeds, "retries": 1, "failed": len(failed), "cache_hits": 5,
                      "cache_misses": 3 * n_seeds, "prompt_tokens": 120 * n_seeds, "completion_tokens": 300 * n_seeds},
         "stages": stages, "finished": now,
