@@ -71,12 +71,18 @@ class Recipe:
                                   f"line {exc.lineno}: {exc.message}: fix the template") from None
 
     def source_digest(self) -> str:
-        """A hash of the recipe's version, source and templates (its package and its base classes'):
-        part of the run's fingerprint, so editing a prompt or the code makes new records."""
+        """A hash of the recipe's version, source and templates (its package and its base classes'),
+        and of the project modules it imports (synth.sources): part of the run's fingerprint, so
+        editing a prompt, the recipe or a helper it calls (answer checking, say) makes new records."""
         h = hashlib.sha256(f"{self.name}:{self.version}".encode())
-        for path in sorted(_recipe_files(type(self))):
+        own = _recipe_files(type(self))
+        for path in sorted(own):
             h.update(f"\0{path.name}\0".encode())
             h.update(path.read_bytes())
+        for module, path in sorted(_imported_files(type(self)).items()):
+            if path not in own:
+                h.update(f"\0{module}\0".encode())  # by module name: the same wherever synth is installed
+                h.update(path.read_bytes())
         return h.hexdigest()[:16]
 
     def required_fields(self) -> list[str]:
@@ -179,6 +185,18 @@ def _recipe_files(cls: type) -> set[Path]:
             else files.add(source)
         files.update(p for p in (folder / "templates").rglob("*") if p.is_file())
     return files
+
+
+def _imported_files(cls: type) -> dict[str, Path]:
+    """Project modules (synth's, and the recipe's own top-level package's) that `cls` and its Recipe
+    bases import, transitively."""
+    from synth.sources import imported_modules
+
+    found: dict[str, Path] = {}
+    for base in cls.__mro__:
+        if isinstance(base, type) and issubclass(base, Recipe) and base is not Recipe:
+            found.update(imported_modules(base.__module__, {"synth", base.__module__.partition(".")[0]}))
+    return found
 
 
 def format_validation(prefix: str, exc: ValidationError, what: str) -> str:
