@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -52,6 +53,12 @@ def test_openrlhf_prm_skips_text_that_already_holds_the_tag_and_unlabelled_wrong
     assert to_openrlhf_prm({**STEPS_ZH, "correct": False}) is None
 
 
+TRAINERS_ABSENT = importlib.util.find_spec("trl") is None
+
+
+@pytest.mark.trainers
+@pytest.mark.skipif(TRAINERS_ABSENT, reason="TRL is not installed: the trainer checks need the `trainers` extra "
+                    "(pip install -e '.[trainers]', CPU torch first: README, Development)")
 def test_sft_and_dpo_rows_go_through_trl_data_utils(maths_run):
     """TRL 1.16's own helpers (what SFTTrainer / DPOTrainer run on a dataset) accept the exported rows."""
     from datasets import load_dataset

@@ -4,6 +4,10 @@ Screenshots go to pytest's tmp_path (never into the repository)."""
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("selenium", reason="the browser tests need selenium (the dev extra); `pytest -m vllm` runs in .venv-vllm without it")
+
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
