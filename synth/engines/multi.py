@@ -3,7 +3,8 @@
 Each request goes to the endpoint with the most free room in its in-flight window (each endpoint's
 window shrinks on its own while its vLLM queues, see OpenAIEngine). An endpoint that cannot be
 reached is taken out: its request is sent to another endpoint at once, and the endpoint is probed
-again after a pause (5 s, doubling up to 60 s) and put back when it answers. The run stops only
+again after a pause (5 s, doubling up to 60 s) and put back when it answers. The run starts on the
+endpoints that answer, whatever their order (a warning line names those that do not), and stops only
 when no endpoint is left, with one line naming them.
 
 Requests are cached by content (model, messages, sampling, seed), not by endpoint, so where a
@@ -13,12 +14,15 @@ request went never changes what a re-run finds in the cache.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
 from synth.engines.base import Engine, EngineStats
 from synth.engines.openai_http import OpenAIEngine
 from synth.errors import EngineError, EngineUnavailable
+
+log = logging.getLogger(__name__)
 
 RETRY_FIRST_S = 5.0
 RETRY_MAX_S = 60.0
@@ -73,19 +77,30 @@ class MultiEngine(Engine):
         pass
 
     async def start(self) -> None:
-        first, *rest = self.endpoints
-        await first.engine.start()  # the model comes from the first endpoint when none is given
-        self.model = first.engine.model
-        self.capabilities = first.engine.capabilities
-        for ep in rest:
-            ep.engine.model = self.model
+        live: list[Endpoint] = []
+        down: list[tuple[Endpoint, str]] = []
+        for ep in self.endpoints:
+            ep.engine.model = self.model or ep.engine.model  # none given: the first endpoint that answers names it
             try:
                 await ep.engine.start()
             except EngineUnavailable as exc:  # down at the start: run on the others, try it again later
-                self._take_out(ep, str(exc))
+                down.append((ep, str(exc)))
+                continue
             except EngineError as exc:
                 await self.close()
                 raise EngineError(f"{ep.url}: {exc}") from None
+            self.model = self.model or ep.engine.model
+            live.append(ep)
+        if not live:
+            await self.close()
+            raise EngineUnavailable("no endpoint answers: " + "; ".join(error for _, error in down))
+        self.capabilities = live[0].engine.capabilities
+        for ep, error in down:
+            ep.engine.model = self.model
+            self._take_out(ep, error)
+        if down:
+            log.warning("warning: %s down at the start, running on the others (tried again later): %s",
+                        ", ".join(ep.url for ep, _ in down), "; ".join(error for _, error in down))
         # native n only where every endpoint has it (an endpoint without it would sample n times anyway)
         self.capabilities.native_n = all(ep.engine.capabilities.native_n for ep in self.endpoints if ep.up)
 

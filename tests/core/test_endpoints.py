@@ -78,5 +78,29 @@ def test_every_endpoint_down_stops_with_one_line(tmp_path):
     write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": "Hi."}])
     cfg = write_config(tmp_path / "run.yaml", name="t", recipe="instruct", seeds="seeds.jsonl", dedup=None)
     proc = synth_cli("run", str(cfg), "--base-url", "http://127.0.0.1:9/v1", "--base-url", "http://127.0.0.1:7/v1", "-q")
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("error: cannot reach http://127.0.0.1:9/v1") and len(proc.stderr.splitlines()) == 1
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("error: no endpoint answers")
+    assert "http://127.0.0.1:9/v1" in proc.stderr and "http://127.0.0.1:7/v1" in proc.stderr
+
+
+DOWN = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+
+
+def test_a_run_starts_on_the_endpoints_that_answer_whatever_their_order(tmp_path):
+    write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": f"Row {i}."} for i in range(4)])
+    live = slow_server(0)
+    try:
+        for name, urls in (("down-first", [DOWN, live.base_url]), ("down-last", [live.base_url, DOWN])):
+            # no model named: it comes from the endpoint that answers, even when the first one is down
+            cfg = write_config(tmp_path / f"{name}.yaml", name=name, recipe="instruct", seeds="seeds.jsonl",
+                               dedup=None, sampling={"max_tokens": 8})
+            proc = synth_cli("run", str(cfg), *(a for url in urls for a in ("--base-url", url)), "-q")
+            assert proc.returncode == 0, proc.stderr
+            warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+            assert len(warnings) == 1 and DOWN in warnings[0] and live.base_url not in warnings[0], proc.stderr
+            manifest = json.loads((tmp_path / "runs" / name / "manifest.json").read_text())
+            assert manifest["rows"]["done"] == 4 and manifest["engine"]["model"] == "scripted"
+            ends = {e["base_url"]: e for e in manifest["endpoints"]}
+            assert not ends[DOWN]["up"] and ends[DOWN]["requests"] == 0 and ends[live.base_url]["up"]
+    finally:
+        live.stop()
