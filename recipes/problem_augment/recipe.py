@@ -15,7 +15,10 @@ Modes (one or more per run, ``variants`` new problems per mode and seed):
 Before solving, every new problem is checked for n-gram overlap (``decontam.py``) with the local benchmark
 files in ``benchmarks``, and ``similar`` / ``inspired`` problems also with their own seed problem
 (``rephrase`` and ``fobar`` are derived from the seed by design; only an exact copy is dropped). A dropped
-problem costs no solving requests; ``keep: all`` returns it as a record with ``augment.dropped`` set.
+problem costs no solving requests; ``keep: all`` returns it as a record with ``augment.dropped`` set, ``keep:
+correct`` as a record rejected with that reason (``empty``, ``copy``, ``contaminated``; a problem solved but
+unlabelled or unsolved: ``no_label``, ``no_correct_solution``), so every candidate is in the data or in
+rejected.jsonl.
 
 Left out: MetaMath's Self-Verification (SV) stream and AnsAug (that is the ``reasoning`` recipe); few-shot
 prompts (zero-shot instructions here); the semantic decontamination stage (embedding + LLM judge).
@@ -136,10 +139,9 @@ class ProblemAugmentRecipe(Recipe):
             augment = {"mode": mode, "seed_problem": seed_problem, "seed_answer": seed_gold, "candidate": candidate,
                        "dropped": None, "detail": None}
             dropped = self.screen(mode, problem, seed_problem)
-            if dropped:
-                if o.keep == "all":
-                    records.append(dropped_record(problem, gold, {**augment, "dropped": dropped[0],
-                                                                  "detail": dropped[1]}))
+            if dropped:  # kept with `keep: all`, else rejected with the reason (rejected.jsonl)
+                record = dropped_record(problem, gold, {**augment, "dropped": dropped[0], "detail": dropped[1]})
+                records.append(record if o.keep == "all" else {**record, "rejected": dropped[0]})
                 continue
             prompt = prompt_messages(self, o.template, problem, o.system)
             labelled = await sample_and_label(llm, prompt, gold, o)

@@ -9,6 +9,9 @@ Follows, per seed problem:
   gold answer, the majority answer over equivalence classes is the pseudo-label, gated by ``min_votes`` /
   ``min_agreement``; the vote distribution stays on every record.
 
+With ``keep: correct`` a problem none of whose solutions is kept is one record rejected with the reason
+(``no_correct_solution``, or ``no_label`` below the majority thresholds): every problem is accounted for.
+
 Left out: RFT's check of ``<<a*b=c>>`` calculator annotations and its "largest edit distance" choice among
 equal paths (the first path is kept); STaR rationalization (re-asking with the answer as a hint); pooling of
 several generator models; fair downsampling across problems (``max_per_problem`` caps each problem instead).
@@ -146,6 +149,8 @@ def build_records(llm, problem: str, prompt: list[dict], lab: Labelled, o: Solve
              "distinct_correct": distinct_correct, "kept": len(correct),
              "duplicates_dropped": dup_correct}
     chosen = correct if o.keep == "correct" else lab.samples
+    if not chosen:  # nothing to keep: one record says why, and the runner books it in rejected.jsonl
+        return [unsolved_record(problem, lab, stats)]
     kept_ids = {id(s) for s in correct}
     sampling = {"k": o.k, "temperature": o.temperature if o.temperature is not None else llm.defaults.temperature,
                 "top_p": o.top_p if o.top_p is not None else llm.defaults.top_p,
@@ -177,6 +182,16 @@ def build_records(llm, problem: str, prompt: list[dict], lab: Labelled, o: Solve
             "messages": sft_messages(prompt, s.text) if is_kept else None,
         })
     return records
+
+
+def unsolved_record(problem: str, lab: Labelled, stats: dict) -> dict:
+    """The record of a problem none of whose solutions is kept (``keep: correct``), with the keys of a
+    kept one: rejected ``no_label`` (no answer reached the majority thresholds) or ``no_correct_solution``."""
+    return {"problem": problem, "reference_answer": lab.reference, "reference_answer_source": lab.source,
+            "majority": lab.majority, "votes": distribution(lab.classes), "sample_index": None, "solution": None,
+            "steps": [], "final_answer": None, "answer_pattern": None, "correct": False, "selected": False,
+            "verification": None, "rejected": "no_label" if lab.source is None else "no_correct_solution",
+            "stats": stats, "generation": None, "messages": None}
 
 
 class ReasoningRecipe(Recipe):

@@ -50,9 +50,13 @@ def test_gsm8k_reasoning_example(tmp_path, llm_server):
 
 def test_majority_zh_example(tmp_path, llm_server):
     out, manifest, rows = run_example("reasoning-majority-zh", tmp_path, llm_server)
+    unlabelled = [r for r in rows if isinstance(r["rejected"], str)]  # no sample gave an answer
+    assert all(r["rejected"] == "no_label" and r["stats"]["answered"] == 0 for r in unlabelled)
+    assert manifest["stages"][1]["dropped"] == len(unlabelled)  # recipe:reasoning, into rejected.jsonl
     by_problem = {}
     for r in rows:
-        by_problem.setdefault(r["problem"], []).append(r)
+        if r not in unlabelled:
+            by_problem.setdefault(r["problem"], []).append(r)
     for group in by_problem.values():   # min_votes 1: every problem with an answer has a pseudo-label
         r = group[0]
         assert r["reference_answer_source"] == "majority_vote" and 1 <= len(group) <= 2

@@ -37,6 +37,9 @@ def run(options, rows=(SEED,)):
 
 def test_rephrase_and_fobar_kept_copied_similar_dropped_before_solving():
     records, chats = run({})
+    (copied,) = [r for r in records if isinstance(r["rejected"], str)]
+    records = [r for r in records if r is not copied]
+    assert copied["rejected"] == "contaminated" and copied["augment"]["mode"] == "similar"
     assert [(r["augment"]["mode"], r["problem"], r["reference_answer"]) for r in records] == [
         ("rephrase", REPHRASED, "2"),
         ("fobar", "Tom has x apples and eats 2 of them. How many apples are left? If we know the answer to the "
@@ -56,6 +59,33 @@ def test_keep_all_returns_dropped_problems_with_the_reason():
     assert dropped[0]["augment"]["dropped"] == "contaminated" and "with seed" in dropped[0]["augment"]["detail"]
     assert dropped[0]["solution"] is None and dropped[0]["messages"] is None
     assert set(dropped[0]) == set(records[0])  # one schema for every record
+
+
+def test_every_candidate_dropped_with_keep_correct_is_a_rejected_record_with_its_reason():
+    from synth.pipeline import RecipeRejectStage
+
+    def answers(kind, body):
+        text = body["messages"][-1]["content"]
+        if body.get("max_tokens") == 1:
+            return "hi"
+        if text.startswith("Rephrase"):
+            return "Rephrased problem: " + ("" if body["seed"] % 2 else SEED["problem"])  # empty, then a copy
+        if text.startswith("Write a new math problem similar"):
+            return "Ann has 7 pens and buys 3 more pens at the shop. How many pens does Ann have?"
+        if "Ann has 7 pens" in text:
+            return f"The answer is {body['seed'] % 3}."  # three samples, three answers: no majority label
+        return "The answer is 5."  # FOBAR's x is 4: no solution reaches it
+
+    recipe = ProblemAugmentRecipe({"k": 3, "seed": 0, "variants": 2, "modes": ["rephrase", "similar", "fobar"]})
+    with ScriptedServer(answers) as server:
+        records = run_recipe(recipe, [SEED], server.base_url)
+    reasons = sorted((r["augment"]["mode"], r["rejected"]) for r in records)
+    assert reasons == [("fobar", "no_correct_solution"), ("fobar", "no_correct_solution"),
+                       ("rephrase", "copy"), ("rephrase", "empty"), ("similar", "no_label"), ("similar", "no_label")]
+    assert all(r["augment"]["dropped"] == r["rejected"] for r in records)
+    assert len({frozenset(r) for r in records}) == 1  # one schema for every record
+    kept, rejected, report = RecipeRejectStage("problem-augment").run(records)
+    assert kept == [] and sum(report.dropped.values()) == 6
 
 
 def test_benchmark_files_decontaminate_every_mode(tmp_path):

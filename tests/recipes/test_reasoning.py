@@ -87,11 +87,27 @@ def test_majority_mode_labels_by_the_largest_equivalence_class():
 @pytest.mark.parametrize("thresholds", [{"min_votes": 4}, {"min_agreement": 0.8}])
 def test_majority_below_the_thresholds_keeps_nothing_or_all_unverified(thresholds):
     options = {"label": "majority", **thresholds}
-    assert run(options) == []
+    assert [r["rejected"] for r in run(options)] == ["no_label"]  # rejected, with its reason (not lost)
     every = run({**options, "keep": "all"})
     assert [r["verification"]["status"] for r in every] == ["unverifiable"] * 4 + ["no_answer"]
     assert all(r["reference_answer"] is None and not r["selected"] and r["messages"] is None for r in every)
     assert all(to_dpo(r) is None and to_trl_stepwise(r) is None for r in every)
+
+
+def test_a_problem_with_no_kept_solution_is_one_rejected_record_saying_why():
+    from synth.pipeline import RecipeRejectStage
+
+    (wrong,) = run({}, rows=[{"problem": "What is half of 1?", "answer": "7"}])
+    assert wrong["rejected"] == "no_correct_solution" and wrong["reference_answer"] == "7"
+    assert wrong["stats"]["samples"] == 5 and wrong["stats"]["kept"] == 0 and wrong["votes"][0]["votes"] == 3
+    assert wrong["solution"] is None and wrong["messages"] is None and not wrong["selected"]
+    solved = run({})
+    assert set(wrong) == set(solved[0])  # one schema for every record
+    (unlabelled,) = run({"label": "majority", "min_votes": 4})
+    assert unlabelled["rejected"] == "no_label" and unlabelled["reference_answer"] is None
+    kept, rejected, report = RecipeRejectStage("reasoning").run(solved + [wrong, unlabelled])
+    assert kept == solved and report.dropped == {"no_correct_solution": 1, "no_label": 1}
+    assert [r["record"]["problem"] for r in rejected] == [ROW["problem"]] * 2
 
 
 def test_keep_all_marks_each_sample():
