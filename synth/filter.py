@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from synth.errors import ConfigError, PluginError
+from synth.paths import check_file
 
 # Answer / question columns of the common row shapes, most specific first.
 ANSWER_FIELDS = ("response", "output", "answer", "completion", "solution")
@@ -174,6 +175,8 @@ def make_filter(name: str, options: dict[str, Any] | None = None, *, base_dir: P
     for key in getattr(cls, "path_options", ()):
         if isinstance(options.get(key), str) and base_dir is not None:
             options[key] = str((base_dir / options[key]).resolve())
+        if isinstance(options.get(key), str):  # there and readable, before any row is filtered
+            check_file(options[key], f"filter {name!r}: bad options: {key}", ConfigError)
     if isinstance(cls, type) and issubclass(cls, Filter) and (cls.Options is not FilterOptions
                                                               or cls.__init__ is Filter.__init__):
         return cls(options)

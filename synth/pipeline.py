@@ -220,13 +220,19 @@ class DedupStage(Stage):
         self.config = config
         self.decontam = decontam
         self.name = "decontam" if decontam else "dedup"
+        self.benchmarks = None
+        if decontam:  # read now: a bad benchmark file stops a run before its requests, and streamed chunks share it
+            from synth.dedup.decontam import Benchmarks
+
+            self.benchmarks = Benchmarks.load(config)
 
     def apply(self, records):
         from synth.dedup import decontaminate, dedup_rows
 
         if not self.decontam and _exact_only(self.config):  # hashes suffice, no MinHash signatures to compute
             return exact_dedup(records, self.config, self.name)
-        result = (decontaminate if self.decontam else dedup_rows)(records, self.config)
+        result = decontaminate(records, self.config, self.benchmarks) if self.decontam else \
+            dedup_rows(records, self.config)
         self.report = result.report
         by_id = {r["id"]: r for r in records if isinstance(r.get("id"), str)}
         return result.kept, [split_dropped(row, by_id.get(row.get("id"))) for row in result.dropped]

@@ -31,12 +31,13 @@ import synth
 from synth import failures, plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine, Sampling
-from synth.errors import ConfigError, EngineError, RecipeError, RequestFailed
+from synth.errors import ConfigError, EngineError, InputError, RecipeError, RequestFailed
 from synth.filter import make_filter
 from synth.io import write_text
 from synth.llm import LLM
 from synth.pipeline import (DedupStage, FilterStage, RecipeRejectStage, Stage, can_stream, run_stages_async,
                             run_stages_spooled)
+from synth.paths import check_file, spec_file
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
 from synth.schema import RecordSchema, RecordSchemaError
@@ -103,6 +104,9 @@ def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
             options[key] = _resolve_spec(value, base_dir)
         elif isinstance(value, list):
             options[key] = [_resolve_spec(v, base_dir) if isinstance(v, str) else v for v in value]
+        for spec in options[key] if isinstance(options.get(key), list) else [options.get(key)]:
+            if isinstance(spec, str):  # every file is there and readable before the recipe starts
+                check_file(spec_file(spec), f"recipe {config.recipe!r}: options.{key}", ConfigError)
     return cls(options)
 
 
@@ -121,7 +125,13 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
 
         raw = dict(config.decontam)
         raw["benchmarks"] = [_resolve_spec(b, base_dir) for b in raw.get("benchmarks", [])]
-        stages.append(DedupStage(_validated(DecontamConfig, raw, "decontam"), decontam=True))
+        decontam = _validated(DecontamConfig, raw, "decontam")
+        for spec in decontam.benchmarks:
+            check_file(spec_file(spec), "decontam.benchmarks")
+        try:  # the benchmarks are read here, once: an empty file or a missing field stops the run now
+            stages.append(DedupStage(decontam, decontam=True))
+        except InputError as exc:
+            raise InputError(f"decontam.benchmarks: {exc}") from None
     return stages
 
 

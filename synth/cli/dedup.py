@@ -147,9 +147,12 @@ def decontam_cmd(
     from synth.dedup import DecontamConfig, decontaminate
     from synth.io import read_rows, write_jsonl, write_table
 
+    from synth.dedup.decontam import Benchmarks
+
     _check_out(input, out)
     cfg = _config(DecontamConfig, benchmarks=benchmark, ngram=ngram, fields=field or None, id_field=id_field)
-    result = decontaminate(read_rows(input), cfg)
+    benchmarks = Benchmarks.load(cfg)  # before the input: a bad benchmark file is named before any long read
+    result = decontaminate(read_rows(input), cfg, benchmarks)
     write_table(out, result.kept)
     write_jsonl(_sibling(out, ".contaminated.jsonl"), result.dropped)
     _sibling(out, ".report.json").write_text(json.dumps(result.report, indent=1, ensure_ascii=False, default=str))

@@ -21,6 +21,7 @@ from synth.dedup.shingles import encode_tokens, fmix64
 from synth.dedup.text import check_fields, default_fields, row_id, row_text
 from synth.errors import InputError
 from synth.io import read_rows
+from synth.paths import spec_file
 
 _M = np.uint64(0x9E3779B97F4A7C15)
 
@@ -49,9 +50,10 @@ def gram_hashes(toks: list[str], k: int) -> np.ndarray:
 
 def load_benchmark(spec: str, id_field: str = "id") -> tuple[str, list, list[str]]:
     """``FILE[:FIELD]`` -> (name, row ids, texts). Without FIELD, the usual question columns."""
-    path, fld = (spec, "") if Path(spec).exists() or ":" not in spec else spec.rsplit(":", 1)
+    path = spec_file(spec)
+    fld = spec[len(path) + 1:]
     if not Path(path).exists():
-        raise InputError(f"benchmark file not found: {path} (give --benchmark FILE or FILE:FIELD)")
+        raise InputError(f"benchmark file not found: {path} (give FILE or FILE:FIELD)")
     rows = read_rows(path)
     if not rows:
         raise InputError(f"benchmark {path} has no rows")
@@ -60,25 +62,44 @@ def load_benchmark(spec: str, id_field: str = "id") -> tuple[str, list, list[str
     return Path(path).name, [row_id(r, i, id_field) for i, r in enumerate(rows)], [row_text(r, fields) for r in rows]
 
 
-def decontaminate(rows: list[dict], config: DecontamConfig) -> DecontamResult:
-    """Split ``rows`` into clean and contaminated (sharing an ``ngram``-gram with a benchmark)."""
+@dataclass
+class Benchmarks:
+    """The n-gram table of a config's benchmark files, read once (a run's streamed stages use it for
+    every chunk): gram hash -> (benchmark, row id, text), its sorted keys, and the gram sizes to look for."""
+
+    table: dict[int, tuple[str, object, str]]
+    keys: np.ndarray
+    lengths: set[int]
+    rows: int
+
+    @classmethod
+    def load(cls, config: DecontamConfig) -> Benchmarks:
+        n = config.ngram
+        table: dict[int, tuple[str, object, str]] = {}
+        bench_rows = 0
+        lengths = {n}  # gram sizes to look for in rows: n, plus whole short benchmark texts
+        for spec in config.benchmarks:
+            name, ids, texts = load_benchmark(spec, config.id_field)
+            bench_rows += len(texts)
+            for bid, text in zip(ids, texts):
+                toks = tokens(text)
+                if len(toks) < MIN_TOKENS:
+                    continue
+                k = min(n, len(toks))
+                lengths.add(k)
+                for h in gram_hashes(toks, k).tolist():
+                    table.setdefault(h, (name, bid, text))
+        keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
+        keys.sort()
+        return cls(table, keys, lengths, bench_rows)
+
+
+def decontaminate(rows: list[dict], config: DecontamConfig, benchmarks: Benchmarks | None = None) -> DecontamResult:
+    """Split ``rows`` into clean and contaminated (sharing an ``ngram``-gram with a benchmark);
+    ``benchmarks``: the config's files already read (else read now)."""
     n = config.ngram
-    table: dict[int, tuple[str, object, str]] = {}  # gram hash -> (benchmark, row id, text)
-    bench_rows = 0
-    lengths = {n}  # gram sizes to look for in rows: n, plus whole short benchmark texts
-    for spec in config.benchmarks:
-        name, ids, texts = load_benchmark(spec, config.id_field)
-        bench_rows += len(texts)
-        for bid, text in zip(ids, texts):
-            toks = tokens(text)
-            if len(toks) < MIN_TOKENS:
-                continue
-            k = min(n, len(toks))
-            lengths.add(k)
-            for h in gram_hashes(toks, k).tolist():
-                table.setdefault(h, (name, bid, text))
-    keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
-    keys.sort()
+    bench = benchmarks if benchmarks is not None else Benchmarks.load(config)
+    table, keys, lengths, bench_rows = bench.table, bench.keys, bench.lengths, bench.rows
     fields = list(config.fields or default_fields(rows, config.id_field))
     if rows:
         check_fields(rows, fields)
@@ -100,4 +121,4 @@ def decontaminate(rows: list[dict], config: DecontamConfig) -> DecontamResult:
     return DecontamResult(kept, dropped, report)
 
 
-__all__ = ["DecontamResult", "decontaminate"]
+__all__ = ["Benchmarks", "DecontamResult", "decontaminate"]
