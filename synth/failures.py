@@ -15,7 +15,8 @@ from pathlib import Path
 
 from synth.errors import RequestFailed
 
-KIND_TEXT = {"request": "request failed after retries", "recipe": "recipe error"}
+KIND_TEXT = {"request": ("request failed after retries", "requests failed after retries"),
+             "recipe": ("recipe error", "recipe errors")}
 _LIBRARY_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
@@ -75,7 +76,8 @@ def summary_line(n_failed: int, n_rows: int, failed: list[dict], failed_file: Pa
         first = t["first"]
         at = f" at seed row {first['position']}" if first.get("position") else ""
         where = f" ({first['where']})" if first.get("where") else ""
-        parts.append(f"{t['rows']} {KIND_TEXT.get(kind, kind)}, first{at}: {first.get('error')}{where}")
+        one, many = KIND_TEXT.get(kind, (kind, kind))
+        parts.append(f"{t['rows']} {one if t['rows'] == 1 else many}, first{at}: {first.get('error')}{where}")
     return f"{n_failed} of {n_rows} rows failed: {'; '.join(parts)} (all in {failed_file})"
 
 

@@ -112,6 +112,12 @@ class Recipe:
         """Release what the recipe opened for the run (an engine of its own, say); the runner calls it
         once, after generation and any follow-up rounds, on success and on error alike."""
 
+    def llms(self) -> dict[str, Any]:
+        """The LLMs (synth.llm.LLM) the recipe asks on engines of its own, by name (taxonomy's
+        `answer_engine`): the runner counts their requests, tokens and cache hits in the manifest
+        (`requests_by_engine`, summed into `requests`) and the card, beside the run's `engine`."""
+        return {}
+
     def read_seeds(self, path: Path) -> list[dict[str, Any]] | None:
         """Seed rows from `path` when this recipe reads inputs of its own kind (a folder of documents,
         a taxonomy tree); `None` (the default) hands the path to the table readers in synth.io.

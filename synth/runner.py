@@ -366,7 +366,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
     def tick(counts):  # keep the manifest fresh for anyone watching a long run
         if time.monotonic() - last_write[0] > 5:
             manifest["rows"].update(done=counts["done"], failed=counts["failed"])
-            manifest["requests"] = _request_stats(engine, llm)
+            _count_requests(manifest, llm, recipe)
             store.write_manifest(manifest)
             last_write[0] = time.monotonic()
 
@@ -437,7 +437,7 @@ def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_row
         manifest["stages"] = [_generate_line(rows, counts, n_records, gen_seconds)] + [r.as_dict() for r in reports]
         if failed:
             manifest["failures"] = {kind: t["rows"] for kind, t in failures.tally(failed).items()}
-        manifest["requests"] = _request_stats(engine, llm)
+        _count_requests(manifest, llm, recipe)
         if hasattr(engine, "summary"):
             manifest["endpoints"] = engine.summary()
         if llm.structured:
@@ -506,7 +506,40 @@ def _manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore
         # request and token counts of earlier sessions of this run, so the card can show the whole cost
         "requests_before": {k: (previous.get("requests_before") or {}).get(k, 0) + v
                             for k, v in (previous.get("requests") or {}).items()} or previous.get("requests_before", {}),
+        "requests_by_engine_before": _by_engine_before(previous),
     }
+
+
+def _by_engine_before(previous: dict) -> dict[str, dict[str, int]]:
+    """requests_by_engine of the earlier sessions, summed (a manifest without it: all were `engine`'s)."""
+    before = previous.get("requests_by_engine_before") or {}
+    last = previous.get("requests_by_engine") or ({"engine": previous["requests"]} if previous.get("requests") else {})
+    return {name: sum_counts([before.get(name, {}), last.get(name, {})]) for name in {**before, **last}}
+
+
+def _count_requests(manifest: dict, llm: LLM, recipe: Recipe) -> None:
+    """requests by engine (the run's `engine` and those the recipe asks on its own, see Recipe.llms),
+    and summed: every request and token the run paid for."""
+    by_engine = {"engine": _request_stats(llm.engine, llm)}
+    by_engine.update((name, _request_stats(other.engine, other)) for name, other in recipe.llms().items())
+    manifest["requests"] = sum_counts(by_engine.values())
+    manifest["requests_by_engine"] = by_engine
+    before = manifest.get("requests_by_engine_before") or {}
+    manifest["requests_total_by_engine"] = {name: sum_counts([before.get(name, {}), by_engine.get(name, {})])
+                                            for name in {**before, **by_engine}}  # the card shows these
+
+
+def sum_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Counts added key by key.
+
+    >>> sum_counts([{"sent": 2, "retries": 1}, {"sent": 3}])
+    {'sent': 5, 'retries': 1}
+    """
+    out: dict[str, int] = {}
+    for part in parts:
+        for key, n in part.items():
+            out[key] = out.get(key, 0) + n
+    return out
 
 
 def _request_stats(engine: Engine, llm: LLM) -> dict[str, int]:

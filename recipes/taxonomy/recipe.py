@@ -103,6 +103,7 @@ class TaxonomyRecipe(Recipe):
     def __init__(self, options=None) -> None:
         super().__init__(options)
         self._answer_engine = None  # the answer_engine's, opened once for the run (see _answer_llm)
+        self._answering = None  # the LLM on it, kept after close: the runner reads its counts (see llms)
         self._answer_lock = asyncio.Lock()
         o = self.options
         grid.check_names("task_types", o.task_types, grid.TASK_TYPES, o.task_descriptions, "task_descriptions")
@@ -235,7 +236,12 @@ class TaxonomyRecipe(Recipe):
                                       max_in_flight=ae.max_in_flight, timeout_s=ae.timeout_s, probe=False)
                 await engine.start()
                 self._answer_engine = engine
-        return LLM(self._answer_engine, llm.store, llm.defaults, run_seed=llm.run_seed, json_schema=llm.json_schema)
+                self._answering = LLM(engine, llm.store, llm.defaults, run_seed=llm.run_seed,
+                                      json_schema=llm.json_schema)
+        return self._answering
+
+    def llms(self):
+        return {"answer_engine": self._answering} if self._answering is not None else {}
 
     async def close(self) -> None:
         if self._answer_engine is not None:

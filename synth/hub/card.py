@@ -66,6 +66,7 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
         seeds=(manifest.get("seeds") or {}).get("source", "?"),
         first_started=_date(manifest.get("first_started")), finished=_date(manifest.get("finished")),
         req=manifest.get("requests_total") or manifest.get("requests") or {}, failed=manifest["rows"].get("failed", 0),
+        by_engine=manifest.get("requests_total_by_engine") or manifest.get("requests_by_engine") or {},
         toy_model=manifest["engine"]["kind"] == "embedded",
         configs=[{**c, "what": WHAT.get(c["subset"], f"`{c['subset']}` export"), "var": _var(c["subset"])}
                  for c in configs],

@@ -334,6 +334,30 @@ def test_answer_engine_answers_on_its_own_endpoint(monkeypatch):
                and r["response"] == "Answered elsewhere, in detail." for r in records)
 
 
+def test_answer_engine_requests_and_tokens_are_in_the_manifest_and_card(tmp_path):
+    write(tmp_path, "tree.yaml", "Banking:\n  - Fixed deposits\n  - Wire transfers\n")
+    with ScriptedServer(scripted(lambda text, n: questions_json(QUESTIONS[:n]))) as asker, \
+            ScriptedServer(lambda kind, body: "Answered elsewhere, in detail.", model="answerer") as answerer:
+        options = {"task_types": ["qa"], "difficulties": ["basic"], "quota": 2, "max_rounds": 0,
+                   "answer_engine": {"base_url": answerer.base_url, "model": "answerer"}}
+        cfg = write_config(tmp_path / "c.yaml", name="t", recipe="taxonomy", seeds="tree.yaml", options=options,
+                           sampling={"max_tokens": 64}, dedup=None)
+        proc = synth_cli("run", str(cfg), "--base-url", asker.base_url, "--out", str(tmp_path / "run"), "-q")
+        asked, answered = len(asker.requests()), len(answerer.requests())
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    by_engine = manifest["requests_by_engine"]
+    assert answered == 2 * 2 == by_engine["answer_engine"]["sent"] and by_engine["engine"]["sent"] == asked
+    assert by_engine["answer_engine"]["prompt_tokens"] == 10 * answered  # ScriptedServer's usage per answer
+    assert by_engine["answer_engine"]["completion_tokens"] == 5 * answered
+    for key in ("sent", "prompt_tokens", "completion_tokens", "cache_misses"):
+        assert manifest["requests"][key] == by_engine["engine"][key] + by_engine["answer_engine"][key]
+    assert manifest["requests"]["sent"] == asked + answered
+    card = (tmp_path / "run" / "README.md").read_text(encoding="utf-8")
+    assert f"| requests | {asked + answered} sent" in card
+    assert f"| by engine | engine: {asked} sent" in card and f"; answer_engine: {answered} sent" in card
+
+
 # -- coverage and top-ups through `synth run` ------------------------------------------------------
 TOPUP_TREE = "domain: 测试金融\nlanguage: zh\ntree:\n  信贷:\n    - 征信查询\n    - 提前还款\n    - 信用卡分期\n"
 ZH_QUESTIONS = ["{leaf}的基本规定是什么？", "办理{leaf}时普通客户最容易忽视哪些风险？", "请举一个家庭理财中的例子说明{leaf}怎样影响决策。",
