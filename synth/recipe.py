@@ -129,6 +129,12 @@ class Recipe:
         under `coverage` and into the dataset card. `None`: this recipe reports no coverage."""
         return None
 
+    def stages(self) -> list:
+        """Stages of the recipe's own (synth.pipeline.Stage), run over all the run's records after its
+        rejections and before the config's filters: for decisions across rows, which made inside `run`
+        would depend on which row finished first (and be forgotten by a resumed run)."""
+        return []
+
     def follow_up(self, seeds: list[dict[str, Any]], kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """More seed rows to generate after the stages ran (e.g. top-ups for thin cells); the runner
         generates them, re-runs the stages and asks again until this returns no new rows. Rows are

@@ -382,7 +382,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
         counts = await generate(recipe, llm, store, _noting_keys(seeds, seen), total=len(seeds),
                                 concurrency=concurrency, progress=progress, schema=schema, on_tick=tick)
     gen_seconds = time.perf_counter() - t0
-    stages = [RecipeRejectStage(recipe.name), *stages]
+    stages = [RecipeRejectStage(recipe.name), *recipe.stages(), *stages]
     lists = _hooks_need_lists(recipe)
     keys = np.sort(np.frombuffer(seen, dtype=np.uint64)) if len(seen) == len(seeds) else \
         _sorted_keys(k for _, k, _ in seeds)

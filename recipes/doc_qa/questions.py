@@ -138,9 +138,9 @@ class Duplicate:
 
 
 class QuestionIndex:
-    """Questions seen so far in this run, for MinHash near-duplicate lookups (synth.dedup signatures:
-    character bigrams for Chinese, word bigrams for English, as questions are short; one byte per
-    permutation). ``threshold`` is the estimated Jaccard at which a question duplicates an earlier
+    """Questions met so far (one chunk's, or a run's in the dedup stage's order), for MinHash
+    near-duplicate lookups (synth.dedup signatures: character bigrams for Chinese, word bigrams for
+    English, as questions are short; one byte per permutation). ``threshold`` is the estimated Jaccard at which a question duplicates an earlier
     one; LSH bands (b x r chosen by synth.dedup.params.choose_params) propose candidates, every
     candidate is verified on its signature. First come, first kept.
 

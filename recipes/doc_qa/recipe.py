@@ -8,8 +8,10 @@ Per chunk (a seed row from `synth ingest`, or documents read through `read_seeds
    slots, a still-missing slot becomes a rejected record (``question_shortfall``), extra ones are cut;
 2. a question that points at its text (本文 / 上述 / "according to the passage" ...) is rewritten once
    to name its subject, and rejected (``question_not_standalone``) if it still does;
-3. near-duplicate questions, within the chunk and across the run, are dropped *before* answering
-   (``question_near_duplicate``; MinHash on character / word bigrams, first come first kept);
+3. near-duplicate questions within the chunk are dropped *before* answering, the later slot each
+   (``question_near_duplicate``; MinHash on character / word bigrams); across chunks a stage decides
+   after generation, in seed-key order, so neither the order rows finish in nor a resume changes
+   which question is kept (duplicates.py);
 4. the answer comes as ``{answer, evidence: [verbatim quotes]}`` and goes through synth.grounding
    (leaks, quotes found in the chunk with offsets, numbers, terms, lexical support); what those
    cannot settle goes to an LLM judge (``judge: auto``), whose quotes are verified the same way.
@@ -39,6 +41,7 @@ from synth.grounding import Context, Thresholds, check_answer, is_chinese, verif
 from synth.io import is_glob
 from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa import questions as q
+from synth.recipes.doc_qa.duplicates import QuestionDedupStage
 from synth.recipes.doc_qa.raft import DistractorPool, cited, layout
 from synth.structured import StructuredOutputError, chat_json
 
@@ -172,11 +175,15 @@ class DocQARecipe(Recipe):
         super().__init__(options)
         o = self.options
         self.thresholds = Thresholds(quote_score=o.quote_threshold, support=o.support_threshold)
-        self.index = q.QuestionIndex(o.dedup_threshold) if o.dedup_threshold else None
         self.pool = DistractorPool([])
 
     def required_fields(self) -> list[str]:
         return [self.options.text_field]
+
+    def stages(self) -> list:
+        """Near-duplicate questions across chunks: decided over all records at once (duplicates.py)."""
+        threshold = self.options.dedup_threshold
+        return [QuestionDedupStage(self.name, threshold)] if threshold else []
 
     # -- seeds ---------------------------------------------------------------------------------------
     def read_seeds(self, path: Path) -> list[dict] | None:
@@ -223,12 +230,14 @@ class DocQARecipe(Recipe):
         passes = o.audiences or [None]
         asked = await asyncio.gather(*(self._questions(llm, chunk, text, lang, n, types, ga) for ga in passes))
         base = {"chunk": chunk, "context": text, "lang": lang}
-        # standalone check and rewrites (concurrent), then dedup in slot order with no await in between
+        # standalone check and rewrites (concurrent), then dedup within the chunk in slot order (across
+        # chunks: QuestionDedupStage, after generation, whatever order the rows finish in)
         slots = [s for group in asked for s in group]
         await asyncio.gather(*(self._standalone(llm, s, text, lang) for s in slots if s["question"]))
+        index = q.QuestionIndex(o.dedup_threshold) if o.dedup_threshold else None
         for s in slots:
-            if s["question"] and not s["rejected"] and self.index is not None:
-                dup = self.index.check_add(s["question"], chunk["id"])
+            if s["question"] and not s["rejected"] and index is not None:
+                dup = index.check_add(s["question"], chunk["id"])
                 if dup is not None:
                     s["rejected"], s["duplicate_of"] = "question_near_duplicate", dup.as_dict()
         live = [s for s in slots if not s["rejected"]]
