@@ -183,10 +183,15 @@ def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"config not found: {p} (pass the path of a YAML file, e.g. examples/quickstart.yaml)")
+    if p.is_dir():
+        raise ConfigError(f"config {p} is a directory: pass the YAML file in it, e.g. {p / 'run.yaml'}")
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{p} is not UTF-8 text: re-save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {p} ({exc.strerror or type(exc).__name__}): check its permissions") \
+            from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}" if mark else str(p)

@@ -45,6 +45,9 @@ def iter_rows(path: str | os.PathLike) -> Iterator[dict]:
         yield from reader(p)
     except UnicodeDecodeError as exc:
         raise InputError(f"{p} is not valid UTF-8 (byte {exc.start}): re-save it as UTF-8") from None
+    except OSError as exc:  # no read permission, a device, a file gone mid-read
+        raise InputError(f"cannot read {p} ({exc.strerror or type(exc).__name__}): check the file and its "
+                         "permissions") from None
 
 
 def parse_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict]]:
@@ -143,7 +146,12 @@ def _has_data_list(p: Path) -> bool:
 
 def _iter_csv(p: Path) -> Iterator[dict]:
     with open(p, encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(fh)
+        reader = csv.DictReader(fh)
+        for row in reader:
+            if None in row:  # DictReader keeps a row's surplus fields under the key None
+                raise InputError(f"{p}:{reader.line_num}: {len(reader.fieldnames) + len(row[None])} fields, the "
+                                 f"header has {len(reader.fieldnames)}: quote values that hold commas, or fix the row")
+            yield row
 
 
 def _iter_parquet(p: Path) -> Iterator[dict]:

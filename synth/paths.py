@@ -6,6 +6,9 @@ in one line (InputError, exit code 2).
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from synth.errors import InputError, SynthError
@@ -46,3 +49,45 @@ def check_out(path: str | os.PathLike, role: str = "--out", *, is_dir: bool) -> 
                 raise InputError(f"{role} {p}: {parent} is a file, not a folder: choose another path")
             break
     return p
+
+
+@contextmanager
+def new_folders_removed_on_error(path: str | os.PathLike) -> Iterator[None]:
+    """Folders above `path` that the block creates are removed again when it fails: nothing half-written."""
+    new, parent = None, Path(path).absolute().parent
+    while not parent.exists():
+        new, parent = parent, parent.parent
+    try:
+        yield
+    except BaseException:
+        if new is not None:
+            shutil.rmtree(new, ignore_errors=True)
+        raise
+
+
+def check_model(model: str, role: str = "MODEL") -> str:
+    """`model` when it is a Hub id (no such path) or a local model vLLM can load: a folder with
+    config.json (params.json for Mistral's format) or a .gguf file; else InputError, before a server starts."""
+    import json
+
+    p = Path(model)
+    if not p.exists():
+        return model  # a Hub model id
+    if p.is_file():
+        if p.suffix == ".gguf":
+            return model
+        raise InputError(f"{role} {p} is a file: give the model's folder (with config.json), a .gguf file "
+                         "or a Hub model id")
+    if not os.access(p, os.R_OK | os.X_OK):
+        raise InputError(f"{role} {p}: cannot read this folder (permission denied): fix its permissions")
+    config = p / "config.json"
+    if not config.is_file():
+        if (p / "params.json").is_file():
+            return model
+        raise InputError(f"{role} {p} has no config.json: give the folder a model was saved or downloaded to")
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{role} {config} cannot be read as JSON ({type(exc).__name__}): re-download the model") \
+            from None
+    return model

@@ -37,7 +37,7 @@ from synth.io import write_text
 from synth.llm import LLM
 from synth.pipeline import (DedupStage, FilterStage, RecipeRejectStage, Stage, can_stream, run_stages_async,
                             run_stages_spooled)
-from synth.paths import check_file, spec_file
+from synth.paths import check_file, check_out, spec_file
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation
 from synth.schema import RecordSchema, RecordSchemaError
@@ -280,6 +280,7 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
 # -- the whole run ---------------------------------------------------------------------------------
 async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limit: int | None = None,
               quiet: bool = False, fresh: bool = False) -> RunSummary:
+    check_out(Path(out) if out else Path("runs") / config.name, "--out" if out else "run directory", is_dir=True)
     recipe = make_recipe(config, base_dir)
     stages = make_stages(config, base_dir)
     seeds = load_seeds(config, base_dir, recipe, limit)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from synth.cli._app import app
 from synth.dedup.config import DedupConfig
 from synth.errors import ConfigError, InputError
+from synth.paths import check_out
 
 
 def _sibling(out: Path, suffix: str) -> Path:
@@ -38,8 +39,19 @@ def _config(cls, **kw):
 
 
 def _check_out(inp: Path, out: Path) -> None:
+    """Before any row is read: OUT is not the input, and is of the kind written there (see write_table)."""
     if out.resolve() == inp.resolve():
         raise InputError(f"--out {out} is the input file; write somewhere else")
+    check_out(out, is_dir=out.suffix not in (".jsonl", ".parquet"))
+
+
+def _rows(path: Path) -> list[dict]:
+    from synth.io import read_rows
+
+    rows = read_rows(path)
+    if not rows:
+        raise InputError(f"{path} has no rows")
+    return rows
 
 
 class _Progress:
@@ -102,8 +114,8 @@ def dedup_cmd(
     Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
     """
-    from synth.dedup import DedupConfig, dedup_rows, format_report
-    from synth.io import read_rows, write_jsonl, write_table
+    from synth.dedup import dedup_rows, format_report
+    from synth.io import write_jsonl, write_table
 
     if keep not in ("first", "longest"):
         raise ConfigError(f"--keep {keep!r}: use first or longest")
@@ -111,7 +123,7 @@ def dedup_cmd(
     cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
                   near=near, workers=workers)
-    data = read_rows(input)
+    data = _rows(input)
     backend = None
     if ray_address:
         from synth.dedup.ray_job import RayBackend
@@ -145,14 +157,14 @@ def decontam_cmd(
     and OUT.report.json.
     """
     from synth.dedup import DecontamConfig, decontaminate
-    from synth.io import read_rows, write_jsonl, write_table
+    from synth.io import write_jsonl, write_table
 
     from synth.dedup.decontam import Benchmarks
 
     _check_out(input, out)
     cfg = _config(DecontamConfig, benchmarks=benchmark, ngram=ngram, fields=field or None, id_field=id_field)
     benchmarks = Benchmarks.load(cfg)  # before the input: a bad benchmark file is named before any long read
-    result = decontaminate(read_rows(input), cfg, benchmarks)
+    result = decontaminate(_rows(input), cfg, benchmarks)
     write_table(out, result.kept)
     write_jsonl(_sibling(out, ".contaminated.jsonl"), result.dropped)
     _sibling(out, ".report.json").write_text(json.dumps(result.report, indent=1, ensure_ascii=False, default=str))

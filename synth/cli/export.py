@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synth.cli._app import app
+from synth.paths import check_out
 
 
 @app.command("export")
@@ -26,5 +27,6 @@ def export_command(
 
     if reasoning not in (None, "field", "think", "drop"):
         raise ConfigError(f"--reasoning {reasoning!r}: use field, think or drop")
+    check_out(out, is_dir=False)
     n = export_run(run_dir, format, out, split=split, reasoning=reasoning)
     typer.echo(f"wrote {out} ({n} rows, {format})")

@@ -9,6 +9,7 @@ import typer
 
 from synth.cli._app import app
 from synth.errors import ConfigError
+from synth.paths import check_out
 
 
 class _FileProgress:
@@ -76,14 +77,26 @@ def ingest_command(
         raise ConfigError(f"--unit {unit!r}: use chars or tokens")
     target = Path(out)
     if target.is_dir() or out.endswith(("/", "\\")) or not target.suffix:
-        target = target / "chunks.jsonl"
+        target = check_out(target, is_dir=True) / "chunks.jsonl"
     elif target.suffix != ".jsonl":
         raise ConfigError(f"--out {out}: give a .jsonl file (e.g. kb/chunks.jsonl) or a folder")
+    check_out(target, is_dir=False)
     options = IngestOptions.parse(chunk_size=chunk_size, overlap=overlap, unit=unit, tokenizer=tokenizer,
                                   drop_repeated=not keep_repeated)
+    held: list[tuple[str, str]] = []
+
+    def on_skip(source: str, reason: str) -> None:
+        # until a file is read, a skipped one is held back: if none can be read, the error line names them
+        if report.files_read:
+            progress.skipped(source, reason)
+        else:
+            held.append((source, reason))
+
     with _FileProgress(quiet) as progress:
-        report = IngestReport(on_skip=progress.skipped)
+        report = IngestReport(on_skip=on_skip)
         ingest(paths, target, options, report, progress=progress)
+        for source, reason in held:
+            progress.skipped(source, reason)
     if not quiet:
         typer.echo(report.summary())
         typer.echo(f"wrote {target} and {documents_path(target)}")

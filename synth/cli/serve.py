@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from synth.cli._app import app
+from synth.paths import check_model
 
 
 @app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -37,6 +38,7 @@ def serve_command(
     from synth.errors import EngineUnavailable
     from synth.progress import console
 
+    check_model(model)  # a broken local model is named here, not by vLLM minutes later
     extra = [a for a in ctx.args if a != "--"]
     server = VLLMServer(model, python=python, port=port, host=host, served_model_name=name,
                         tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,

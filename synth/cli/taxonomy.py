@@ -13,6 +13,7 @@ import typer
 
 from synth.cli._app import app
 from synth.errors import InputError
+from synth.paths import check_out
 
 
 class Language(str, Enum):
@@ -49,6 +50,7 @@ def taxonomy_command(
     Review and edit the file, then use it as the seeds of a `taxonomy` run (examples/taxonomy-finance-zh.yaml).
     GLAN-style: one JSON request per node, level by level. Without --base-url the embedded CPU model is used.
     """
+    check_out(out, is_dir=False)  # before the model is asked anything
     if out.exists() and not force:
         raise InputError(f"{out} exists: it may hold your edits; pass --force to overwrite it or choose another --out")
     lang = language.value if language else ("zh" if re.search(r"[\u4e00-\u9fff]", domain) else "en")

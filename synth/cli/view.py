@@ -10,6 +10,7 @@ import typer
 
 from synth.cli._app import app
 from synth.errors import InputError
+from synth.paths import check_out
 
 DEFAULT_PORT = 8765
 
@@ -33,6 +34,8 @@ def view_command(
     """
     from synth.view import RunView, ViewServer, write_html
 
+    if html is not None:
+        check_out(html, "--html", is_dir=False)
     view = RunView(run)
     if html is not None:
         out = write_html(run, html, max_rows=max_rows)

@@ -105,7 +105,13 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     if not manifest_path.exists():
         raise InputError(f"{run_dir} is not a run directory (no manifest.json): pass the folder `synth run` wrote, "
                          "e.g. runs/quickstart")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON
+        raise InputError(f"{manifest_path} cannot be read ({type(exc).__name__}): re-run `synth run CONFIG` to "
+                         "rewrite it") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{manifest_path} is not a run manifest: re-run `synth run CONFIG` to rewrite it")
     if "dataset" not in manifest:
         raise InputError(f"{run_dir} has no finished dataset: run `synth run CONFIG` to the end first "
                          "(re-running it rewrites the dataset without sending requests again)")

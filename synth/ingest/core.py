@@ -24,6 +24,7 @@ from synth.ingest.readers import Document, Unreadable, read_document
 from synth.ingest.split import char_lengths, split_text
 from synth.ingest.text import detect_lang
 from synth.io import atomic_path, is_glob
+from synth.paths import new_folders_removed_on_error
 
 
 
@@ -110,17 +111,22 @@ def expand_paths(paths: Iterable[str | os.PathLike], report: IngestReport | None
                 source = key.relative_to(base).as_posix()
             out.append((path, source))
 
-    def walk(folder: Path) -> None:
+    def walk(folder: Path) -> int:
+        found = 0
         for root, dirs, files in os.walk(folder):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):
                     add(Path(root) / name)
+                    found += 1
+        return found
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            walk(path)
+            if not walk(path):  # an empty (or unreadable) folder is named, like a missing file
+                report.skip(str(raw), "no files in this folder" if os.access(path, os.R_OK | os.X_OK)
+                            else "cannot read this folder (permission denied)")
         elif path.is_file():
             add(path)
         elif is_glob(raw):
@@ -238,7 +244,7 @@ def ingest(paths: Iterable[str | os.PathLike], out: str | os.PathLike, options: 
     out = Path(out)
     docs = documents_path(out)
     report = report if report is not None else IngestReport()
-    with atomic_path(out) as chunk_tmp, atomic_path(docs) as doc_tmp, \
+    with new_folders_removed_on_error(out), atomic_path(out) as chunk_tmp, atomic_path(docs) as doc_tmp, \
             open(chunk_tmp, "w", encoding="utf-8") as chunk_fh, open(doc_tmp, "w", encoding="utf-8") as doc_fh:
         for document, chunks in iter_document_chunks(paths, options, report, exclude=(out, docs), progress=progress):
             doc_fh.write(json.dumps(document.row(), ensure_ascii=False) + "\n")

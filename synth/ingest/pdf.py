@@ -10,6 +10,7 @@ No OCR: a PDF without a text layer is skipped with that reason.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from synth.ingest.boilerplate import running_lines, strip_running
@@ -29,6 +30,9 @@ def pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
+    # pypdf logs what it recovers from, or gives up on, as warnings on stderr ("EOF marker not found"):
+    # synth names a file it cannot read once, as skipped, and says nothing of one it could
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
