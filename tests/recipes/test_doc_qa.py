@@ -435,7 +435,8 @@ def test_example_config_on_the_embedded_model(tmp_path, llm_server):
                      "--out", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["rows"] == {"selected": 2, "done": 2, "failed": 0} and manifest["coverage"]["chunks"] == 2
+    assert manifest["rows"] == {"seed_rows": 2, "selected": 2, "duplicate": 0, "done": 2, "failed": 0}
+    assert manifest["coverage"]["chunks"] == 2
     records = [json.loads(line) for shard in sorted((out / "records").rglob("*.jsonl"))
                for line in shard.read_text().splitlines()]
     from synth.ingest import IngestOptions, iter_chunks
