@@ -334,12 +334,10 @@ def _hooks_need_lists(recipe: Recipe) -> bool:
 
 
 def _records_of(store: RunStore, keys: np.ndarray) -> Iterator[dict]:
-    """This fingerprint's records whose seed row is among `keys` (sorted uint64 row keys)."""
-    for chunk in chunks(store.iter_records(), 4096):
-        rk = np.fromiter((int(r["seed_key"], 16) for r in chunk), dtype=np.uint64, count=len(chunk))
-        pos = np.searchsorted(keys, rk).clip(0, max(0, len(keys) - 1))
-        hit = keys[pos] == rk if len(keys) else np.zeros(len(chunk), dtype=bool)
-        yield from (r for r, h in zip(chunk, hit) if h)
+    """This fingerprint's records whose seed row is among `keys` (uint64 row keys in seed order), in
+    seed order: the stages (dedup keeps the first of each text) decide the same whichever row finished
+    first, resumed or not."""
+    return store.iter_records_by_seed(keys)
 
 
 def _noting_keys(rows: Iterable[tuple[int, str, dict]], keys: array) -> Iterator[tuple[int, str, dict]]:
@@ -348,8 +346,8 @@ def _noting_keys(rows: Iterable[tuple[int, str, dict]], keys: array) -> Iterator
         yield item
 
 
-def _sorted_keys(keys: Iterable[str]) -> np.ndarray:
-    return np.sort(np.fromiter((int(k, 16) for k in keys), dtype=np.uint64))
+def _seed_keys(keys: Iterable[str]) -> np.ndarray:
+    return np.fromiter((int(k, 16) for k in keys), dtype=np.uint64)
 
 
 async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, quiet) -> RunSummary:
@@ -385,8 +383,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
     gen_seconds = time.perf_counter() - t0
     stages = [RecipeRejectStage(recipe.name), *recipe.stages(), *stages]
     lists = _hooks_need_lists(recipe)
-    keys = np.sort(np.frombuffer(seen, dtype=np.uint64)) if len(seen) == len(seeds) else \
-        _sorted_keys(k for _, k, _ in seeds)
+    keys = np.frombuffer(seen, dtype=np.uint64) if len(seen) == len(seeds) else _seed_keys(k for _, k, _ in seeds)
     if not lists and len(seeds) > SPILL_ROWS and can_stream(stages):
         # a large run: records stream from the shards through the stages into spools and on to parquet
         folder = Path(tempfile.mkdtemp(prefix=".stages-", dir=store.root))
@@ -414,7 +411,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
         first = len(all_rows)
         all_rows += extra
         n_rows = len(all_rows)
-        keys = _sorted_keys(k for k, _ in all_rows)
+        keys = _seed_keys(k for k, _ in all_rows)
         manifest["rows"]["follow_up"] = manifest["rows"].get("follow_up", 0) + len(extra)
         t0 = time.perf_counter()
         with RowProgress(f"{recipe.name} (follow-up)", len(extra), quiet=quiet) as progress:

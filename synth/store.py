@@ -30,6 +30,7 @@ import concurrent.futures
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -64,6 +65,20 @@ def _record_line(record: dict) -> bytes:
         return orjson.dumps(record, default=str, option=_ORJSON)
     except orjson.JSONEncodeError:  # keys that are not text, ints past 64 bits: json writes those
         return (_RECORD(record) + "\n").encode()
+
+
+_SEED_KEY = re.compile(r'"seed_key": ?"([0-9a-f]+)"')
+
+
+def _record_seed_key(line: str) -> str:
+    """The seed key of a record line: synth's own comes before the recipe's fields (runner.stamp), so
+    the first match is it; a record without one (never written by a run) is parsed.
+
+    >>> _record_seed_key('{"id":"a1","recipe":"x","recipe_version":"1","seed_key":"00ff","q":"\\"seed_key\\":\\"11\\""}')
+    '00ff'
+    """
+    m = _SEED_KEY.search(line)
+    return m.group(1) if m else _parse_record(line)["seed_key"]
 
 
 def _parse_record(line: str) -> dict:
@@ -359,6 +374,56 @@ class RunStore:
                     continue
                 seen.add(rec["id"])
             yield rec
+
+    def iter_records_by_seed(self, seed_keys: np.ndarray) -> Iterator[dict]:
+        """This fingerprint's records whose seed row is among `seed_keys` (uint64 row keys in seed
+        order), in seed order and, within a row, in the order the recipe returned them; each once.
+
+        Shards hold records in the order rows finished, which depends on timing and on where a run was
+        resumed: whatever keeps "the first" record (dedup) would keep a different one from run to run.
+        A first pass notes each line's seed position and place (24 bytes a record, not the record);
+        the second reads the lines in that order.
+        """
+        self.commit()
+        shards = sorted(self.records_dir.glob("part-*.jsonl"))
+        seed_keys = np.asarray(seed_keys, dtype=np.uint64)
+        sorter = np.argsort(seed_keys, kind="stable")
+        sorted_keys = seed_keys[sorter]
+        ids, rows, places = array("Q"), array("Q"), array("Q")
+        for s, shard in enumerate(shards):
+            with open(shard, "rb") as fh:
+                offset = 0
+                for line in fh:
+                    if not line.endswith(b"\n"):
+                        break  # the process died mid-write; the row was not marked done
+                    text = line.decode("utf-8")
+                    ids.append(int(_record_id(text), 16))
+                    rows.append(int(_record_seed_key(text), 16))
+                    places.append((s << 48) | offset)
+                    offset += len(line)
+        if not ids:
+            return
+        rk = np.frombuffer(rows, dtype=np.uint64)
+        at = np.searchsorted(sorted_keys, rk).clip(0, max(0, len(sorted_keys) - 1))
+        hit = sorted_keys[at] == rk if len(sorted_keys) else np.zeros(len(rk), dtype=bool)
+        position = np.where(hit, sorter[at] if len(sorter) else 0, -1)
+        # a record written twice (a kill between its row's records and the row's mark) is read once
+        _, first = np.unique(np.frombuffer(ids, dtype=np.uint64), return_index=True)
+        once = np.zeros(len(rk), dtype=bool)
+        once[first] = True
+        take = np.flatnonzero(hit & once)
+        order = take[np.argsort(position[take], kind="stable")]  # stable: a row's records keep their order
+        del ids, rows, rk, at, hit, position, once, take
+        where = np.frombuffer(places, dtype=np.uint64)[order]
+        handles = [open(shard, "rb") for shard in shards]
+        try:
+            for place in where.tolist():
+                fh = handles[place >> 48]
+                fh.seek(place & 0xFFFF_FFFF_FFFF)
+                yield _parse_record(fh.readline().decode("utf-8"))
+        finally:
+            for fh in handles:
+                fh.close()
 
     @staticmethod
     def _lines(shards: list[Path]) -> Iterator[str]:
