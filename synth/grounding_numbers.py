@@ -1,0 +1,176 @@
+"""Numbers in answers and chunks: find them with value, percent, unit and range, and look them up.
+
+Finance, medicine and law answers go wrong on numbers first, so every number of an answer (Arabic
+with separators, %, 万/亿, million/billion, Chinese numerals such as 百分之八 or 三百二十, English
+two…twenty, twice) must occur in the chunk with the same value and a compatible unit (4 g is not
+4 小时; 克 = g), a range (6～8) as a range; 8 % = 0.08. Enumeration markers are not facts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from synth.grounding_context import Context
+
+_CN_DIGIT = "零〇一二两三四五六七八九"
+_CN_ALL = _CN_DIGIT + "十百千万亿"
+_NUMBER = re.compile(
+    r"百分之[" + _CN_ALL + r"点]+"                                   # 百分之八, 百分之十二点五
+    r"|(?<![A-Za-z0-9.])\d+(?:,\d{3})*(?:\.\d+)?(?:\s*[万亿])?\s*%?"          # 1,234.5  3.2亿  12.5%
+    r"|[" + _CN_DIGIT + r"十][" + _CN_ALL + r"]+(?:点[" + _CN_DIGIT + r"]+)?"  # 三百二十, 十五, 二点五
+)
+# a lone numeral (not part of 四十八 or 第八): in a chunk it may be a quantity (三类, 统一 too: harmless)
+_SINGLE_CN = re.compile("(?<![" + _CN_ALL + "点第])[" + _CN_DIGIT + "十](?![" + _CN_ALL + "点])")
+# a lone numeral before a measure word (满八年, 三种, 两次): a quantity even in an answer
+_COUNTED_CN = re.compile("(?<![" + _CN_ALL + "点第])[" + _CN_DIGIT + "十](?=个|年|月|日|天|次|条|倍|名|人|元|岁|周|项|种|类"
+                         "|级|届|期|小时|台|件|家|位|例|批|层|道|遍)")
+_CN_MARK = re.compile("[十百千万亿点〇零]")
+_EN_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())} | {"twice": 2, "thrice": 3}
+_EN_WORD = re.compile(r"\b(" + "|".join(_EN_WORDS) + r")\b", re.I)
+# in an answer "one" and "zero" are mostly not quantities ("one of the", "zero-day")
+_EN_COUNT = re.compile(r"\b(" + "|".join(w for w in _EN_WORDS if w not in ("zero", "one")) + r")\b", re.I)
+_EN_SCALE = re.compile(r"\s*(thousand|million|billion|trillion)\b", re.I)
+_SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+# enumeration markers and step numbers say nothing about the facts
+_MARKER = re.compile(r"(?m)^\s*(?:\(?\d{1,2}[.、)）]|[（(]\d{1,2}[）)])(?!\d)|第\s*\d+\s*步|\bstep\s+\d+\b", re.I)
+_RANGE = re.compile(r"\s*(?:～|~|-|–|—|至|到|to)\s*$")
+_UNIT_AFTER = re.compile(r"\s*(个月|小时|分钟|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|[\u4e00-\u9fff℃]"
+                         r"|°\s*c\b|[a-zµμ]+)", re.I)
+# units that make "4 g" and "4 hours" different quantities; anything else is not compared
+_UNITS = {
+    "g": "g", "克": "g", "gram": "g", "mg": "mg", "毫克": "mg", "kg": "kg", "千克": "kg", "公斤": "kg",
+    "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "微克": "ug", "吨": "t", "ton": "t", "tonne": "t",
+    "ml": "ml", "毫升": "ml", "l": "l", "升": "l", "liter": "l", "litre": "l",
+    "mm": "mm", "毫米": "mm", "cm": "cm", "厘米": "cm", "m": "m", "米": "m", "km": "km", "公里": "km", "千米": "km",
+    "s": "s", "sec": "s", "second": "s", "秒": "s", "min": "min", "minute": "min", "分钟": "min",
+    "h": "h", "hr": "h", "hour": "h", "小时": "h", "day": "d", "天": "d", "日": "d", "week": "w", "周": "w",
+    "星期": "w", "month": "mo", "个月": "mo", "月": "mo", "year": "y", "年": "y",
+    "℃": "c", "°c": "c", "元": "yuan", "yuan": "yuan", "美元": "usd", "dollar": "usd",
+    "unit": "unit", "台": "unit", "件": "unit", "次": "times", "time": "times", "倍": "x",
+    "人": "person", "名": "person", "people": "person", "person": "person", "岁": "age",
+}
+
+
+class Mention(NamedTuple):
+    """A number as written (``text``), its value, whether it is a percentage (8% -> 8, True), its
+    unit when it has a known one (``mg``, ``h``; 克 -> ``g``), where it starts and ends, and the
+    value it opens a range to (``6～8小时``: 6 has ``range_to`` 8 and unit ``h``)."""
+
+    text: str
+    value: Fraction
+    percent: bool
+    unit: str | None = None
+    start: int = 0
+    end: int = 0
+    range_to: Fraction | None = None
+
+
+def _unit(text: str, at: int) -> str | None:
+    m = _UNIT_AFTER.match(text, at)
+    if not m:
+        return None
+    word = m.group(1).casefold().replace(" ", "")
+    if word in _UNITS:
+        return _UNITS[word]
+    return _UNITS.get(word[:-1]) if word.endswith("s") and len(word) > 2 else None
+
+
+def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
+    """Every number mentioned in ``text``, enumeration markers (``1.``, ``（2）``, ``第3步``) left out.
+
+    ``reference=True`` is the lenient reading used for the chunk a number is looked up in: every
+    single Chinese numeral and English number word counts there, while in an answer only those
+    that count something (满八年, 三种, two, twice) do: 一般, 统一 and "one of" are words.
+
+    >>> [(str(m.value), m.percent, m.unit) for m in find_numbers("营收3.2亿元，增长12.5%，员工一千二百人，百分之八")]
+    [('320000000', False, 'yuan'), ('25/2', True, None), ('1200', False, 'person'), ('8', True, None)]
+    >>> [(m.text, m.unit, m.range_to) for m in find_numbers("1. 先清洗\\n2. 再消毒，每6～8小时，一一核对")]
+    [('6', 'h', Fraction(8, 1)), ('8', 'h', None)]
+    """
+    from synth.verify.chinese import parse_chinese_number
+    from synth.verify.numbers import parse_number
+
+    text = unicodedata.normalize("NFKC", text)
+    masked = _MARKER.sub(lambda m: " " * len(m.group()), text)
+    found: list[tuple[int, int, str, Any]] = []
+    for m in _NUMBER.finditer(masked):
+        raw = m.group().strip()
+        body = raw.replace(" ", "")
+        end = m.start() + len(m.group().rstrip())
+        if body[0].isdigit() and body.rstrip("%")[-1] not in "万亿":
+            parsed = parse_number(body)
+            scale = _EN_SCALE.match(masked, end)
+            if parsed is not None and scale:
+                parsed = type(parsed)(parsed.value * _SCALE[scale.group(1).lower()], parsed.percent)
+                end = scale.end()
+        elif body[0].isdigit() or _CN_MARK.search(body):
+            parsed = parse_chinese_number(body)
+        else:
+            parsed = None  # 一一, 三四: not a quantity
+        if parsed is not None:
+            found.append((m.start(), end, raw, parsed))
+    for m in (_SINGLE_CN if reference else _COUNTED_CN).finditer(masked):
+        parsed = parse_chinese_number(m.group())
+        if parsed is not None:
+            found.append((m.start(), m.end(), m.group(), parsed))
+    for m in (_EN_WORD if reference else _EN_COUNT).finditer(masked):
+        found.append((m.start(), m.end(), m.group(), Fraction(_EN_WORDS[m.group().lower()])))
+    found.sort(key=lambda f: f[0])
+    out: list[Mention] = []
+    for start, end, raw, parsed in found:
+        value, percent = (parsed, False) if isinstance(parsed, Fraction) else (abs(parsed.value), parsed.percent)
+        out.append(Mention(raw, value, percent, None if percent else _unit(masked, end), start, end))
+    for i in range(len(out) - 2, -1, -1):  # a range: both ends take the unit written after the second
+        a, b = out[i], out[i + 1]
+        if _RANGE.match(masked[a.end:b.start]) and not a.percent:
+            out[i] = a._replace(unit=a.unit or b.unit, range_to=b.value)
+    return out
+
+
+def _same(number: Mention, other: Mention) -> bool:
+    """Equal values with compatible units, or a percentage and the same fraction (8% and 0.08)."""
+    if number.unit and other.unit and number.unit != other.unit:
+        return False
+    if other.value == number.value:
+        return True
+    if number.percent != other.percent:
+        pct, frac = (number, other) if number.percent else (other, number)
+        return pct.value == frac.value * 100
+    return False
+
+
+def _has_value(number: Mention, pool: list[Mention], near: int = 8) -> bool:
+    """``number`` occurs in ``pool``; a range (6～8) needs both ends there, close together."""
+    for i, other in enumerate(pool):
+        if not _same(number, other):
+            continue
+        if number.range_to is None:
+            return True
+        for nxt in pool[i + 1:]:
+            if nxt.start - other.end > near:
+                break
+            if nxt.value == number.range_to:
+                return True
+    return False
+
+
+def missing_numbers(answer: str, context: str | Context) -> list[str]:
+    """Numbers in ``answer`` that the context never mentions with the same value and unit.
+
+    >>> missing_numbers("不得低于百分之八，罚款5万元", "资本充足率不得低于8%，罚款五万元以下")
+    []
+    >>> missing_numbers("250 mg twice a day, or 4 hours apart", "Take 500 mg twice daily, at most 4 g a day.")
+    ['250', '4']
+    >>> missing_numbers("加热到250～300℃", "层间温度120～250℃，消氢处理加热温度为300～350℃")
+    ['250']
+    """
+    from synth.grounding_context import as_context
+
+    ctx = as_context(context)
+    return [m.text for m in find_numbers(answer) if not _has_value(m, ctx.numbers)]

@@ -1,0 +1,96 @@
+"""What an answer says besides its numbers: source leaks, names and codes, lexical support.
+
+A leak ("根据参考资料", "according to the text") refers to a source the reader of an SFT pair cannot
+see; a Latin name or code (Pfizer, GMP, EN 388) the chunk lacks is a claim from elsewhere; the share
+of the answer's token bigrams found in the chunk (characters for Chinese, words for English) says
+how closely it restates the chunk.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from synth.dedup.normalize import CJK_RANGES
+from synth.grounding_context import Context, _bigrams, as_context
+
+
+LEAK = re.compile(
+    # 根据内容/材料 alone is ordinary Chinese (根据材料强度选择焊条): only with a pointer, or 资料/文献/原文
+    r"根据(?:所给|给定|提供的?|上述|以上|上面的?|参考)的?(?:内容|资料|文献|原文|文本|文档|材料|段落|信息)"
+    r"|根据(?:资料|文献|原文)"
+    r"|(?:文中|原文|材料中|资料中|文档中|参考资料中?)(?:提到|指出|所述|显示)|参考资料|如上文所述|本文(?:提到|指出)"
+    r"|according to the (?:given |provided )?(?:text|passage|document|context|excerpt|source)"
+    r"|(?:the|this) (?:passage|text|document|excerpt) (?:says|states|mentions|notes)"
+    r"|as (?:stated|mentioned|described) in the (?:text|passage|document|context)"
+    r"|based on the (?:given |provided )?(?:text|passage|document|context)",
+    re.I)
+
+
+def leak(answer: str) -> str | None:
+    """The phrase by which ``answer`` refers to a source the reader cannot see, or None.
+
+    >>> leak("根据参考资料，年利率为3.5%。")
+    '根据参考资料'
+    >>> leak("According to the passage, the fee is waived.")
+    'According to the passage'
+    >>> leak("年利率为3.5%。") is None, leak("根据材料强度选择焊条。") is None
+    (True, True)
+    """
+    m = LEAK.search(answer)
+    return m.group() if m else None
+
+
+_TERM = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*[A-Za-z0-9]|[A-Z]")
+_SENTENCE_START = re.compile(r"(?:^|[.!?。！？:：;；\n]\s*|[\"'“‘(（]\s*)$")
+
+
+def unknown_terms(answer: str, context: str | Context) -> list[str]:
+    """Latin names and codes in ``answer`` (a capital letter past the first, or one inside a
+    sentence) that the context does not contain, case-insensitively.
+
+    >>> unknown_terms("The trial was run by Pfizer under GMP rules.", "Moderna ran the trial under GMP.")
+    ['Pfizer']
+    >>> unknown_terms("依据ISO 9001建立体系。", "企业应依据ISO 9001建立质量管理体系。")
+    []
+    """
+    ctx = as_context(context)
+    text = unicodedata.normalize("NFKC", answer)
+    out = []
+    for m in _TERM.finditer(text):
+        word = m.group()
+        capital_inside = any(c.isupper() for c in word[1:])
+        if not (capital_inside or (word[0].isupper() and not _SENTENCE_START.search(text[:m.start()]))):
+            continue
+        if word.casefold() not in ctx.folded and word not in out:
+            out.append(word)
+    return out
+
+
+def lexical_support(answer: str, context: str | Context) -> float:
+    """Share of the answer's token bigrams (Chinese: character bigrams; English: word bigrams) that
+    occur in the context; 1.0 for an empty answer.
+
+    >>> lexical_support("核心资本充足率不得低于4%", "核心资本充足率不得低于4%。")
+    1.0
+    >>> round(lexical_support("The board approved a dividend.", "The board approved the merger."), 2)
+    0.5
+    """
+    ctx = as_context(context)
+    grams = _bigrams(answer)
+    if not grams:
+        return 1.0
+    return sum(g in ctx.bigrams for g in grams) / len(grams)
+
+
+_CJK = re.compile(f"[{CJK_RANGES}]")
+
+
+def is_chinese(text: str, share: float = 0.2) -> bool:
+    """True when at least ``share`` of the non-space characters are CJK.
+
+    >>> is_chinese("GMP 要求"), is_chinese("GMP rules apply")
+    (True, False)
+    """
+    chars = [c for c in text if not c.isspace()]
+    return bool(chars) and sum(1 for c in chars if _CJK.match(c)) >= share * len(chars)
