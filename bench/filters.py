@@ -70,7 +70,7 @@ def spec_name(spec) -> str:
 
 def per_filter(rows: list[dict]) -> dict[str, dict]:
     from synth.filter import make_filter
-    from synth.pipeline import FilterStage
+    from synth.stages import FilterStage
 
     out = {}
     for spec in NON_LLM:

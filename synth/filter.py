@@ -5,7 +5,7 @@ the filter is built, so a misspelt key or a wrong type stops a run before any re
 option's `source` says where its default comes from (shown by `synth filters NAME`). A filter may
 return a `Verdict` instead of a bool or tuple to keep scores on the record (`record["scores"][name]`,
 declared in `score_names` so every row gets the same keys) or a `detail` for rejected.jsonl.
-Filters never count or write rejects themselves: `FilterStage` in synth.pipeline does.
+Filters never count or write rejects themselves: `FilterStage` in synth.stages does.
 
 `LLMFilter` is the asynchronous kind (e.g. `judge`): `afilter(record, llm)` asks the run's `LLM`, so
 it shares the engine, the request cache and the concurrency of the run. A request that fails after its

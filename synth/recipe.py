@@ -130,7 +130,7 @@ class Recipe:
         return None
 
     def stages(self) -> list:
-        """Stages of the recipe's own (synth.pipeline.Stage), run over all the run's records after its
+        """Stages of the recipe's own (synth.stages.Stage), run over all the run's records after its
         rejections and before the config's filters: for decisions across rows, which made inside `run`
         would depend on which row finished first (and be forgotten by a resumed run)."""
         return []

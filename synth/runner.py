@@ -35,8 +35,8 @@ from synth.errors import ConfigError, EngineError, InputError, RecipeError, Requ
 from synth.filter import make_filter
 from synth.io import write_text
 from synth.llm import LLM
-from synth.pipeline import (DedupStage, FilterStage, RecipeRejectStage, Stage, can_stream, run_stages_async,
-                            run_stages_spooled)
+from synth.stages import (DedupStage, FilterStage, RecipeRejectStage, Stage, can_stream, run_stages_async,
+                          run_stages_spooled)
 from synth.paths import check_file, check_out, spec_file
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe, format_validation

@@ -128,7 +128,7 @@ def filter_cmd(
     """
     from synth.filter import SHAPES, make_filter, row_shape
     from synth.io import read_rows, write_jsonl, write_table
-    from synth.pipeline import FilterStage
+    from synth.stages import FilterStage
 
     _check_out(input, out)
     specs = [parse_filter_spec(f) for f in filters]
@@ -173,7 +173,7 @@ def _missing(row: dict, path: str) -> bool:
 
 
 async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_env, max_in_flight, cache):
-    from synth.pipeline import run_stages_async
+    from synth.stages import run_stages_async
 
     if not needs_llm:
         return await run_stages_async(stages, rows)

@@ -18,7 +18,7 @@ from synth.engines.base import Completion
 from synth.errors import InputError
 from synth.filter import make_filter
 from synth.io import iter_rows
-from synth.pipeline import FilterStage, run_stages_spooled
+from synth.stages import FilterStage, run_stages_spooled
 
 ROWS = 30_000
 TEXT_CHARS = 300  # ~9 MB of text in all: as Python objects, several times that

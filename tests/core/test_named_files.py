@@ -57,7 +57,7 @@ def test_bad_named_file_stops_the_run_before_any_request(tmp_path, capsys, case)
 def test_streamed_decontam_reads_each_benchmark_once(tmp_path, monkeypatch):
     """The streaming path runs the stages once per chunk; the benchmark table is built once, up front."""
     from synth.dedup import DecontamConfig, decontam
-    from synth.pipeline import DedupStage, run_stages_spooled
+    from synth.stages import DedupStage, run_stages_spooled
 
     write_jsonl(tmp_path / "bench.jsonl", [{"question": QUESTION}])
     reads = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synth.pipeline import RecipeRejectStage
+from synth.stages import RecipeRejectStage
 
 
 def test_string_reasons_are_rejected_and_the_key_leaves_kept_records():

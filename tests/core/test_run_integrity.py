@@ -281,7 +281,7 @@ def test_seeds_are_checked_up_front_then_read_lazily(tmp_path):
 
 def test_dropped_records_keep_no_dedup_bookkeeping(tmp_path):
     from synth.dedup import DecontamConfig, DedupConfig
-    from synth.pipeline import DedupStage, run_stages
+    from synth.stages import DedupStage, run_stages
 
     write_jsonl(tmp_path / "bench.jsonl", [{"question": "Janet's ducks lay sixteen eggs per day and she eats three "
                                                         "for breakfast every single morning"}])

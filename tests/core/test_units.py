@@ -14,7 +14,7 @@ from synth.engines.openai_http import OpenAIEngine
 from synth.engines.vllm_local import VLLMEngine, sampling_kwargs
 from synth.errors import ConfigError, EngineUnavailable, PluginError
 from synth.llm import LLM
-from synth.pipeline import FilterStage, Stage, run_stages
+from synth.stages import FilterStage, Stage, run_stages
 from synth.store import RunStore
 from tests.conftest import REPO, write_config
 from tests.servers import ScriptedServer

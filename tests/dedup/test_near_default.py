@@ -12,7 +12,7 @@ import pytest
 from synth.config import RunConfig
 from synth.dedup import DedupConfig
 from synth.errors import ConfigError
-from synth.pipeline import run_stages
+from synth.stages import run_stages
 from synth.runner import make_stages
 from tests.conftest import cli_in_process, write_jsonl
 

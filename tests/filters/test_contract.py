@@ -12,7 +12,7 @@ import pytest
 from synth import plugins
 from synth.errors import ConfigError, PluginError
 from synth.filter import Filter, make_filter, row_shape
-from synth.pipeline import FilterStage, run_stages
+from synth.stages import FilterStage, run_stages
 from tests.conftest import cli_in_process, synth_cli, write_config, write_jsonl
 
 

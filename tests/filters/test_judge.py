@@ -11,7 +11,7 @@ from synth.engines.base import Sampling
 from synth.engines.openai_http import OpenAIEngine
 from synth.filter import make_filter
 from synth.llm import LLM
-from synth.pipeline import FilterStage, run_stages_async
+from synth.stages import FilterStage, run_stages_async
 from synth.store import RunStore
 from tests.conftest import write_config, write_jsonl
 from tests.servers import ScriptedServer
@@ -205,7 +205,7 @@ def test_on_error_keep_keeps_a_row_whose_judge_request_failed_unscored(tmp_path)
 
 
 def test_a_refused_judge_request_on_the_streaming_path(tmp_path):
-    from synth.pipeline import run_stages_spooled
+    from synth.stages import run_stages_spooled
 
     async def go(server):
         async with OpenAIEngine(server.base_url, max_retries=0) as engine:

@@ -62,7 +62,7 @@ def test_keep_all_returns_dropped_problems_with_the_reason():
 
 
 def test_every_candidate_dropped_with_keep_correct_is_a_rejected_record_with_its_reason():
-    from synth.pipeline import RecipeRejectStage
+    from synth.stages import RecipeRejectStage
 
     def answers(kind, body):
         text = body["messages"][-1]["content"]

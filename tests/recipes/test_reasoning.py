@@ -95,7 +95,7 @@ def test_majority_below_the_thresholds_keeps_nothing_or_all_unverified(threshold
 
 
 def test_a_problem_with_no_kept_solution_is_one_rejected_record_saying_why():
-    from synth.pipeline import RecipeRejectStage
+    from synth.stages import RecipeRejectStage
 
     (wrong,) = run({}, rows=[{"problem": "What is half of 1?", "answer": "7"}])
     assert wrong["rejected"] == "no_correct_solution" and wrong["reference_answer"] == "7"
