@@ -183,7 +183,7 @@ async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_en
     from synth.engines.base import Sampling
     from synth.llm import LLM
     from synth.recipe import format_validation
-    from synth.runner import make_engine
+    from synth.build import make_engine
     from synth.store import RunStore
 
     try:

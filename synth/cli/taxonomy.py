@@ -75,7 +75,7 @@ async def _draft(domain, language, description, topics, subtopics, points, perso
     from synth.progress import status
     from synth.recipes.taxonomy.generate import draft_tree
     from synth.recipes.taxonomy.recipe import TaxonomyRecipe
-    from synth.runner import make_engine
+    from synth.build import make_engine
 
     engine = make_engine(EngineConfig(base_url=base_url, model=model, api_key_env=api_key_env))
     with status("starting the engine", quiet=quiet):

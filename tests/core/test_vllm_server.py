@@ -10,7 +10,7 @@ import pytest
 
 from synth.config import EngineConfig
 from synth.engines.vllm_server import VLLMServer, VLLMServerEngine, flags
-from synth.runner import make_engine
+from synth.build import make_engine
 from tests.conftest import synth_cli, write_config, write_jsonl
 
 

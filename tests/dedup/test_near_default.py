@@ -13,7 +13,7 @@ from synth.config import RunConfig
 from synth.dedup import DedupConfig
 from synth.errors import ConfigError
 from synth.stages import run_stages
-from synth.runner import make_stages
+from synth.build import make_stages
 from tests.conftest import cli_in_process, write_jsonl
 
 # one word apart in 30: word-3-gram Jaccard ~0.8, a near duplicate at the default threshold (0.6)

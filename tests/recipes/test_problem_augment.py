@@ -126,7 +126,7 @@ def test_fobar_masks_each_number_in_turn_and_chinese_uses_character_ngrams():
 
 def test_benchmark_paths_resolve_relative_to_the_config(tmp_path):
     from synth.config import load_config
-    from synth.runner import make_recipe
+    from synth.build import make_recipe
     from tests.conftest import write_config
 
     (tmp_path / "cfg").mkdir()
