@@ -120,9 +120,10 @@ def test_server_children_are_found_whatever_the_path_length(monkeypatch, tmp_pat
                               "llama_cpp.server"], cwd=deep)
     try:
         deadline = time.time() + 10
-        while time.time() < deadline and not server_children(os.getpid()):
+        while time.time() < deadline and child.pid not in server_children(os.getpid()):
             time.sleep(0.05)
-        assert server_children(os.getpid()) == [child.pid]
+        # the session's own embedded server may be a child of this process too
+        assert child.pid in server_children(os.getpid())
         assert llama_servers(deep) == {child.pid}
     finally:
         child.kill()

@@ -163,7 +163,8 @@ def test_entry_points_resolve():
 def test_ci_runs_the_readme_commands():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    commands = [line for line in ci.splitlines() if "activate" in line]
+    # the README's two commands, at the top level of the script (later steps activate the venv indented)
+    commands = [line for line in ci.splitlines() if "activate" in line and not line.startswith(" ")]
     assert len(commands) == 2
     for command in commands:
         assert command in readme

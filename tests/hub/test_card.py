@@ -54,7 +54,9 @@ def test_card_numbers_equal_the_data(maths_run):
     assert set(card.data.language) == {"en", "zh"} and card.data.size_categories == ["n<1K"]
     assert card.data.pretty_name == "maths" and "text-generation" in card.data.task_categories
     manifest = json.loads((maths_run / "manifest.json").read_text())
-    assert f"`{manifest['fingerprint']}`" in text and "16 sent" in text
+    # every request the server saw: one per sample, plus the capability probe at start
+    assert manifest["requests"]["sent"] == 2 * len(PROBLEMS) + 1 and manifest["requests"]["cache_misses"] == 16
+    assert f"`{manifest['fingerprint']}`" in text and f"{2 * len(PROBLEMS) + 1} sent" in text
     assert "toy model" not in text, "a scripted server is not the embedded toy model"
 
 
