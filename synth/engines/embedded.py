@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from synth.engines.openai_http import LLAMA_CPP_CAPABILITIES
+from synth.engines.probing import LLAMA_CPP_CAPABILITIES
 from synth.engines.server_process import OwnedServerEngine, ServerProcess
 from synth.errors import EngineUnavailable
 

@@ -8,74 +8,32 @@ overloaded, so when the server exposes vLLM's `/metrics` the window shrinks whil
 How a server takes a JSON schema is probed once per engine, at its first JSON request; a server that
 takes none of the fields (or refuses the one it seemed to take) gets the schema in the prompt, and
 synth.structured repairs what comes back. Probes count in `stats.requests` like any request.
+
+This module sends requests; what the server supports is asked in synth.engines.probing, the window
+and its backpressure are synth.engines.window.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import logging
 import random
-import re
 from typing import Any
 
 import aiohttp
 
-from synth.engines.base import Capabilities, Completion, Engine, Sampling, greedy_copies, sample_seeds
+from synth.engines.base import Completion, Engine, Sampling, greedy_copies, sample_seeds
+from synth.engines.probing import ServerProbes, json_schema_fields, schema_in_prompt
+from synth.engines.window import InFlightWindow, next_window, parse_vllm_load
 from synth.errors import EngineError, EngineUnavailable, RequestFailed, RequestRejected
 
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = {408, 409, 425, 429}
-_PROBE_SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
-# llama-cpp-python's server: serves one request at a time, ignores `n`, takes a schema via json_object.
-LLAMA_CPP_CAPABILITIES = dict(native_n=False, json_schema="json_object_schema", completions=True,
-                              logprobs=True, metrics=False, server="llama-cpp-python")
 
 
-class _Window:
-    """A semaphore whose limit can move while requests are in flight (backpressure).
-
-    The fast path (a free slot) takes no lock and creates no future: on one event loop the check
-    and the increment cannot interleave.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = self.max = limit
-        self.active = 0
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
-
-    async def __aenter__(self) -> None:
-        while self.active >= self.limit:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake()  # we were handed a slot we will not use: pass it on
-                raise
-        self.active += 1
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.active -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        free = self.limit - self.active
-        while free > 0 and self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                free -= 1
-
-    async def resize(self, limit: int) -> None:
-        self.limit = max(1, min(self.max, limit))
-        self._wake()
-
-
-class OpenAIEngine(Engine):
+class OpenAIEngine(ServerProbes, Engine):
     """Talks to `base_url` (ending in /v1) with an OpenAI-style JSON API."""
 
     kind = "openai"
@@ -97,7 +55,7 @@ class OpenAIEngine(Engine):
         self.extra_body = dict(extra_body or {})  # sent with every request (engine.extra_body)
         self._owners: set = set()  # `owned_by` of the served models (vLLM says "vllm")
         self._session: aiohttp.ClientSession | None = None
-        self._window = _Window(max_in_flight)
+        self._window = InFlightWindow(max_in_flight)
         self._watch: asyncio.Task | None = None
         self.failover = False  # set by MultiEngine: a refused connection raises at once, no retries here
         self._json_probe = asyncio.Lock()  # the first JSON requests wait for one probe, not one each
@@ -119,33 +77,6 @@ class OpenAIEngine(Engine):
             await self.close()  # a failed start must not leak the session
             raise
 
-    async def _connect(self) -> None:
-        models = await self._list_models()
-        self.capabilities.models = [m.get("id", "") for m in models]
-        self._owners = {m.get("owned_by") for m in models}
-        if not self.model:
-            if not models:
-                raise EngineError(f"{self.base_url} lists no models: pass --model NAME")
-            self.model = models[0]["id"]
-        elif self.capabilities.models and self.model not in self.capabilities.models:
-            raise EngineError(f"model {self.model!r} is not served at {self.base_url} "
-                              f"(served: {', '.join(self.capabilities.models)}): fix --model")
-        owners = self._owners
-        if "me" in owners or self.capabilities.server == "llama-cpp-python":
-            for k, v in LLAMA_CPP_CAPABILITIES.items():
-                setattr(self.capabilities, k, v)
-        elif self.probe:
-            self.capabilities.server = "vllm" if "vllm" in owners else "openai-compatible"
-            if self.capabilities.server == "vllm":
-                # vLLM's own field, the same on every release since the guided_* fields went (0.12)
-                self.capabilities.json_schema = "structured_outputs"
-                self.capabilities.completions = True
-                self.capabilities.version = await self._read_version()
-            self.capabilities.native_n = await self._probe_n()
-            self.capabilities.metrics = await self._probe_metrics()
-            if self.capabilities.metrics:
-                self._watch = asyncio.create_task(self._watch_metrics())
-
     async def close(self) -> None:
         if self._watch:
             self._watch.cancel()
@@ -153,6 +84,15 @@ class OpenAIEngine(Engine):
         if self._session:
             await self._session.close()
             self._session = None
+
+    async def _watch_metrics(self, every_s: float = 2.0) -> None:
+        """Backpressure: vLLM's queue and KV-cache use, read every `every_s`, move the in-flight window."""
+        while True:
+            await asyncio.sleep(every_s)
+            text = await self._read_metrics()
+            if text:
+                self.load = parse_vllm_load(text)
+                await self._window.resize(next_window(self._window.limit, self._window.max, **self.load))
 
     # -- requests --------------------------------------------------------------------------------
     async def chat(self, messages: list[dict[str, str]], sampling: Sampling, *, n: int = 1,
@@ -288,141 +228,6 @@ class OpenAIEngine(Engine):
         self.stats.prompt_tokens += usage.get("prompt_tokens") or 0
         self.stats.completion_tokens += usage.get("completion_tokens") or 0
 
-    # -- probing ---------------------------------------------------------------------------------
-    async def _list_models(self) -> list[dict]:
-        assert self._session is not None
-        try:
-            async with self._session.get(self.base_url + "/models",
-                                         timeout=aiohttp.ClientTimeout(total=30)) as resp:
-                if resp.status in (401, 403):
-                    raise EngineError(f"{self.base_url} refused the credentials (HTTP {resp.status}): "
-                                      "set the API key (engine.api_key_env)")
-                if resp.status != 200:
-                    raise EngineUnavailable(f"{self.base_url}/models answered HTTP {resp.status}: "
-                                            "is --base-url an OpenAI-compatible /v1 endpoint?")
-                data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise EngineUnavailable(f"cannot reach {self.base_url} ({type(exc).__name__}: {exc}): "
-                                    "start the server or fix --base-url") from None
-        return list(data.get("data") or [])
-
-    async def _read_version(self) -> str | None:
-        """vLLM's `GET /version` ({"version": "0.32.0"}), else None."""
-        assert self._session is not None
-        try:
-            async with self._session.get(self._root + "/version",
-                                         timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                return (await resp.json(content_type=None)).get("version") if resp.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
-            return None
-
-    async def _alive(self) -> bool:
-        try:
-            assert self._session is not None
-            async with self._session.get(self.base_url + "/models",
-                                         timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                return resp.status == 200
-        except Exception:
-            return False
-
-    async def _try(self, path: str, payload: dict) -> dict | None:
-        """One request without retries, for probing: the JSON body on 200, else None (counted as sent)."""
-        assert self._session is not None
-        self.stats.requests += 1
-        try:
-            async with self._session.post(self.base_url + path, json=payload,
-                                          timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                if resp.status != 200:
-                    return None
-                data = await resp.json(content_type=None)
-                self._count_usage(data)
-                return data
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
-            return None
-
-    def _tiny_chat(self, **extra: Any) -> dict:
-        return {"model": self.model, "messages": [{"role": "user", "content": "Say hi."}],
-                "max_tokens": 1, "temperature": 1.0, **extra}
-
-    async def _probe_n(self) -> bool:
-        data = await self._try("/chat/completions", self._tiny_chat(n=2))
-        return bool(data) and len(data.get("choices") or []) == 2
-
-    async def _probe_json_schema(self) -> str:
-        styles = ("response_format", "json_object_schema")
-        for style in ("structured_outputs", *styles) if self.capabilities.server == "vllm" else styles:
-            body = {**self._tiny_chat(), "max_tokens": 24, "temperature": 0.0,
-                    **json_schema_fields(style, _PROBE_SCHEMA)}
-            data = await self._try("/chat/completions", body)
-            try:
-                json.loads(data["choices"][0]["message"]["content"], strict=False)
-                return style
-            except (TypeError, KeyError, IndexError, ValueError):
-                continue
-        return "none"
-
-    async def probe_all(self) -> Capabilities:
-        """Probe every capability (used by `synth serve-check`)."""
-        caps = self.capabilities
-        if "vllm" in self._owners:
-            caps.server, caps.version = "vllm", await self._read_version()
-        caps.native_n = await self._probe_n()
-        caps.json_schema = await self._probe_json_schema()
-        caps.completions = await self._try("/completions", {"model": self.model, "prompt": "1",
-                                                            "max_tokens": 1}) is not None
-        data = await self._try("/chat/completions", self._tiny_chat(logprobs=True, top_logprobs=1))
-        caps.logprobs = bool(data) and bool((data.get("choices") or [{}])[0].get("logprobs"))
-        caps.metrics = await self._probe_metrics()
-        return caps
-
-    # -- backpressure from vLLM's /metrics -------------------------------------------------------
-    @property
-    def _root(self) -> str:
-        """The server's address without /v1, where vLLM serves /metrics and /version."""
-        return re.sub(r"/v1$", "", self.base_url)
-
-    @property
-    def _metrics_url(self) -> str:
-        return self._root + "/metrics"
-
-    async def _probe_metrics(self) -> bool:
-        return "vllm:num_requests_waiting" in (await self._read_metrics() or "")
-
-    async def _read_metrics(self) -> str | None:
-        try:
-            assert self._session is not None
-            async with self._session.get(self._metrics_url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                return await resp.text() if resp.status == 200 else None
-        except Exception:
-            return None
-
-    async def _watch_metrics(self, every_s: float = 2.0) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            text = await self._read_metrics()
-            if text:
-                self.load = parse_vllm_load(text)
-                await self._window.resize(next_window(self._window.limit, self._window.max, **self.load))
-
-
-def json_schema_fields(style: str, schema: dict) -> dict[str, Any]:
-    """Request fields that ask this kind of server for output matching `schema`."""
-    if style == "response_format":
-        return {"response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}}
-    if style == "json_object_schema":  # llama-cpp-python: json_schema type answers HTTP 500
-        return {"response_format": {"type": "json_object", "schema": schema}}
-    if style == "structured_outputs":  # vLLM's own field (the guided_* fields are gone)
-        return {"structured_outputs": {"json": schema}}
-    return {"response_format": {"type": "json_object"}}
-
-
-def schema_in_prompt(payload: dict, schema: dict) -> dict:
-    """`payload` with `schema` described at the end of its last message, for a server that takes no schema
-    field (synth.structured parses and repairs the answer; the request's cache identity is unchanged)."""
-    *before, last = payload["messages"]
-    note = "\n\nReply with one JSON object that matches this JSON schema:\n" + json.dumps(schema, ensure_ascii=False)
-    return {**payload, "messages": [*before, {**last, "content": str(last.get("content") or "") + note}]}
-
 
 def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
     """Turn a chat or completions response into Completions, one per choice, in index order."""
@@ -444,31 +249,3 @@ def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
                               completion_tokens=per_choice, seed=seed, reasoning=reasoning))
     return out
 
-
-def parse_vllm_load(metrics_text: str) -> dict[str, float]:
-    """Sum vLLM's waiting/running gauges and take the highest KV-cache use over engines."""
-    waiting = running = kv = 0.0
-    for line in metrics_text.splitlines():
-        if line.startswith("#"):
-            continue
-        name, _, value = line.rpartition(" ")
-        try:
-            v = float(value)
-        except ValueError:
-            continue
-        if name.startswith("vllm:num_requests_waiting{") or name == "vllm:num_requests_waiting":
-            waiting += v
-        elif name.startswith("vllm:num_requests_running"):
-            running += v
-        elif name.startswith("vllm:kv_cache_usage_perc"):
-            kv = max(kv, v)
-    return {"waiting": waiting, "running": running, "kv_cache": kv}
-
-
-def next_window(limit: int, maximum: int, *, waiting: float, running: float, kv_cache: float) -> int:
-    """Shrink the in-flight window while the server queues with a full KV cache; grow back when idle."""
-    if waiting > max(4, 0.25 * limit) and kv_cache > 0.9:
-        return max(4, int(limit * 0.8))
-    if waiting == 0 and limit < maximum:
-        return min(maximum, limit + max(1, maximum // 10))
-    return limit

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from synth.engines.base import Sampling
-from synth.engines.openai_http import OpenAIEngine, json_schema_fields, next_window, parse_vllm_load
+from synth.engines.openai_http import OpenAIEngine
+from synth.engines.probing import json_schema_fields
+from synth.engines.window import next_window, parse_vllm_load
 from synth.errors import EngineUnavailable, RequestFailed, RequestRejected
 from tests.servers import FaultProxy, ScriptedServer
 

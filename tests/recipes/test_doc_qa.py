@@ -36,7 +36,7 @@ CHUNKS = [
 
 def prompt_of(body: dict) -> str:
     """The last message as the recipe wrote it (without the schema note a server without
-    response_format gets appended, synth.engines.openai_http.schema_in_prompt)."""
+    response_format gets appended, synth.engines.probing.schema_in_prompt)."""
     return body["messages"][-1]["content"].split("\n\nReply with one JSON object", 1)[0]
 
 
