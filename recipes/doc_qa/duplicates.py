@@ -10,7 +10,7 @@ duplicate across chunks has been answered by then.
 
 from __future__ import annotations
 
-from synth.stages import Stage
+from synth.stages.base import Stage
 from synth.recipes.doc_qa.questions import QuestionIndex
 
 

@@ -1,0 +1,71 @@
+"""The chunks `doc-qa` works on: a seed row's provenance (`chunk_info`), and the rows read from a table
+of chunks (chunks.jsonl from `synth ingest`) or cut from documents (a file, folder or glob)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from synth.io import is_glob
+
+log = logging.getLogger(__name__)
+
+_TABLE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".gz"}
+
+
+def chunk_info(row: dict, text_field: str = "text") -> dict:
+    """The provenance part of a seed row; rows without an id get one from their text."""
+    text = str(row.get(text_field) or "")
+    cid = row.get("id")
+    if cid in (None, ""):
+        cid = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    source = row.get("source")
+    headings = row.get("headings") or []
+    headings = [headings] if isinstance(headings, str) else [str(h) for h in headings]
+    return {"id": str(cid), "source": source, "doc_id": row.get("doc_id") or source, "headings": headings,
+            "start": row.get("start"), "end": row.get("end")}
+
+
+def read_chunks(path: Path, text_field: str, chunk_size: int | None, overlap: int | None) -> list[dict]:
+    """Chunk rows from a table, or from documents: a file, folder or glob of .txt .md .html .pdf .docx
+    .epub, cut with `chunk_size` / `overlap` (the ingest defaults when None)."""
+    if _is_table(path):
+        from synth.io import read_rows
+
+        return read_rows(path)
+    from synth.ingest import IngestOptions, IngestReport, iter_chunks
+
+    report = IngestReport()
+    options = IngestOptions.parse(chunk_size=chunk_size, overlap=overlap)
+    rows = list(iter_chunks([str(path)], options, report, root=_documents_root(path)))
+    for source, reason in report.skipped:
+        log.warning("doc-qa: skipped %s: %s", source, reason)
+    return rows
+
+
+def _is_table(path: Path) -> bool:
+    if path.is_file() or (path.suffix.lower() in _TABLE_SUFFIXES and not is_glob(path)):
+        return path.suffix.lower() in _TABLE_SUFFIXES
+    if path.is_dir():
+        from synth.ingest import READERS
+
+        if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
+            return True
+        return not any(p.suffix.lower() in READERS for p in path.rglob("*") if p.is_file())
+    return False  # a glob pattern: documents
+
+
+def _documents_root(path: Path) -> Path:
+    """The folder chunk sources are named relative to: the folder itself, a file's folder, or a glob's
+    leading folder (`docs/**/*.pdf` -> `docs`), so rows carry `设备点检规程.md`, not the absolute path."""
+    if path.is_dir():
+        return path
+    if path.is_file():
+        return path.parent
+    parts = []
+    for part in path.parts:
+        if is_glob(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
