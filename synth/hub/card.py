@@ -32,12 +32,14 @@ MAX_SAMPLE_CHARS = 300
 
 def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict], plots: dict[str, str],
                 samples: list[dict], fields: dict[str, str], other_configs: list[dict] = (),
-                license: str | None = None) -> str:
+                license: str | None = None, hub: str = "hf") -> str:
     """The card text.
 
     `configs`: [{config_name, subset, data_files: [{split, path: [...]}], rows: {split: n}}] in the
     order to list them; `plots`: {plot: path relative to the card}; `other_configs`: configs
     ({config_name, data_files}) in the same repo that belong to other runs: kept in the metadata and listed.
+    `hub`: "hf", or "modelscope" for a card pushed to ModelScope: the same metadata plus the task block
+    ModelScope's dataset cards carry (`text: {task: {languages}}`), and an `MsDataset.load` snippet.
     """
     stats = manifest.get("statistics") or {}
     license = license or manifest.get("license")
@@ -53,6 +55,8 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
     front["pretty_name"] = title
     front["configs"] = [{"config_name": c["config_name"], "data_files": c["data_files"]}
                         for c in [*configs, *other_configs]]
+    if hub == "modelscope":  # ModelScope's dataset-card metadata: modality -> one task -> its attributes
+        front["text"] = {front["task_categories"][0]: {"languages": front.get("language") or ["en"]}}
     dataset = manifest.get("dataset") or {}
     shares = dataset.get("split") or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), autoescape=False,
@@ -73,7 +77,7 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
         skipped=dataset.get("skipped") or [],
         split_note=("Splits are drawn by seed row, so all records of one seed row sit in the same split "
                     f"(shares asked: {', '.join(f'{k} {v:g}' for k, v in shares.items())})." if shares else ""),
-        others=[c["config_name"] for c in other_configs], load_path=load_path, plots=plots, samples=[_sample(r) for r in samples],
+        others=[c["config_name"] for c in other_configs], load_path=load_path, hub=hub, plots=plots, samples=[_sample(r) for r in samples],
         fields=fields, structured=manifest.get("structured_outputs"),
         coverage=coverage_lines(manifest.get("coverage")), pct=_pct, cell=_cell,
         dedup_exact=bool((manifest.get("dedup_config") or {}).get("exact")))
