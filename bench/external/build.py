@@ -1,0 +1,184 @@
+"""Materialise the external benchmark sets from public repositories at pinned commits.
+
+The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl: hand-written answers,
+quotes as spans of the chunk) are committed; the third-party text they point at is not. This script
+reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
+how to get them) and writes
+
+    bench/external/data/filters_rows.jsonl     labelled chat rows (question, answer, label, kind)
+    bench/external/data/grounding_items.jsonl  (chunk, answer, quotes, label, kind)
+
+    .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
+
+Derived rows are built from real ones by a rule written in the label (`derive`): `cut` stops an answer
+at about that share of its length on a word boundary (English) or a character (Chinese), as a
+max_tokens stop would, and never right after a sentence end; `question_after` answers a translation
+request with its own source text, left untranslated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "data"
+
+SOURCES = {  # key -> (owner/name, commit)
+    "alpaca_eval": ("tatsu-lab/alpaca_eval", "cd543a149df89434d8a54582c0151c0b945c3d20"),
+    "alpaca": ("tatsu-lab/stanford_alpaca", "5e69c50054c48cd3b919c46d13bb2d92a62f4498"),  # refs/pull/152/head
+    "hh": ("anthropics/hh-rlhf", "354e5c3cb8960630860dd5774a6ac2a58313bf4d"),
+    "belle": ("LianjiaTech/BELLE", "645084d36454cdeb4e7f1ce9b2f3426bac39f1f9"),
+    "cla": ("ymcui/Chinese-LLaMA-Alpaca", "090475fbebcca06af2ae52c5227fe1617e22072a"),
+    "laws": ("DiamonWoo/Laosheng.top", "960d764c2764edb3314e225cd500a5144b8d56c4"),
+    "nist": ("usnistgov/800-63-3", "ce8ada6277a2948308d85b16a4c568874f7d5abb"),
+}
+DOCS = {  # grounding documents: key -> (source, path)
+    "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
+    "zh-enterprise-income-tax": ("laws", "falv/flk.npc/中华人民共和国企业所得税法_20181229.txt"),
+    "zh-stamp-tax": ("laws", "falv/flk.npc/中华人民共和国印花税法_20210610.txt"),
+    "zh-individual-income-tax": ("laws", "falv/flk.npc/中华人民共和国个人所得税法_20180831.txt"),
+    "zh-physicians": ("laws", "falv/flk.npc/中华人民共和国医师法_20210820.txt"),
+    "en-nist-63b-sec4": ("nist", "sp800-63b/sec4_aal.md"),
+    "en-nist-63b-sec5": ("nist", "sp800-63b/sec5_authenticators.md"),
+}
+
+
+class Sources:
+    def __init__(self, mirrors: Path) -> None:
+        self.mirrors = mirrors
+
+    def show(self, key: str, path: str) -> bytes:
+        repo, commit = SOURCES[key]
+        git_dir = self.mirrors / repo.replace("/", "+") / "repo"
+        if not git_dir.exists():
+            sys.exit(f"error: no snapshot of {repo} at {git_dir}: fetch github:{repo} first (see SOURCES.md)")
+        done = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{commit}:{path}"], capture_output=True)
+        if done.returncode:
+            sys.exit(f"error: {repo}@{commit[:10]}:{path}: {done.stderr.decode(errors='replace').strip()}")
+        return done.stdout
+
+    def text(self, key: str, path: str) -> str:
+        data = self.show(key, path)
+        if path.endswith(".gz"):
+            data = gzip.decompress(data)
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
+
+
+# -- chat rows ---------------------------------------------------------------------------------------------
+class Rows:
+    """Question/answer of a source row, by its id (`ae:<model>:<i>`, `alpaca:<i>`, `hh:<i>`, `belle:<i>`,
+    `cla:<path>:<n>:<column>`)."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+
+    @lru_cache(maxsize=None)
+    def _json(self, key: str, path: str):
+        text = self.sources.text(key, path)
+        return [json.loads(line) for line in text.splitlines() if line.strip()] if path.endswith(
+            (".jsonl", ".jsonl.gz")) or key == "belle" else json.loads(text)
+
+    @lru_cache(maxsize=None)
+    def _cla_table(self, path: str) -> dict[tuple[str, str], tuple[str, str]]:
+        rows, header = {}, None
+        for line in self.sources.text("cla", path).splitlines():
+            if line.startswith("| #"):
+                header = [c.strip() for c in line.strip().strip("|").split("|")]
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if header and re.match(r"^\|\s*\d+\s*\|", line) and len(cells) == len(header):
+                for col in range(2, len(cells)):
+                    rows[(cells[0], header[col])] = tuple(c.replace("<br/>", "\n").replace("<br>", "\n")
+                                                          for c in (cells[1], cells[col]))
+        return rows
+
+    def get(self, row_id: str) -> tuple[str, str]:
+        kind, _, rest = row_id.partition(":")
+        if kind == "ae":
+            model, _, i = rest.rpartition(":")
+            r = self._json("alpaca_eval", f"results/{model}/model_outputs.json")[int(i)]
+            return r["instruction"], r["output"]
+        if kind == "alpaca":
+            r = self._json("alpaca", "data/alpaca_5000.json")[int(rest)]
+            return (r["instruction"] + ("\n\n" + r["input"] if r["input"] else "")), r["output"]
+        if kind == "belle":
+            r = self._json("belle", "eval/eval_set.json")[int(rest)]
+            return r["question"], r["std_answer"]
+        if kind == "hh":
+            r = self._json("hh", "harmless-base/test.jsonl.gz")[int(rest)]
+            parts = re.split(r"\n\n(Human|Assistant): ", r["chosen"])
+            turns = list(zip(parts[1::2], parts[2::2]))
+            return turns[0][1], turns[1][1]
+        if kind == "cla":
+            path, n, column = rest.rsplit(":", 2)
+            return self._cla_table(path)[(n, column)]
+        raise ValueError(f"unknown row id {row_id!r}")
+
+
+def cut(answer: str, share: float) -> str:
+    """`answer` stopped at about `share` of its length, as max_tokens stops a generation: on a word
+    boundary in spaced text, anywhere in CJK text, and never right after a sentence end."""
+    at = int(len(answer) * share)
+    cjk = re.search(r"[\u4e00-\u9fff]", answer[max(0, at - 20):at + 20]) is not None
+    text = answer[:at] if cjk else answer[:at].rsplit(None, 1)[0]
+    while text and (text[-1] in ".!?。！？" or text[-1].isspace() or text[-1] in "\"'”’)）"):
+        text = text[:-1] if cjk else text.rsplit(None, 1)[0]
+    return text.rstrip()
+
+
+def build_filters(rows: Rows) -> list[dict]:
+    out = []
+    for line in (HERE / "filters_labels.jsonl").read_text(encoding="utf-8").splitlines():
+        label = json.loads(line)
+        derive = label.get("derive")
+        question, answer = rows.get(derive["from"] if derive else label["id"])
+        if derive and "cut" in derive:
+            answer = cut(answer, derive["cut"])
+        elif derive and derive.get("answer") == "question_after":
+            answer = question.split(derive["sep"], 1)[1].strip().strip("\"“”")
+        record = {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+        out.append({**{k: v for k, v in label.items() if k != "derive"}, "derived": bool(derive), "record": record})
+    return out
+
+
+# -- grounding items -----------------------------------------------------------------------------------------
+def chunk_text(sources: Sources, doc: str, first: int, last: int) -> str:
+    key, path = DOCS[doc]
+    lines = sources.text(key, path).split("\n")
+    return "\n".join(lines[first - 1:last]).strip()
+
+
+def build_grounding(sources: Sources) -> list[dict]:
+    out = []
+    for line in (HERE / "grounding_items.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        chunk = chunk_text(sources, item["doc"], *item["lines"])
+        quotes = [chunk[a:b] for a, b in item.pop("quote_spans")]
+        out.append({**item, "chunk": chunk, "evidence": quotes})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
+                        help="folder of repository snapshots, one <owner>+<name>/repo git directory each")
+    args = parser.parse_args()
+    sources = Sources(args.mirrors)
+    OUT.mkdir(exist_ok=True)
+    for name, rows in (("filters_rows.jsonl", build_filters(Rows(sources))),
+                       ("grounding_items.jsonl", build_grounding(sources))):
+        with open(OUT / name, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{OUT / name}: {len(rows)} rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The cheap grounding checks (synth.grounding, no judge) on items written against real public documents.
+
+    .venv/bin/python bench/external/build.py       # once: materialise bench/external/data/
+    .venv/bin/python bench/grounding_external.py [--json OUT]
+
+Items: bench/external/data/grounding_items.jsonl (SOURCES.md: Chinese laws from the national database, NIST
+SP 800-63B; chunks are real, answers were written by hand against them, half unsupported in the ways
+doc-qa answers go wrong). Prints the verdicts (pass / uncertain / fail) by kind, the precision of "pass"
+(supported answers among those passed: "pass" skips the judge), the share of supported answers that pass
+and the share that fail outright (no judge can save them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+ITEMS = REPO / "bench" / "external" / "data" / "grounding_items.jsonl"
+
+
+def measure(items: list[dict]) -> dict:
+    from synth.grounding import check_answer
+
+    by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    reasons: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    passed_unsupported, failed_supported = [], []
+    for item in items:
+        v = check_answer(item["answer"], item["evidence"], item["chunk"])
+        key = f"{item['label']}:{item['kind']}"
+        by_kind[key][v.status] += 1
+        reasons[key][v.reason or "-"] += 1
+        if v.status == "pass" and item["label"] == "unsupported":
+            passed_unsupported.append(item["id"])
+        if v.status == "fail" and item["label"] == "supported":
+            failed_supported.append((item["id"], v.reason))
+    sup = [c for k, c in by_kind.items() if k.startswith("supported:")]
+    uns = [c for k, c in by_kind.items() if k.startswith("unsupported:")]
+    n_sup = sum(sum(c.values()) for c in sup)
+    sup_pass, uns_pass = sum(c["pass"] for c in sup), sum(c["pass"] for c in uns)
+    return {"items": len(items), "supported": n_sup, "unsupported": len(items) - n_sup,
+            "precision_of_pass": round(sup_pass / (sup_pass + uns_pass), 3) if sup_pass + uns_pass else None,
+            "supported_pass": round(sup_pass / n_sup, 3), "supported_fail": round(sum(c["fail"] for c in sup) / n_sup, 3),
+            "unsupported_pass": uns_pass,
+            "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+            "reasons": {k: dict(v) for k, v in sorted(reasons.items())},
+            "passed_unsupported": passed_unsupported, "failed_supported": failed_supported}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    if not ITEMS.exists():
+        sys.exit(f"error: {ITEMS} missing: run bench/external/build.py first")
+    items = [json.loads(line) for line in ITEMS.read_text(encoding="utf-8").splitlines()]
+    r = measure(items)
+    print(f"{r['items']} items ({r['supported']} supported, {r['unsupported']} unsupported); cheap checks, no judge")
+    print(f"precision of pass {r['precision_of_pass']}   supported passing {r['supported_pass']}   "
+          f"supported failing {r['supported_fail']}   unsupported passing {r['unsupported_pass']}\n")
+    print(f"{'label:kind':<32} {'pass':>5} {'unc.':>5} {'fail':>5}   reasons")
+    for key, c in r["by_kind"].items():
+        print(f"{key:<32} {c.get('pass', 0):>5} {c.get('uncertain', 0):>5} {c.get('fail', 0):>5}   {r['reasons'][key]}")
+    print("\nunsupported but passed:", ", ".join(r["passed_unsupported"]) or "none")
+    print("supported but failed:", ", ".join(f"{i} ({why})" for i, why in r["failed_supported"]) or "none")
+    if args.json:
+        args.json.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
