@@ -1,17 +1,26 @@
-"""Recipes and filters are found through entry points, built-ins included, like pytest plugins.
+"""Recipes and filters: the built-ins, found in synth's own packages, and plugins, found through entry points.
 
-A package adds its own with, in its pyproject.toml::
+A built-in is found by scanning, so adding one is adding its files, nothing to register: a recipe is
+a package `recipes/<module>/` with a `recipe.py`, a filter a module `filters/<module>.py`; its name is
+the module's with `-` for `_` (`step_labels` -> `step-labels`), and the class of that `name` in the
+module is the plugin. Modules starting with `_` are helpers. A package adds its own with, in its
+pyproject.toml (`synth new recipe NAME` writes one)::
 
     [project.entry-points."synth.recipes"]
     my-recipe = "my_package.recipe:MyRecipe"
 
-A config may also name a class directly as `module.path:ClassName`.
+A built-in's name wins over an entry point of the same name. A config may also name a class
+directly as `module.path:ClassName`.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import pkgutil
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from synth.errors import PluginError
 
@@ -19,9 +28,52 @@ RECIPES = "synth.recipes"
 FILTERS = "synth.filters"
 
 
+# group -> (the package holding the built-ins, the module inside a built-in's package, or None: the module itself)
+BUILT_IN = {RECIPES: ("synth.recipes", "recipe"), FILTERS: ("synth.filters", None)}
+
+
+@dataclass(frozen=True)
+class BuiltIn:
+    """A recipe or filter shipped in synth, loaded like an entry point (`.name`, `.value`, `.load()`)."""
+
+    name: str
+    group: str
+    value: str  # the module
+
+    def load(self) -> type:
+        """The class in the module whose `name` is this plugin's (defined there, not imported)."""
+        module = importlib.import_module(self.value)
+        found = [obj for obj in vars(module).values() if isinstance(obj, type) and obj.__module__ == self.value
+                 and getattr(obj, "name", None) == self.name and callable(getattr(obj, "run", None) or
+                                                                        getattr(obj, "filter", None))]
+        if len(found) != 1:
+            raise PluginError(f"{self.value} defines {len(found) or 'no'} class{'es' if found else ''} named "
+                              f"{self.name!r}: give the built-in one class with `name = {self.name!r}`")
+        return found[0]
+
+
+def built_ins(group: str) -> dict[str, BuiltIn]:
+    """name -> BuiltIn, for every built-in of `group` (found without importing them)."""
+    if group not in BUILT_IN:
+        return {}
+    package, inner = BUILT_IN[group]
+    spec = importlib.util.find_spec(package)
+    found = {}
+    for folder in spec.submodule_search_locations if spec else ():
+        for info in pkgutil.iter_modules([folder]):
+            if info.name.startswith("_") or (inner and not (info.ispkg and (Path(folder, info.name, f"{inner}.py")
+                                                                              .is_file()))):
+                continue
+            name = info.name.replace("_", "-")
+            found[name] = BuiltIn(name, group, ".".join([package, info.name, *([inner] if inner else [])]))
+    return found
+
+
 def available(group: str) -> dict[str, object]:
-    """name -> entry point, for every installed plugin of `group`."""
-    return {ep.name: ep for ep in sorted(entry_points(group=group), key=lambda e: e.name)}
+    """name -> BuiltIn or entry point, for every installed plugin of `group`, by name."""
+    plugins = {ep.name: ep for ep in entry_points(group=group)}
+    plugins.update(built_ins(group))
+    return dict(sorted(plugins.items()))
 
 
 def load(group: str, name: str) -> type:
