@@ -14,7 +14,7 @@ from synth.cli._app import app
 from synth.errors import SynthError
 
 # Importing a verb module registers its command.
-from synth.cli import answer_check, dedup, export, filter, ingest, listing, push, run, serve, serve_check, taxonomy, view  # noqa: E402,F401
+from synth.cli import answer_check, dedup, export, filter, ingest, listing, new, push, run, serve, serve_check, taxonomy, view  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,6 +118,7 @@ SWEEP = [
     Slot("view", "--html", "page.html", lambda p: ["view", "good-run", "--html", p], sort="out-file"),
     Slot("taxonomy", "--out", "tree.yaml", lambda p: ["taxonomy", "finance", "--out", p, "--force",
                                                       "--base-url", NOWHERE], sort="out-file"),
+    Slot("new", "--out (package folder)", "plugin", lambda p: ["new", "recipe", "demo", "--out", p], sort="out-dir"),
     Slot("serve", "model directory", "model", lambda p: ["serve", p, "--port", "9"], sort="dir", inner="config.json",
          not_applicable={"missing": "a name that is no path is a Hub model id, which vLLM resolves"}),
 ]
