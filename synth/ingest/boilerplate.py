@@ -1,8 +1,9 @@
 """Boilerplate: PDF running headers and footers, and chunks repeated across documents.
 
-Running headers and footers are lines in the top or bottom two lines of a page that recur on at
-least half of the pages (and on three at least) once digits are folded, so ``第 3 页 共 60 页`` and
-``第 4 页 共 60 页`` count as one line. They are removed before the document text is built, so chunk
+Running headers and footers are lines in the top or bottom two lines of a page that recur once digits
+are folded (so ``第 3 页 共 60 页`` and ``第 4 页 共 60 页`` count as one line): on at least half of the
+pages, or on three pages at least and never below or above those zones (a running header that
+changes per chapter, with the page number glued to it). They are removed before the document text is built, so chunk
 spans stay exact.
 
 Repeated chunks (a disclaimer on every page, the same notice in every file) are dropped by the
@@ -20,6 +21,7 @@ from synth.dedup.normalize import normalize
 ZONE = 2  # lines at the top and at the bottom of a page that may be a running header or footer
 _DIGITS = re.compile(r"\d+")
 _BLANKS = re.compile(r"\s+")
+_GLUED_NUMBER = re.compile(r"^\s*\d{1,4}\s+\S|\S\s+\d{1,4}\s*$")  # "90 5.2. TANGENTIALEBENE", "Chapter 1. Intro 7"
 
 
 def line_key(line: str) -> str:
@@ -50,10 +52,25 @@ def running_lines(pages: list[list[str]], min_share: float = 0.5) -> set[str]:
     if len(pages) < 2:
         return set()
     counts: Counter[str] = Counter()
+    body: set[str] = set()
+    glued: set[str] = set()
     for lines in pages:
-        counts.update({line_key(lines[i]) for i in _zone(lines)})
+        zone = _zone(lines)
+        counts.update({line_key(lines[i]) for i in zone})
+        glued.update(line_key(lines[i]) for i in zone if _GLUED_NUMBER.search(lines[i]))
+        zone_set = set(zone)
+        body.update(line_key(line) for i, line in enumerate(lines) if i not in zone_set and line.strip())
     need = max(2, min_share * len(pages))
-    return {key for key, n in counts.items() if n >= need and key}
+    # a running title with the page number glued to it changes per chapter: two pages suffice
+    return {key for key, n in counts.items() if key and (n >= need or (key not in body and (n >= 3 or (n >= 2 and key in glued))))}
+
+
+def kept_lines(lines: list[str], keys: set[str]) -> list[int]:
+    """Indices of the page's lines that are not running headers or footers."""
+    if not keys:
+        return list(range(len(lines)))
+    drop = {i for i in _zone(lines) if line_key(lines[i]) in keys}
+    return [i for i in range(len(lines)) if i not in drop]
 
 
 def strip_running(lines: list[str], keys: set[str]) -> list[str]:

@@ -1,61 +1,284 @@
-"""PDF text layer with pypdf (BSD-3): running headers/footers removed, hard line breaks joined.
+"""PDF text layer with pypdf (BSD-3): structure from the PDF's own signals, page furniture removed,
+hard line breaks joined, broken text repaired.
 
-A PDF has lines, not paragraphs. A line that fills the page width continues on the next line and
-is joined to it: without a space between CJK text, with a space between Latin words, without the
-hyphen of a word split across lines. A shorter line ends its paragraph, and a line that opens with
-a structural mark (第X章, 一、, 4.1 ...) starts one. Pages are joined by the same rule, so a
-sentence that runs over a page break stays whole; ``page_starts`` keeps where each page begins.
-No OCR: a PDF without a text layer is skipped with that reason.
+- **Text and fonts.** pypdf extracts each page's text; its visitor reports, piece by piece, the font
+  and the effective font size (font size × text and graphics matrix scale) of the same text, so each
+  line knows its size and whether its font is bold.
+- **Headings.** From the outline (bookmarks) where the PDF has one: a line whose text is an outline
+  entry (numbering and spacing aside) on the entry's page, or the next, is a heading at the entry's
+  depth. Without an outline, from font sizes: a short, title-like line set larger than the body text
+  (the size most characters have), or wholly bold at body size, is a heading; larger sizes rank
+  higher. Headings become ``#`` lines (the document is then Markdown-like, so the splitter's heading
+  paths follow them; 第X章/第X条 marks still work under them). A PDF without either signal keeps the
+  splitter's text rules. Never a heading: table rows (mostly digits), table-of-contents lines,
+  page furniture, URLs, sentences.
+- **Page furniture.** Lines in the top or bottom two lines of a page that recur (digits folded) on
+  half the pages, or on three pages at least and never in the body (a running header that changes
+  per chapter, a page number glued to it), are removed; so are table-of-contents lines (a title
+  followed by dot leaders or by a page number, on a page of such lines).
+- **Lines.** A line that fills the page width continues on the next line and is joined to it:
+  without a space between CJK text, with a space between Latin words, without the hyphen of a word
+  split across lines, without a space inside a number or URL cut where a table cell wraps
+  (``1,858,221,567.`` + ``60``). A shorter line ends its paragraph; a line that opens with a
+  structural mark (第X章, 一、, 4.1 ...) starts one. Pages join by the same rule; ``page_starts``
+  keeps where each page begins.
+- **Characters.** Ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ) become their letters, NUL bytes are dropped (in TeX's
+  symbol fonts, where code 0 is the minus sign, they become ``−``).
+
+No OCR here: pages without a text layer are reported by the reader (synth.ingest.readers).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from synth.ingest.boilerplate import running_lines, strip_running
-from synth.ingest.structure import chinese_heading
+from synth.ingest.boilerplate import kept_lines, running_lines
+from synth.ingest.structure import chinese_heading, junk_heading
 from synth.ingest.text import display_width, is_hyphenated, join_wrapped, normalize_newlines
 
 FULL_LINE = 0.8  # a line at least this share of the page's longest lines is a wrapped line
-MIN_CHARS_PER_PAGE = 5  # fewer visible characters on every page: no text layer
+MIN_CHARS_PER_PAGE = 5  # fewer visible characters on a page: no text layer
+HEADING_SCALE = 1.15  # a line this much larger than the body text may be a heading
+HEADING_MAX_WIDTH = 100  # half-width cells; wider lines are text
+MAX_LEVELS = 4
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi|(?:cm|sf|lm)bx|simhei|heiti|黑体", re.IGNORECASE)
+_TEX_SYMBOL = re.compile(r"cmsy|lmsy|msbm|msam", re.IGNORECASE)
+_LEADERS_PAGE = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|-{4,}|_{4,}|(?:\s?[.·・]){4,})\s*\(?[\divxlcIVXLC]{1,6}\)?\s*$")
+_ENDS_WITH_PAGE = re.compile(r"\S\s+\(?\d{1,4}\)?\s*$")
+_NORM = re.compile(r"[\W_]+")
 
 
 class PdfUnreadable(ValueError):
     """The PDF cannot be read; the message is the reason shown to the user."""
 
 
-def pdf_pages(path: Path) -> list[str]:
-    """The text of each page (pypdf's layout-free extraction)."""
+@dataclass
+class PdfPage:
+    """One page: its text and, per line of ``text.split("\\n")``, the dominant font size and boldness."""
+
+    text: str
+    sizes: list[float] = field(default_factory=list)
+    bold: list[bool] = field(default_factory=list)
+
+
+@dataclass
+class PdfSource:
+    pages: list[PdfPage]
+    outline: list[tuple[str, int, int]] = field(default_factory=list)  # (title, depth, page index)
+
+
+def _open(path: Path):
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
+    from pypdf.errors import DependencyError
 
     # pypdf logs what it recovers from, or gives up on, as warnings on stderr ("EOF marker not found"):
     # synth names a file it cannot read once, as skipped, and says nothing of one it could
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(path)
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except DependencyError:
+            raise PdfUnreadable("encrypted PDF (AES needs the 'cryptography' package: "
+                                "pip install cryptography)") from None
+        if not opened:
+            raise PdfUnreadable("encrypted PDF with a password; decrypt it first (e.g. qpdf --decrypt)")
+    return reader
+
+
+def read_pdf_source(path: Path) -> PdfSource:
+    """Pages with per-line font sizes, and the outline."""
+    from pypdf.errors import PdfReadError
+
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except DependencyError:
-                raise PdfUnreadable("encrypted PDF (AES needs the 'cryptography' package: "
-                                    "pip install cryptography)") from None
-            if not opened:
-                raise PdfUnreadable("encrypted PDF with a password; decrypt it first (e.g. qpdf --decrypt)")
-        return [normalize_newlines(page.extract_text() or "") for page in reader.pages]
+        reader = _open(path)
+        pages = [_page(page) for page in reader.pages]
+        outline = _outline(reader)
     except PdfUnreadable:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise PdfUnreadable(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+    return PdfSource(pages, outline)
 
 
-def pdf_text(pages: list[str]) -> tuple[str, list[int]]:
-    """(document text, offset where each page starts) from the pages' raw text.
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page (pypdf's layout-free extraction, characters repaired)."""
+    return [page.text for page in read_pdf_source(path).pages]
 
-    >>> text, starts = pdf_text(["ACME\\n设备点检规程\\n第一章 总则\\n操作工应在开机前检查润滑\\n油位。\\nPage 1",
-    ...                          "ACME\\nthe press must be main-\\ntained daily and then\\nchecked.\\nPage 2",
-    ...                          "ACME\\n第二章 附则\\n本规程自发布之日起施行。\\nPage 3"])
+
+def _scale(matrix) -> float:
+    try:
+        return math.hypot(float(matrix[2]), float(matrix[3])) or 1.0
+    except (TypeError, IndexError, ValueError):
+        return 1.0
+
+
+def _page(page) -> PdfPage:
+    pieces: list[tuple[str, float, bool]] = []
+
+    def visit(text, cm, tm, font, size):
+        if not text:
+            return
+        name = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
+        if "\x00" in text:
+            text = text.replace("\x00", "\u2212" if _TEX_SYMBOL.search(name) else "")
+        try:
+            eff = float(size or 0) * _scale(tm) * _scale(cm)
+        except (TypeError, ValueError):
+            eff = 0.0
+        pieces.append((text, round(eff * 2) / 2, bool(_BOLD.search(name))))
+
+    raw = page.extract_text(visitor_text=visit) or ""
+    text = "".join(p[0] for p in pieces)
+    if text.replace("\u2212", "") != raw.replace("\x00", ""):  # the visitor did not see it all
+        text, pieces = raw.replace("\x00", ""), []
+    text = normalize_newlines(text.translate(_LIGATURES))
+    sizes: list[float] = []
+    bold: list[bool] = []
+    if pieces:
+        weights: Counter = Counter()
+        for piece, size, is_bold in pieces:
+            parts = normalize_newlines(piece.translate(_LIGATURES)).split("\n")
+            for k, part in enumerate(parts):
+                if k:
+                    sizes_bold = weights.most_common(1)[0][0] if weights else (0.0, False)
+                    sizes.append(sizes_bold[0])
+                    bold.append(sizes_bold[1])
+                    weights = Counter()
+                n = sum(1 for ch in part if not ch.isspace())
+                if n:
+                    weights[(size, is_bold)] += n
+        top = weights.most_common(1)[0][0] if weights else (0.0, False)
+        sizes.append(top[0])
+        bold.append(top[1])
+    lines = text.split("\n")
+    if len(sizes) != len(lines):
+        sizes, bold = [0.0] * len(lines), [False] * len(lines)
+    return PdfPage(text, sizes, bold)
+
+
+def _outline(reader) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # a broken destination: the entry cannot be placed
+                continue
+            title = str(getattr(item, "title", "") or "").strip()
+            if title and page is not None and page >= 0:
+                out.append((title, depth, page))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:
+        return []
+    return out
+
+
+def _norm(s: str) -> str:
+    return _NORM.sub("", unicodedata.normalize("NFKC", s)).lower()
+
+
+def toc_lines(lines: list[str]) -> set[int]:
+    """Indices of table-of-contents lines on a page: a title with dot leaders and a page number, or,
+    on a page where at least five lines and 40 % of them end in a page number, each such line."""
+    leaders = {i for i, line in enumerate(lines) if _LEADERS_PAGE.search(line) and re.search(r"[^\W\d_]", line)}
+    numbered = {i for i, line in enumerate(lines) if _ENDS_WITH_PAGE.search(line) and re.search(r"[^\W\d_]", line)}
+    filled = sum(1 for line in lines if line.strip())
+    if len(numbered | leaders) >= 5 and len(numbered | leaders) >= 0.4 * max(1, filled):
+        return numbered | leaders
+    return leaders if len(leaders) >= 2 else set()
+
+
+def _heading_ok(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and display_width(s) <= HEADING_MAX_WIDTH and junk_heading(s) is None \
+        and re.search(r"[^\W\d_]", s) is not None
+
+
+def _outline_levels(pages: list[list[str]], outline: list[tuple[str, int, int]]) -> dict[tuple[int, int], int]:
+    """(page, line) -> level for lines that are outline entries; a title split over two lines marks both."""
+    found: dict[tuple[int, int], int] = {}
+    norms = [[_norm(line) for line in lines] for lines in pages]
+    for title, depth, page in outline:
+        want = _norm(title)
+        if not want:
+            continue
+        hit = None
+        for p in (page, page + 1):
+            if p >= len(pages) or hit:
+                continue
+            for i, have in enumerate(norms[p]):
+                if (p, i) in found or not have:
+                    continue
+                if have == want or (have.endswith(want) and re.fullmatch(r"[\divxlc]*", have[:-len(want)])):
+                    hit = [(p, i)]
+                elif want.startswith(have) and len(have) >= 2 and i + 1 < len(norms[p]) and \
+                        want == have + norms[p][i + 1]:
+                    hit = [(p, i), (p, i + 1)]
+                if hit:
+                    break
+        for key in hit or ():
+            found[key] = min(MAX_LEVELS + 2, depth + 1)
+    return found
+
+
+def _font_levels(pages: list[PdfPage], kept: list[list[int]]) -> dict[tuple[int, int], int]:
+    """(page, line) -> level from font size and weight, relative to the body text."""
+    weights: Counter = Counter()
+    for page, keep in zip(pages, kept):
+        lines = page.text.split("\n")
+        for i in keep:
+            if page.sizes[i]:
+                weights[page.sizes[i]] += len(lines[i].strip())
+    if not weights:
+        return {}
+    body = weights.most_common(1)[0][0]
+    total = sum(weights.values())
+    candidates: dict[tuple[int, int], float] = {}
+    for p, (page, keep) in enumerate(zip(pages, kept)):
+        lines = page.text.split("\n")
+        for i in keep:
+            size, line = page.sizes[i], lines[i]
+            if not size or not _heading_ok(line):
+                continue
+            if size >= body * HEADING_SCALE:
+                candidates[(p, i)] = size
+            elif page.bold[i] and size >= body * 0.95 and display_width(line.strip()) <= 60:
+                candidates[(p, i)] = body  # wholly bold at body size: the lowest heading level
+    if not candidates:
+        return {}
+    # a size that covers much of the text is a second body size, not a heading style
+    by_size: Counter = Counter()
+    for (p, i), size in candidates.items():
+        by_size[size] += len(pages[p].text.split("\n")[i].strip())
+    styles = sorted((s for s, n in by_size.items() if n <= 0.2 * total), reverse=True)
+    if not styles:
+        return {}
+    level = {size: min(MAX_LEVELS, k + 1) for k, size in enumerate(styles)}
+    return {key: level[size] for key, size in candidates.items() if size in level}
+
+
+def pdf_text(pages: list[str] | list[PdfPage], outline: list[tuple[str, int, int]] | None = None
+             ) -> tuple[str, list[int], bool]:
+    """(document text, offset where each page starts, whether it has ``#`` heading lines).
+
+    >>> text, starts, marked = pdf_text(["ACME\\n设备点检规程\\n第一章 总则\\n操作工应在开机前检查润滑\\n油位。\\nPage 1",
+    ...                                  "ACME\\nthe press must be main-\\ntained daily and then\\nchecked.\\nPage 2",
+    ...                                  "ACME\\n第二章 附则\\n本规程自发布之日起施行。\\nPage 3"])
     >>> print(text)
     设备点检规程
     第一章 总则
@@ -64,26 +287,59 @@ def pdf_text(pages: list[str]) -> tuple[str, list[int]]:
     the press must be maintained daily and then checked.
     第二章 附则
     本规程自发布之日起施行。
-    >>> [text[s:s + 3] for s in starts]
-    ['设备点', 'the', '第二章']
+    >>> [text[s:s + 3] for s in starts], marked
+    (['设备点', 'the', '第二章'], False)
     """
-    keys = running_lines([p.split("\n") for p in pages])
-    page_lines = [[line.strip() for line in strip_running(p.split("\n"), keys) if line.strip()] for p in pages]
-    lengths = sorted(display_width(line) for lines in page_lines for line in lines)
+    pages = [p if isinstance(p, PdfPage) else PdfPage(normalize_newlines(p.translate(_LIGATURES)).replace("\x00", ""))
+             for p in pages]
+    for page in pages:
+        n = len(page.text.split("\n"))
+        if len(page.sizes) != n:
+            page.sizes, page.bold = [0.0] * n, [False] * n
+    raw = [page.text.split("\n") for page in pages]
+    keys = running_lines(raw)
+    kept: list[list[int]] = []
+    for lines in raw:
+        keep_lines = kept_lines(lines, keys)
+        toc = toc_lines([lines[i] for i in keep_lines])
+        kept.append([i for k, i in enumerate(keep_lines) if k not in toc and lines[i].strip()])
+    levels = _outline_levels([[lines[i] if i in set(keep) else "" for i in range(len(lines))]
+                              for lines, keep in zip(raw, kept)], outline or []) if outline else {}
+    if not levels:
+        levels = _font_levels(pages, kept)
+    marked = bool(levels)
+    widths = sorted(display_width(raw[p][i].strip()) for p, keep in enumerate(kept) for i in keep
+                    if (p, i) not in levels)
     # the width of a full line: the 90th percentile of line lengths, robust to a few long outliers
-    full = lengths[int(len(lengths) * 0.9)] * FULL_LINE if lengths else 0
+    full = widths[int(len(widths) * 0.9)] * FULL_LINE if widths else 0
     parts: list[str] = []
     starts: list[int] = []
     size = 0
     prev = ""
-    for lines in page_lines:
+    prev_heading = 0
+    for p, keep in enumerate(kept):
         page_start = None
-        for line in lines:
+        k = 0
+        while k < len(keep):
+            i = keep[k]
+            line = repair_line(raw[p][i].strip())
+            level = levels.get((p, i), 0)
+            if level:  # a heading: its own line, "#" marks; a title wrapped over lines of one style joins
+                while k + 1 < len(keep) and levels.get((p, keep[k + 1])) == level and \
+                        keep[k + 1] == i + 1 and display_width(line) >= full * 0.5:
+                    k += 1
+                    i = keep[k]
+                    nxt = raw[p][i].strip()
+                    line = line + join_wrapped(line, nxt) + nxt
+                line = "#" * level + " " + line
             if prev:
-                sep = _separator(prev, line, full)
-                if sep == "" and is_hyphenated(prev, line):
-                    parts[-1] = parts[-1][:-1]  # "main-" + "tained" -> "maintained"
-                    size -= 1
+                if level or prev_heading:
+                    sep = "\n\n"
+                else:
+                    sep = _separator(prev, line, full)
+                    if sep == "" and is_hyphenated(prev, line):
+                        parts[-1] = parts[-1][:-1]  # "main-" + "tained" -> "maintained"
+                        size -= 1
                 parts.append(sep)
                 size += len(sep)
             if page_start is None:
@@ -91,14 +347,37 @@ def pdf_text(pages: list[str]) -> tuple[str, list[int]]:
             parts.append(line)
             size += len(line)
             prev = line
+            prev_heading = level
+            k += 1
         starts.append(size if page_start is None else page_start)
-    return "".join(parts), starts
+    return "".join(parts), starts, marked
+
+
+_NUMBER_CUT = re.compile(r"\d[.,]$")
+_URL_CUT = re.compile(r"(?:https?://|www\.)\S*[\w./\-_?=&#%:]$")
+# an amount or an IP address cut where a table cell wraps, whatever the line's width
+_AMOUNT_CUT = re.compile(r"(?:\d{1,3}(?:,\d{3})+\.|https?://\d{1,3}(?:\.\d{1,3}){0,2}\.)$")
+_AMOUNT_SPLIT = re.compile(r"(\d{1,3}(?:,\d{3})+\.|https?://\d{1,3}(?:\.\d{1,3}){0,2}\.)[ \t]+(?=\d)")
+
+
+def repair_line(line: str) -> str:
+    """A number or IP address split by a space inside one line: ``1,858,221,567. 60`` ->
+    ``1,858,221,567.60``, ``http://211. 152.9.47`` -> ``http://211.152.9.47``.
+
+    >>> repair_line("合计 1,858,221,567. 60 元，见 http://211. 152.9.47/x")
+    '合计 1,858,221,567.60 元，见 http://211.152.9.47/x'
+    """
+    return _AMOUNT_SPLIT.sub(r"\1", line)
 
 
 def _separator(prev: str, line: str, full: float) -> str:
     """How the previous line joins this one: wrapped lines join, a short line ends a paragraph."""
+    if _AMOUNT_CUT.search(prev) and line[:1].isdigit():
+        return ""
     if chinese_heading(line, 0)[1]:
         return "\n"
     if display_width(prev) < full:
         return "\n\n" if prev[-1:] in "。！？!?.；;:：" or not prev[-1:].isalnum() else "\n"
+    if (_NUMBER_CUT.search(prev) and line[:1].isdigit()) or (_URL_CUT.search(prev) and line[:1].isalnum()):
+        return ""  # a number or a URL cut where a table cell wraps: "1,858,221,567." + "60"
     return join_wrapped(prev, line)

@@ -84,16 +84,17 @@ def read_html(path: Path, source: str) -> Document:
 
 
 def read_pdf(path: Path, source: str) -> Document:
-    from synth.ingest.pdf import MIN_CHARS_PER_PAGE, PdfUnreadable, pdf_pages, pdf_text
+    from synth.ingest.pdf import MIN_CHARS_PER_PAGE, PdfUnreadable, pdf_text, read_pdf_source
 
     try:
-        pages = pdf_pages(path)
+        pdf = read_pdf_source(path)
     except PdfUnreadable as exc:
         raise Unreadable(str(exc)) from None
-    if not any(len("".join(page.split())) >= MIN_CHARS_PER_PAGE for page in pages):
+    pages = pdf.pages
+    if not any(len("".join(page.text.split())) >= MIN_CHARS_PER_PAGE for page in pages):
         raise Unreadable(f"no text layer on any of its {len(pages)} pages (a scanned PDF?); OCR it first")
-    text, starts = pdf_text(pages)
-    return Document(source, "pdf", text, page_starts=starts)
+    text, starts, marked = pdf_text(pages, pdf.outline)
+    return Document(source, "pdf", text, page_starts=starts, markdown=marked)
 
 
 def read_docx(path: Path, source: str) -> Document:

@@ -42,9 +42,42 @@ class Heading:
 
 
 def _title_like(line: str) -> bool:
-    """Short, no sentence punctuation inside or at the end: a title rather than a sentence."""
+    """Short, no sentence punctuation inside or at the end, not a table row or contents line: a
+    title rather than a sentence."""
     s = line.strip(_SPACE)
-    return 0 < len(s) <= TITLE_MAX and not _SENTENCE_PUNCT.search(s) and not s.endswith(("。", "."))
+    return 0 < len(s) <= TITLE_MAX and not _SENTENCE_PUNCT.search(s) and not s.endswith(("。", ".")) \
+        and junk_heading(s) is None
+
+
+_NUMBER_GROUP = re.compile(r"(?<![\d.])\d[\d,.]*(?![\d.])")
+_LEADERS = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|(?:\s?[.·・]){4,})\s*\(?[\divxlc]{1,6}\)?\s*$", re.IGNORECASE)
+_PAGE_REF = re.compile(r"^(?:\d{1,2}(?:[.．]\d{1,2}){0,4}[.．、]?|第[^\s章节条编]{1,5}[章节编])[" + _SPACE + r"]*\S.*[" + _SPACE + r"]\d{1,4}$")
+_FURNITURE = re.compile(r"^[-–—_\s]*(?:page\s*)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?[-–—_\s]*$|^第\s*\d+\s*页|^共\s*\d+\s*页"
+                        r"|https?://|www\.|^[\w.-]+\.(?:com|org|net|cn|gov)\b", re.IGNORECASE)
+
+
+def junk_heading(line: str) -> str | None:
+    """Why a line can never be a heading, or None: a table row (mostly digits, or three number
+    groups with no more letters than digits), a table-of-contents line (dot leaders and a page
+    number; a numbered title ending in a page number), page furniture (page numbers, URLs).
+
+    >>> [junk_heading(s) for s in ["10 20 30 40 50", "0 0 0 22.45 否", "5 API 说明 20", "4.1 一般要求",
+    ...                            "第 3 页 共 7 页", "1 Introduction ........ 3", "1972–1985: Founding"]]
+    ['table', 'table', 'contents', None, 'furniture', 'contents', None]
+    """
+    s = line.strip(_SPACE)
+    compact = "".join(s.split())
+    if not compact:
+        return "empty"
+    if _FURNITURE.search(s):
+        return "furniture"
+    digits = sum(ch.isdigit() for ch in compact)
+    letters = sum(ch.isalpha() for ch in compact)
+    if (digits >= 2 and digits >= 2 * letters) or (len(_NUMBER_GROUP.findall(s)) >= 3 and digits >= letters):
+        return "table"
+    if _LEADERS.search(s) or _PAGE_REF.match(s):
+        return "contents"
+    return None
 
 
 def chinese_heading(line: str, offset: int, *, numbered: bool = True) -> tuple[Heading | None, bool]:

@@ -6,10 +6,12 @@ import zipfile
 from pathlib import Path
 
 
-def make_pdf(path: Path, pages: list[list[str]], *, header: str | None = None, footer: bool = False,
-             font_size: float = 10) -> Path:
+def make_pdf(path: Path, pages: list[list], *, header=None, footer: bool = False,
+             font_size: float = 10, outline: list[tuple[str, int, int]] = ()) -> Path:
     """One PDF page per list of lines, drawn as given (so tests control where lines wrap), with an
-    optional running header and a "第 n 页 共 N 页" footer on every page."""
+    optional running header (a string, or a function of the page number) and a "第 n 页 共 N 页"
+    footer on every page. A line may be ``(text, size)`` to set it in another size. ``outline``:
+    bookmarks ``(title, level, page index)``."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -19,16 +21,24 @@ def make_pdf(path: Path, pages: list[list[str]], *, header: str | None = None, f
     width, height = A4
     pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
     for number, lines in enumerate(pages, 1):
+        for j, (_, _, page) in enumerate(outline):
+            if page == number - 1:
+                pdf.bookmarkPage(f"o{j}")
         pdf.setFont("STSong-Light", font_size)
         if header:
-            pdf.drawString(40, height - 30, header)
+            pdf.drawString(40, height - 30, header(number) if callable(header) else header)
         y = height - 60
         for line in lines:
-            pdf.drawString(40, y, line)
-            y -= font_size * 1.6
+            text, size = line if isinstance(line, tuple) else (line, font_size)
+            pdf.setFont("STSong-Light", size)
+            pdf.drawString(40, y, text)
+            y -= size * 1.6
+        pdf.setFont("STSong-Light", font_size)
         if footer:
             pdf.drawCentredString(width / 2, 30, f"第 {number} 页 共 {len(pages)} 页")
         pdf.showPage()
+    for j, (title, level, _) in enumerate(outline):
+        pdf.addOutlineEntry(title, f"o{j}", level=level)
     pdf.save()
     return path
 
