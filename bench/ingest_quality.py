@@ -51,7 +51,7 @@ _DIGITS = re.compile(r"\d+")
 _WS = re.compile(r"\s+")
 _PAGE_NUMBER = re.compile(r"^[-–—‒_\s]*(?:page\s*)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?[-–—‒_\s]*$|^第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?$"
                           r"|^共\s*\d+\s*页\s*第\s*\d+\s*页$|^[ivxlc]{1,6}$", re.IGNORECASE)
-_SPLIT_NUMBER = re.compile(r"\d[.,]\s+\d{2}")
+_SPLIT_NUMBER = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+\.\s+\d|https?://[\d.]*\d\.\s+\d")
 _HYPHEN_SPLIT = re.compile(r"\b[a-z]{2,}- [a-z]{2,}\b")
 _LATIN_WORD = re.compile(r"[A-Za-z]{18,}")
 _HAN = re.compile(r"[\u3400-\u9fff]")

@@ -61,6 +61,8 @@ def ingest_command(
                                                      "model's local directory or cached name.")] = None,
     keep_repeated: Annotated[bool, typer.Option("--keep-repeated", help="Keep chunks whose text repeats an "
                                                 "earlier chunk (boilerplate is dropped by default).")] = False,
+    html_full: Annotated[bool, typer.Option("--html-full", help="Read web pages whole (menus, comments and "
+                                            "footers included) instead of their main content.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary (skipped files are "
                                         "still named).")] = False,
 ) -> None:
@@ -82,7 +84,7 @@ def ingest_command(
         raise ConfigError(f"--out {out}: give a .jsonl file (e.g. kb/chunks.jsonl) or a folder")
     check_out(target, is_dir=False)
     options = IngestOptions.parse(chunk_size=chunk_size, overlap=overlap, unit=unit, tokenizer=tokenizer,
-                                  drop_repeated=not keep_repeated)
+                                  drop_repeated=not keep_repeated, html_main=not html_full)
     held: list[tuple[str, str]] = []
 
     def on_skip(source: str, reason: str) -> None:

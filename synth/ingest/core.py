@@ -38,6 +38,8 @@ class IngestOptions(BaseModel):
     unit: Literal["chars", "tokens"] = "chars"
     tokenizer: str | None = Field(None, description="Tokenizer (local directory or name) for unit=tokens.")
     drop_repeated: bool = Field(True, description="Drop chunks whose normalised text came before.")
+    html_main: bool = Field(True, description="Read a web page's main content (menus, comments, footers "
+                            "left out); False reads the whole page.")
 
     @model_validator(mode="after")
     def _check(self) -> IngestOptions:
@@ -155,14 +157,16 @@ def _measure(options: IngestOptions):
 
 def iter_documents(paths: Iterable[str | os.PathLike], report: IngestReport | None = None, *,
                    exclude: Iterable[Path] = (), root: str | os.PathLike | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Iterator[Document]:
+                   progress: Callable[[int, int], None] | None = None,
+                   options: IngestOptions | None = None) -> Iterator[Document]:
     """Each readable file as a `Document`; unreadable ones go to ``report.skipped`` with the reason."""
+    html_main = options.html_main if options is not None else True
     report = report if report is not None else IngestReport()
     files = expand_paths(paths, report, exclude, root)
     for done, (path, source) in enumerate(files, 1):
         try:
             size = path.stat().st_size
-            document = read_document(path, source)
+            document = read_document(path, source, html_main=html_main)
         except Unreadable as exc:
             report.skip(source, str(exc))
             continue
@@ -192,7 +196,7 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
     measure = _measure(options)
     repeated = RepeatedChunks() if options.drop_repeated else None
     started = time.perf_counter()
-    for document in iter_documents(paths, report, exclude=exclude, root=root, progress=progress):
+    for document in iter_documents(paths, report, exclude=exclude, root=root, progress=progress, options=options):
         chunks = []
         for span in split_text(document.text, options.chunk_size, options.overlap, markdown=document.markdown,
                                measure=measure):

@@ -4,6 +4,14 @@ Headings h1–h6 become Markdown-style lines (``## 2 适用范围``) so the spli
 every block element (p, li, div, blockquote, ...) becomes its own paragraph, ``<br>`` a line break,
 a table one paragraph with a line per row (cells joined by `` | ``), ``<pre>`` keeps its spacing.
 Scripts, styles, navigation and forms are dropped.
+
+Web pages (``main_content``): the article is found with trafilatura (Apache-2.0), favouring
+precision, and its title (the page's ``<h1>``, else ``<title>``) kept above it; menus, comment
+widgets, related-link lists and footers go. A page where it finds no article (under 50 characters,
+or under 5 % of the page's text) is read whole. Measured on
+real news pages, a blog and a Wikipedia article (bench/ingest_quality.py): precision 0.22–0.86 ->
+0.95–1.00 against hand-made references, recall 0.88–1.00; readability-lxml scored alike but needs
+chardet (LGPL).
 """
 
 from __future__ import annotations
@@ -22,6 +30,44 @@ _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 def collapse(text: str) -> str:
     """Runs of HTML whitespace become one space (full-width spaces, meaningful in Chinese, stay)."""
     return _SPACES.sub(" ", text).strip(" ")
+
+
+def main_content(html: str) -> str:
+    """The text of a web page's main content (see the module doc), headings as ``#`` lines; the
+    whole page's text when no article is found or trafilatura is not installed."""
+    whole = html_to_text(html)
+    try:
+        import logging
+
+        import trafilatura
+    except ImportError:
+        return whole
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    try:
+        found = trafilatura.extract(html, output_format="html", include_tables=True, include_comments=False,
+                                    include_images=False, include_links=False, favor_precision=True)
+    except Exception:  # a page trafilatura cannot parse is read whole
+        return whole
+    text = html_to_text(found) if found else ""
+    if len(text) < 0.05 * len(whole) or len(text) < 50:
+        return whole
+    title = _title(html)
+    if title and title not in text[:len(title) + 200]:
+        text = "# " + title + "\n\n" + text
+    return text
+
+
+def _title(html: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for selector in ("h1", "title"):
+        node = tree.css_first(selector)
+        if node is not None:
+            title = collapse(node.text(separator=" "))
+            if title:
+                return title
+    return ""
 
 
 def html_to_text(html: str) -> str:

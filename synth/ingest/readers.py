@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.ingest.htmltext import collapse, html_to_text
+from synth.ingest.htmltext import collapse, html_to_text, main_content
 from synth.ingest.text import UndecodableText, decode, normalize_newlines
 
 
@@ -78,9 +78,10 @@ def read_md(path: Path, source: str) -> Document:
     return Document(source, "md", text, encoding, markdown=True)
 
 
-def read_html(path: Path, source: str) -> Document:
+def read_html(path: Path, source: str, *, main: bool = True) -> Document:
+    """A web page: its main content (``main``, see synth.ingest.htmltext.main_content) or all of it."""
     text, encoding = _decoded(path)
-    return Document(source, "html", html_to_text(text), encoding, markdown=True)
+    return Document(source, "html", main_content(text) if main else html_to_text(text), encoding, markdown=True)
 
 
 def read_pdf(path: Path, source: str) -> Document:
@@ -226,14 +227,18 @@ _CONVERT = {".doc": "save it as .docx", ".wps": "save it as .docx", ".rtf": "sav
             ".xls": "export it as CSV or PDF"}
 
 
-def read_document(path: Path, source: str | None = None) -> Document:
-    """Read one file by its extension; raises `Unreadable` with the reason."""
+def read_document(path: Path, source: str | None = None, *, html_main: bool = True) -> Document:
+    """Read one file by its extension; raises `Unreadable` with the reason. ``html_main``: a web
+    page is read as its main content (menus, comments and footers left out), else whole."""
     suffix = path.suffix.lower()
     reader = READERS.get(suffix)
     if reader is None:
         hint = _CONVERT.get(suffix, "ingest reads " + " ".join(sorted(set(READERS))))
         raise Unreadable(f"unsupported file type {suffix or '(no extension)'}; {hint}")
-    document = reader(path, source or path.as_posix())
+    if reader is read_html:
+        document = read_html(path, source or path.as_posix(), main=html_main)
+    else:
+        document = reader(path, source or path.as_posix())
     if not document.text.strip():
         raise Unreadable("no text in it")
     return document
