@@ -18,6 +18,7 @@ from pydantic import model_validator
 
 from synth.errors import ConfigError
 from synth.filter import Filter, FilterOptions, Verdict, compile_patterns, option
+from synth.text import CJK
 
 
 def read_blocklist(path: str) -> list[str]:
@@ -41,7 +42,7 @@ def keyword_pattern(term: str) -> str:
         ('\\bacme\\b', '敏感词')
     """
     body = re.escape(term)
-    spaced = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+    spaced = re.compile(rf"[^\W{CJK}]")
     return (r"\b" if spaced.match(term[0]) else "") + body + (r"\b" if spaced.match(term[-1]) else "")
 
 

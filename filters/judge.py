@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, model_validator
 from synth.errors import ConfigError
 from synth.filter import LLMFilter, FilterOptions, Verdict, option, reasoning_text
 from synth.structured import StructuredOutputError, chat_json
-from synth.text import cjk_share
+from synth.text import prompt_language
 
 RUBRIC = {
     "en": "- Helpfulness: does the response do what the instruction asks, completely?\n"
@@ -120,7 +120,7 @@ class JudgeFilter(LLMFilter):
         question, answer = self.question(record), self.answer(record)
         lang = self.options.language
         if lang == "auto":
-            lang = "zh" if cjk_share(question or answer) >= 0.5 else "en"
+            lang = prompt_language(question or answer)
         shape, what_en, what_zh = SHAPES[self.options.scale]
         system = SYSTEM[lang].format(rubric=self.rubric or RUBRIC[lang], scale=SCALE[lang, self.options.scale],
                                      what=what_zh if lang == "zh" else what_en, shape=shape)

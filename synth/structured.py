@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from synth.errors import RecipeError
-from synth.text import cjk_share
+from synth.text import prompt_language
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -127,7 +127,7 @@ def _retry(llm, messages: list[dict[str, str]], sampling: dict[str, Any],
     """The request of a retry: the last message with the problem appended (in its language), sampled at
     RETRY_TEMPERATURE or more. Both change the request, so the answer can change and the cache keeps it apart."""
     last = messages[-1]
-    lang = "zh" if cjk_share(str(last.get("content") or "")) >= 0.5 else "en"
+    lang = prompt_language(str(last.get("content") or ""))
     asked = [*messages[:-1], {**last, "content": str(last.get("content") or "") + REPAIR[lang].format(problem=problem)}]
     temperature = sampling.get("temperature")
     if temperature is None:

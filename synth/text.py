@@ -1,4 +1,5 @@
 """Script-aware text helpers shared by filters and recipes: CJK detection, units, code stripping, language ID.
+Every check of a text's script or language in synth goes through here.
 
 A *unit* is a word of spaced text or one CJK character, since one Chinese character carries about as
 much as one English word; so one threshold serves both:
@@ -22,7 +23,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Han (+ extension A, compatibility ideographs, extensions B and beyond), kana, Hangul syllables and jamo:
+# every script check in synth (dedup tokens, prompt language, units, token estimates) uses these
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 KANA = "\u3040-\u30ff\u31f0-\u31ff"
 HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 CJK = HAN + KANA + HANGUL
@@ -68,9 +71,20 @@ def has_cjk(text: str) -> bool:
     return _CJK_CHAR.search(text) is not None
 
 
-def count_letters(text: str) -> int:
-    """Letters of any script (CJK characters included), no digits or punctuation."""
-    return len(_LETTER.findall(text))
+def count_cjk(text: str) -> int:
+    """CJK characters (Han, kana, Hangul) in `text`."""
+    return len(_CJK_CHAR.findall(text))
+
+
+def prompt_language(text: str) -> str:
+    """'zh' or 'en': the language synth writes its prompts in for `text` (recipes' templates, the
+    judge, the JSON-schema note). Chinese when `script_language` says so (Han characters outnumber
+    Latin, Cyrillic or Arabic words), else English: a Japanese or Korean text gets the English prompts.
+
+    >>> prompt_language("小明有12个苹果"), prompt_language("Explain 定投 in one line, please."), prompt_language("設備の点検手順")
+    ('zh', 'en', 'en')
+    """
+    return "zh" if script_language(text) == "zh" else "en"
 
 
 def strip_code(text: str, *, math: bool = False) -> str:
@@ -95,7 +109,7 @@ class Language:
         return self.probs.get(LANGUAGE_GROUPS.get(code, code), 0.0)
 
 
-_SCRIPT_UNITS = [("zh", re.compile(rf"[{HAN}\U00020000-\U0002fa1f]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
+_SCRIPT_UNITS = [("zh", re.compile(rf"[{HAN}]")), ("ko", re.compile(r"[\uac00-\ud7af]")),
                  ("en", re.compile(r"[A-Za-z\u00c0-\u024f]+")), ("ru", re.compile(r"[\u0400-\u04ff]+")),
                  ("ar", re.compile(r"[\u0600-\u06ff]+"))]
 _ASCII_WORD = re.compile(r"[A-Za-z]")

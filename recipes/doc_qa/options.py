@@ -31,7 +31,7 @@ class RaftOptions(BaseModel):
 class DocQAOptions(RecipeOptions):
     text_field: str = Field("text", description="seed column holding the chunk text")
     language: Literal["auto", "zh", "en"] = Field("auto", description="prompt language; auto: the chunk's "
-                                                  "`lang`, else Chinese when >= 20 % of its characters are CJK")
+                                                  "`lang`, else by its script (synth.text.prompt_language)")
     chars_per_question: int | None = Field(None, ge=1, description="characters of chunk per question "
                                            "(default: 300 for Chinese, 900 otherwise)")
     max_questions: int = Field(5, ge=1, le=50, description="questions per chunk (and per audience pair) at most")

@@ -38,7 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from synth.grounding import Context, Thresholds, check_answer, is_chinese, verify_quotes
+from synth.grounding import Context, Thresholds, check_answer, verify_quotes
 from synth.recipe import Recipe
 from synth.recipes.doc_qa import questions as q
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
@@ -47,6 +47,7 @@ from synth.recipes.doc_qa.duplicates import QuestionDedupStage
 from synth.recipes.doc_qa.options import Audience, DocQAOptions
 from synth.recipes.doc_qa.raft import DistractorPool, cited, layout
 from synth.structured import StructuredOutputError, chat_json
+from synth.text import prompt_language
 
 _THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.S)
 
@@ -171,7 +172,7 @@ class DocQARecipe(Recipe):
             return "zh"
         if lang and lang != "und":
             return "en"
-        return "zh" if is_chinese(text) else "en"
+        return prompt_language(text)
 
     async def _questions(self, llm, chunk: dict, text: str, lang: str, n: int, types: list[str],
                          ga: Audience | None) -> list[dict]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -32,12 +31,12 @@ from synth.io import read_rows
 from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.evolve.rules import copies_template, sorry_short, stopwords_only
 from synth.structured import StructuredOutputError, chat_json
+from synth.text import prompt_language
 
 IN_DEPTH = ("add_constraints", "deepening", "concretizing", "increase_reasoning", "complicate_input")
 OPERATIONS = (*IN_DEPTH, "breadth")
 Operation = Literal["add_constraints", "deepening", "concretizing", "increase_reasoning", "complicate_input",
                     "breadth"]
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 class Equality(BaseModel):
@@ -86,7 +85,7 @@ class EvolveRecipe(Recipe):
         if not root:
             raise InputError(f"seed row has no {o.field!r} field and no user message: {str(row)[:80]}")
         root_id = str(row.get("id") or _hash(root))
-        language = o.language if o.language != "auto" else ("zh" if _CJK.search(root) else "en")
+        language = o.language if o.language != "auto" else prompt_language(root)
         current = {"instruction": root, "id": root_id, "depth": 0}
         records = []
         for rnd in range(1, o.rounds + 1):

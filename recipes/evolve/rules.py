@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 from synth.filters.length import length_units
+from synth.text import has_cjk
 
 TEMPLATE_WORDS = (
     "#the given prompt#", "#given prompt#", "#rewritten prompt#", "#created prompt#",
@@ -37,7 +38,6 @@ TEMPLATE_WORDS = (
 )
 SORRY_EN = re.compile(r"\bsorry\b", re.I)
 SORRY_ZH = re.compile("抱歉|无法")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 # Function words only: an answer made of nothing else says nothing. Short on purpose: a word missing
 # here keeps an answer, a content word wrongly listed would drop one.
@@ -74,6 +74,6 @@ def stopwords_only(response: str) -> bool:
     """Rule 3: nothing but punctuation, spaces and stop words (an empty answer included)."""
     rest = _STOP_ZH.sub(" ", response)
     for word in _WORD.findall(rest):
-        if _CJK.search(word) or word.casefold() not in STOP_EN:
+        if has_cjk(word) or word.casefold() not in STOP_EN:
             return False
     return True

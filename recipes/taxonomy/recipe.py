@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -33,17 +32,7 @@ from synth.recipes.taxonomy.lists import ask_list
 from synth.recipes.taxonomy.personas import generate_personas, load_personas
 from synth.recipes.taxonomy.tree import TREE_SUFFIXES, load_tree
 from synth.structured import StructuredOutputError
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def detect_language(text: str) -> str:
-    """'zh' when the text has Chinese characters, else 'en'.
-
-    >>> detect_language("个人理财 / 储蓄"), detect_language("Cardiology / Heart failure")
-    ('zh', 'en')
-    """
-    return "zh" if _CJK.search(text) else "en"
+from synth.text import prompt_language
 
 
 class GeneratePersonas(RecipeOptions):
@@ -138,7 +127,7 @@ class TaxonomyRecipe(Recipe):
         else:
             personas = list(tree.personas) or [None]
         languages = o.languages or [tree.language if tree.language in ("zh", "en") else
-                                    detect_language(" ".join(" ".join(leaf) for leaf in tree.leaves[:50]))]
+                                    prompt_language(" ".join(" ".join(leaf) for leaf in tree.leaves[:50]))]
         domain = o.domain or tree.domain or ", ".join(dict.fromkeys(leaf[0] for leaf in tree.leaves))
         cells = grid.build_cells(tree.leaves, tasks=o.task_types, difficulties=o.difficulties, personas=personas,
                                  languages=list(languages), quota=o.quota,
@@ -154,7 +143,7 @@ class TaxonomyRecipe(Recipe):
         """A seed row with every field filled (rows from a table may leave some out)."""
         o = self.options
         path = [str(p) for p in row.get("path") or [row["leaf"]]]
-        language = row.get("language") or (o.languages or [detect_language(" ".join(path))])[0]
+        language = row.get("language") or (o.languages or [prompt_language(" ".join(path))])[0]
         persona = row.get("persona")
         slot = row.get("persona_slot")
         cell = {"domain": row.get("domain") or o.domain or path[0], "path": path, "leaf": str(row["leaf"]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ import typer
 from synth.cli._app import app
 from synth.errors import InputError
 from synth.paths import check_out
+from synth.text import prompt_language
 
 
 class Language(str, Enum):
@@ -28,7 +28,7 @@ def taxonomy_command(
     description: Annotated[str | None, typer.Option("--description",
                                                     help="The scope in one sentence, e.g. 'retail banking'.")] = None,
     language: Annotated[Language | None, typer.Option("--language", help="Language of the tree (default: "
-                                                      "zh when DOMAIN has Chinese characters, else en).")] = None,
+                                                      "zh when DOMAIN is mostly Chinese, else en).")] = None,
     topics: Annotated[int, typer.Option("--topics", min=1, max=50, help="Top-level topics.")] = 6,
     subtopics: Annotated[int, typer.Option("--subtopics", min=0, max=50, help="Subtopics per topic "
                                            "(0: knowledge points right under the topics).")] = 4,
@@ -53,7 +53,7 @@ def taxonomy_command(
     check_out(out, is_dir=False)  # before the model is asked anything
     if out.exists() and not force:
         raise InputError(f"{out} exists: it may hold your edits; pass --force to overwrite it or choose another --out")
-    lang = language.value if language else ("zh" if re.search(r"[\u4e00-\u9fff]", domain) else "en")
+    lang = language.value if language else prompt_language(domain)
     draft, served = asyncio.run(_draft(domain, lang, description, topics, subtopics, points, personas, base_url, model,
                                api_key_env, temperature, max_tokens, seed, quiet))
     from synth.io import write_text

@@ -13,11 +13,7 @@ import functools
 import re
 import unicodedata
 
-# Han (+ extension A, compatibility, extensions B..), kana, Hangul syllables and jamo.
-CJK_RANGES = (
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
-    "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\U00020000-\U0002fa1f"
-)
+from synth.text import CJK as CJK_RANGES  # Han, kana, Hangul: synth.text's one definition
 _CJK = re.compile(f"[{CJK_RANGES}]")
 # one pass: a single CJK character, or a run of word characters that are not CJK (\W is Unicode-aware,
 # so digits and accented letters are word characters; "_" counts as punctuation)

@@ -6,20 +6,17 @@ small in memory.
 
 from __future__ import annotations
 
-import re
-
 from synth.engines.base import Capabilities, Completion, Engine, Sampling
-
-_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+from synth.text import count_cjk
 
 
 def estimate_tokens(text: str) -> int:
-    """~1 token per CJK character, ~4 characters per token otherwise.
+    """~1 token per CJK character (synth.text), ~4 characters per token otherwise.
 
     >>> estimate_tokens("abcdefgh"), estimate_tokens("资本充足率")
     (2, 5)
     """
-    cjk = len(_CJK.findall(text))
+    cjk = count_cjk(text)
     return max(1, cjk + (len(text) - cjk) // 4)
 
 

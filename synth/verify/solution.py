@@ -26,10 +26,10 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from synth.text import count_cjk
 from synth.verify.extract import drop_rejected, find_last_value, find_marked, split_thinking
 
 _WORD = re.compile(r"(?<![\\a-zA-Z])[^\W\d_]{2,}")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class Reading(NamedTuple):
@@ -49,7 +49,7 @@ def is_prose(text: str) -> bool:
     s = text.strip()
     if "\n" in s:
         return True
-    cjk = len(_CJK.findall(s))
+    cjk = count_cjk(s)
     if cjk >= 4:
         return cjk >= 6 or s[-1:] in "。！？"
     return len(_WORD.findall(s)) >= 4

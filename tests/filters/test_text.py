@@ -39,3 +39,22 @@ def test_detect_language_many_scripts(text, code):
 def test_detect_language_abstains_on_too_little_text():
     assert detect_language("OK").code is None and detect_language("42 + 7").code is None
     assert detect_language("好").code == "zh"  # script decides CJK on a single character
+
+
+def test_one_prompt_language_wherever_synth_picks_one():
+    """Mixed, Japanese and Korean texts get the same prompt language in the recipes, the judge and the
+    JSON repair note (all through synth.text.prompt_language), not one per module (issue 20 item 1)."""
+    from synth.filter import make_filter
+    from synth.recipes.doc_qa.recipe import DocQARecipe
+    from synth.text import prompt_language
+
+    texts = {"请解释 Python 的 list comprehension": "zh", "Explain 定投 in one line, please.": "en",
+             "設備の点検手順を説明してください。": "en", "설비 점검 절차": "en", "个人理财 / 储蓄": "zh",
+             "Cardiology / Heart failure": "en"}
+    judge = make_filter("judge", {})
+    for text, lang in texts.items():
+        assert prompt_language(text) == lang, text
+        assert DocQARecipe()._language({}, text) == lang, text
+        system = judge.messages({"instruction": text, "response": "ok"})[0]["content"]
+        assert (system == judge.messages({"instruction": "你好，请回答", "response": "ok"})[0]["content"]) == \
+            (lang == "zh"), text

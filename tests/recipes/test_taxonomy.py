@@ -20,7 +20,6 @@ from synth.errors import ConfigError, InputError
 from synth.llm import LLM
 from synth.recipes.taxonomy import coverage as coverage_module
 from synth.recipes.taxonomy import grid, lists
-from synth.recipes.taxonomy import recipe as recipe_module
 from synth.recipes.taxonomy import tree as tree_module
 from synth.recipes.taxonomy.recipe import TaxonomyRecipe
 from synth.recipes.taxonomy.tree import load_tree
@@ -28,7 +27,7 @@ from tests.conftest import EXAMPLES, synth_cli, write_config
 from tests.recipes.helpers import run_recipe
 from tests.servers import ScriptedServer
 
-@pytest.mark.parametrize("module", [tree_module, grid, lists, coverage_module, recipe_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [tree_module, grid, lists, coverage_module], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
