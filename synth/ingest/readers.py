@@ -102,39 +102,110 @@ def read_docx(path: Path, source: str) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    from synth.ingest.numbering import Numbering
+
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise Unreadable(f"not a readable .docx ({type(exc).__name__}: {str(exc)[:120]})") from None
     blocks: list[str] = []
-    _docx_blocks(document, document.element.body, blocks)
+    _DocxWalk(document, Numbering(document)).walk(document.element.body, blocks)
     return Document(source, "docx", "\n\n".join(blocks), markdown=True)
 
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+_TOC_STYLE = re.compile(r"^(?:toc|目录)\s*(?:\d|heading|标题)|^(?:toc heading|目录标题)$", re.IGNORECASE)
 
 
-def _docx_blocks(document, container, blocks: list[str]) -> None:
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
+class _DocxWalk:
+    """The body in order: paragraphs (headings with Word's automatic numbering), tables, content
+    controls, embedded HTML/MHT chunks (``w:altChunk``); tables of contents skipped (a TOC content
+    control, ``TOC N`` styles, or a TOC field)."""
 
-    for child in container.iterchildren():
-        if child.tag == qn("w:p"):
-            paragraph = Paragraph(child, document)
-            text = paragraph.text.strip()
-            if text:
-                level = _docx_heading_level(paragraph)
-                blocks.append(text if level is None else "#" * min(6, level + 1) + " " + collapse(text))
-        elif child.tag == qn("w:tbl"):
-            rows = _docx_table(Table(child, document))
-            if rows:
-                blocks.append("\n".join(rows))
-        elif child.tag == qn("w:sdt"):  # content control: walk its content, but not a table of contents
-            gallery = child.find(f".//{qn('w:docPartGallery')}")
-            content = child.find(qn("w:sdtContent"))
-            if content is not None and (gallery is None or "Contents" not in (gallery.get(qn("w:val")) or "")):
-                _docx_blocks(document, content, blocks)
+    def __init__(self, document, numbering) -> None:
+        self.document = document
+        self.numbering = numbering
+        self.in_toc = 0  # open TOC fields
+
+    def walk(self, container, blocks: list[str]) -> None:
+        from docx.oxml.ns import qn
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        for child in container.iterchildren():
+            if child.tag == qn("w:p"):
+                self._paragraph(Paragraph(child, self.document), blocks)
+            elif child.tag == qn("w:tbl"):
+                rows = _docx_table(Table(child, self.document))
+                if rows and not self.in_toc:
+                    blocks.append("\n".join(rows))
+            elif child.tag == qn("w:sdt"):  # content control: walk its content, but not a table of contents
+                gallery = child.find(f".//{qn('w:docPartGallery')}")
+                content = child.find(qn("w:sdtContent"))
+                if content is not None and (gallery is None or "Contents" not in (gallery.get(qn("w:val")) or "")):
+                    self.walk(content, blocks)
+            elif child.tag == qn("w:altChunk"):
+                text = self._alt_chunk(child.get(qn("r:id")))
+                if text:
+                    blocks.append(text)
+
+    def _paragraph(self, paragraph, blocks: list[str]) -> None:
+        from docx.oxml.ns import qn
+
+        p = paragraph._p
+        instr = "".join(t.text or "" for t in p.iter(qn("w:instrText")))
+        fld = [c.get(qn("w:fldCharType")) for c in p.iter(qn("w:fldChar"))]
+        style = (paragraph.style.name or "") if paragraph.style is not None else ""
+        toc_here = bool(re.search(r"\bTOC\b", instr)) or bool(re.search(r"\bTOC\b", p.xpath("string(.//w:fldSimple/@w:instr)")))
+        if toc_here:
+            self.in_toc += 1
+        skip = self.in_toc > 0 or bool(_TOC_STYLE.match(style.strip()))
+        if self.in_toc and "end" in fld:
+            # the TOC field closes at the end that balances its begin (fields nest inside a TOC)
+            depth = getattr(self, "_depth", 0)
+            for kind in fld:
+                depth += 1 if kind == "begin" else -1 if kind == "end" else 0
+            self._depth = depth
+            if depth <= 0:
+                self.in_toc, self._depth = 0, 0
+        elif self.in_toc:
+            self._depth = getattr(self, "_depth", 0) + fld.count("begin") - fld.count("end")
+        text = paragraph.text.strip()
+        label = self.numbering.label(paragraph) if text else ""
+        if not text or skip:
+            return
+        level = _docx_heading_level(paragraph)
+        text = label + text if label and not text.startswith(label.strip()) else text
+        blocks.append(text if level is None else "#" * min(6, level + 1) + " " + collapse(text))
+
+    def _alt_chunk(self, rid: str | None) -> str:
+        """The text of an embedded HTML, MHT or plain-text chunk (Word imports it when the file opens)."""
+        try:
+            part = self.document.part.related_parts[rid]
+        except (KeyError, TypeError):
+            return ""
+        blob, ctype = part.blob, (part.content_type or "").lower()
+        name = str(part.partname).lower()
+        if "html" in ctype or name.endswith((".htm", ".html", ".xhtml")):
+            return html_to_text(decode(blob)[0])
+        if "rfc822" in ctype or "mhtml" in ctype or name.endswith((".mht", ".mhtml")):
+            import email
+            import email.policy
+
+            message = email.message_from_bytes(blob, policy=email.policy.default)
+            for sub in message.walk():
+                if sub.get_content_type() == "text/html":
+                    raw = sub.get_payload(decode=True) or b""
+                    charset = sub.get_content_charset()
+                    try:
+                        html = raw.decode(charset) if charset else decode(raw)[0]
+                    except (LookupError, UnicodeDecodeError, UndecodableText):
+                        html = raw.decode("utf-8", errors="replace")
+                    return html_to_text(html)
+            return ""
+        if ctype.startswith("text/plain") or name.endswith(".txt"):
+            return normalize_newlines(decode(blob)[0]).strip()
+        return ""
 
 
 def _docx_heading_level(paragraph) -> int | None:
