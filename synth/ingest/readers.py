@@ -289,13 +289,96 @@ def read_epub(path: Path, source: str) -> Document:
     return Document(source, "epub", "\n\n".join(chapters), markdown=True)
 
 
+def read_pptx(path: Path, source: str) -> Document:
+    """Slides in order: the slide title as a ``#`` heading, then the text of its other shapes (top to
+    bottom, left to right, inside groups too) and its tables a line per row."""
+    try:
+        from pptx import Presentation
+        from pptx.exc import PackageNotFoundError
+    except ImportError:
+        raise Unreadable("reading .pptx needs python-pptx: pip install python-pptx") from None
+    try:
+        deck = Presentation(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise Unreadable(f"not a readable .pptx ({type(exc).__name__}: {str(exc)[:120]})") from None
+    blocks: list[str] = []
+    for slide in deck.slides:
+        title_shape = slide.shapes.title
+        title = collapse(title_shape.text_frame.text) if title_shape is not None and title_shape.has_text_frame else ""
+        if title:
+            blocks.append("# " + title)
+        for shape in sorted(_pptx_shapes(slide.shapes), key=lambda sh: ((sh.top or 0), (sh.left or 0))):
+            if title_shape is not None and shape.shape_id == title_shape.shape_id:
+                continue
+            if getattr(shape, "has_table", False) and shape.has_table:
+                rows = [" | ".join(collapse(cell.text) for cell in row.cells) for row in shape.table.rows]
+                rows = [r for r in rows if r.replace("|", "").strip()]
+                if rows:
+                    blocks.append("\n".join(rows))
+            elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+                lines = [collapse(p.text) for p in shape.text_frame.paragraphs]
+                text = "\n".join(line for line in lines if line)
+                if text:
+                    blocks.append(text)
+    return Document(source, "pptx", "\n\n".join(blocks), markdown=True)
+
+
+def _pptx_shapes(shapes):
+    for shape in shapes:
+        if shape.shape_type is not None and int(shape.shape_type) == 6:  # a group: its shapes
+            yield from _pptx_shapes(shape.shapes)
+        else:
+            yield shape
+
+
+def read_xlsx(path: Path, source: str) -> Document:
+    """Each sheet with data as a ``#`` heading (its name) and a Markdown table: the first row with
+    data is the header; empty rows and columns are left out; cells show their stored values."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise Unreadable("reading .xlsx needs openpyxl: pip install openpyxl") from None
+    try:
+        book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise Unreadable(f"not a readable .xlsx ({type(exc).__name__}: {str(exc)[:120]})") from None
+    blocks: list[str] = []
+    try:
+        for sheet in book.worksheets:
+            rows = [[_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            rows = [row for row in rows if any(row)]
+            if not rows:
+                continue
+            keep = [j for j in range(max(len(r) for r in rows)) if any(j < len(r) and r[j] for r in rows)]
+            rows = [[r[j] if j < len(r) else "" for j in keep] for r in rows]
+            table = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * len(keep)]
+            table += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+            blocks.append(f"# {sheet.title}\n\n" + "\n".join(table))
+    finally:
+        book.close()
+    return Document(source, "xlsx", "\n\n".join(blocks), markdown=True)
+
+
+def _xlsx_cell(value) -> str:
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    elif isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        value = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+        value = value.removesuffix(" 00:00:00")
+    return collapse(str(value)).replace("|", "\\|")
+
+
 READERS: dict[str, Callable[[Path, str], Document]] = {
     ".txt": read_txt, ".text": read_txt, ".md": read_md, ".markdown": read_md, ".html": read_html,
     ".htm": read_html, ".xhtml": read_html, ".pdf": read_pdf, ".docx": read_docx, ".epub": read_epub,
+    ".pptx": read_pptx, ".xlsx": read_xlsx, ".xlsm": read_xlsx,
 }
 _CONVERT = {".doc": "save it as .docx", ".wps": "save it as .docx", ".rtf": "save it as .docx",
-            ".pptx": "export it as PDF", ".ppt": "export it as PDF", ".xlsx": "export it as CSV or PDF",
-            ".xls": "export it as CSV or PDF"}
+            ".ppt": "save it as .pptx", ".xls": "save it as .xlsx"}
 
 
 def read_document(path: Path, source: str | None = None, *, html_main: bool = True) -> Document:
