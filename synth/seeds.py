@@ -78,9 +78,15 @@ class Seeds:
 
 
 def from_path(path: Path, recipe, limit: int | None) -> Seeds:
-    """The seeds at `path`: the recipe's own reader (documents, a taxonomy) or the table readers."""
+    """The seeds at `path`: the recipe's own reader (documents, a taxonomy) or the table readers; or a
+    dataset on a hub, `hf://ORG/NAME[:split]` / `ms://ORG/NAME[:split]` (synth.hub.remote_seeds)."""
+    from synth.hub import remote_seeds
     from synth.io import iter_rows
 
+    hub = remote_seeds.parse(path)  # also as joined onto the config's folder: dir/hf:/ORG/NAME
+    if hub is not None:
+        return Seeds(remote_seeds.opener(hub), name=hub.spec, needed=recipe.required_fields(), recipe=recipe.name,
+                     limit=limit)
     rows = recipe.read_seeds(path)
     opener = (lambda: rows) if rows is not None else (lambda: iter_rows(path))
     return Seeds(opener, name=str(path), needed=recipe.required_fields(), recipe=recipe.name, limit=limit)

@@ -18,7 +18,8 @@ def run_command(
     config: Annotated[Path, typer.Argument(help="YAML run config, e.g. examples/quickstart.yaml.")],
     out: Annotated[str | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
     seeds: Annotated[str | None, typer.Option("--seeds", help="Seed file, folder or glob instead of the config's "
-                                              "seeds (relative to the current directory).")] = None,
+                                              "seeds (relative to the current directory), or a hub dataset: "
+                                              "hf://ORG/NAME[:split], ms://ORG/NAME[:split].")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N seed rows.")] = None,
     base_url: Annotated[list[str] | None, typer.Option(
         "--base-url", envvar="SYNTH_BASE_URL",
@@ -49,7 +50,8 @@ def run_command(
     overrides = {"engine.base_url": base_url or None, "engine.model": model, "engine.kind": engine,
                  "engine.api_key_env": api_key_env,
                  "engine.max_in_flight": max_in_flight,
-                 "seeds": str(Path(seeds).absolute()) if seeds else None}
+                 "seeds": (seeds if seeds.startswith(("hf://", "ms://")) else str(Path(seeds).absolute()))
+                 if seeds else None}
     if base_url and not engine:
         overrides["engine.kind"] = "openai"
     cfg, base_dir = load_config(config, overrides)

@@ -90,7 +90,7 @@ def client(token: str | None = None):
     except ImportError:
         raise ConfigError(f"ModelScope's client is not installed: {INSTALL}") from None
     if not os.environ.get("MODELSCOPE_LOG_LEVEL"):
-        logging.getLogger("modelscope_hub").setLevel(logging.WARNING)
+        logging.getLogger("modelscope_hub").setLevel(logging.ERROR)  # its retries and progress: synth says what failed
     config = HubConfig(token=token) if token else HubConfig()  # read now, not at import: env and login
     api = HubApi(config=config)
     # what modelscope.hub.api.HubApi(max_retries=...) does to make its setting reach the wire
