@@ -27,7 +27,9 @@ def request_json(program: Program, limits: Limits, sandbox_tag: str) -> str:
 
 
 def cache_key(request: str) -> str:
-    return "exec:" + hashlib.sha256(request.encode()).hexdigest()
+    """A hex digest like a request's (the run store's key filter reads keys as hex); the request text
+    starts with {"kind":"execute", so it never equals an LLM request's."""
+    return hashlib.sha256(request.encode()).hexdigest()
 
 
 class StoreCache:
