@@ -1,6 +1,7 @@
 """The viewer's local HTTP server (standard library): the page, its assets, and a small JSON API.
 
-    GET /                       the page (static/index.html)
+    GET /[?lang=en|zh]          the page (static/index.html), in the language asked for, else the first of
+                                the browser's Accept-Language that it speaks (English, Chinese)
     GET /static/<file>          its scripts and styles (only the files shipped in static/)
     GET /api/overview           manifest digest: status, model, sampling, requests, funnel, set sizes
     GET /api/groups             rejected rows by stage and reason
@@ -48,6 +49,44 @@ def static_files() -> dict[str, Path]:
 def query_of(params: dict[str, str]) -> Query:
     filters = {k: params[k] for k in (*ROW_FILTERS, *ENTRY_FILTERS, "split") if params.get(k)}
     return Query(text=params.get("q", "").strip(), filters=filters)
+
+
+LANGUAGES = ("en", "zh")  # the page's interface languages (static/i18n.js holds the words)
+
+
+def page_language(accept_language: str | None, asked: str | None = None) -> str:
+    """The interface language for a page request: `?lang=` when it names one, else the first language of
+    the browser's Accept-Language (by q) that the page speaks, else English.
+
+    >>> page_language("zh-CN,zh;q=0.9,en;q=0.8"), page_language("en-US,en;q=0.9,zh;q=0.8"), page_language(None)
+    ('zh', 'en', 'en')
+    >>> page_language("fr-FR, zh-TW;q=0.7, en;q=0.5"), page_language("zh-CN", asked="en")
+    ('zh', 'en')
+    """
+    if asked in LANGUAGES:
+        return asked
+    ranked = []
+    for k, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        base = tag.strip().lower().split("-")[0]
+        if base in LANGUAGES and q > 0:
+            ranked.append((-q, k, base))
+    return min(ranked)[2] if ranked else "en"
+
+
+def index_page(lang: str) -> bytes:
+    """static/index.html for `lang`: <html lang=... data-lang=...>, which app.js reads."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    tag = "zh-CN" if lang == "zh" else "en"
+    return html.replace('<html lang="en">', f'<html lang="{tag}" data-lang="{lang}">', 1).encode("utf-8")
 
 
 def host_name(header: str) -> str:
@@ -101,9 +140,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         log.debug("%s %s", self.address_string(), format % args)
 
-    def _send(self, status: int, body: bytes, content_type: str, *, cache: bool = False) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, *, cache: bool = False,
+              headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Content-Security-Policy", CSP)
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -129,7 +171,10 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, (STATIC / "index.html").read_bytes(), "text/html; charset=utf-8")
+            asked = parse_qs(url.query).get("lang", [None])[-1]
+            lang = page_language(self.headers.get("Accept-Language"), asked)
+            self._send(HTTPStatus.OK, index_page(lang), "text/html; charset=utf-8",
+                       headers={"Vary": "Accept-Language", "Content-Language": "zh-CN" if lang == "zh" else "en"})
         elif path.startswith("/static/"):
             file = static_files().get(path.removeprefix("/static/"))
             if file is None:

@@ -18,6 +18,45 @@
   let generation = 0;          // bumped by each navigation: a slower, older render stops
   const prevStarts = {};       // filtered paging: where earlier pages started, per query
 
+  // -- language ------------------------------------------------------------------------------------
+  // English or Chinese: the one picked with the switch (kept in localStorage), else the one the server
+  // chose from the browser's Accept-Language (<html data-lang>), else the browser's own languages (a
+  // file opened from disk). Strings are looked up whole in static/i18n.js; {name} fills a value in.
+  const I18N = window.SYNTH_I18N || {};
+  const LANGS = ["en", "zh"];
+  function pickLang() {
+    let saved = null;
+    try { saved = window.localStorage.getItem("synth-view-lang"); } catch (e) { /* storage off */ }
+    if (LANGS.includes(saved)) return saved;
+    const served = document.documentElement.dataset.lang;
+    if (LANGS.includes(served)) return served;
+    for (const tag of navigator.languages || [navigator.language || "en"]) {
+      const base = String(tag).toLowerCase().split("-")[0];
+      if (LANGS.includes(base)) return base;
+    }
+    return "en";
+  }
+  const LANG = pickLang();
+  function t(s, vars) {
+    let out = (LANG !== "en" && I18N[LANG] && I18N[LANG][s]) || s;
+    if (vars) out = out.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? vars[k] : m));
+    return out;
+  }
+  function languageSwitch() {
+    document.documentElement.lang = LANG === "zh" ? "zh-CN" : "en";
+    for (const a of document.querySelectorAll("#nav a")) a.textContent = t(a.dataset.label || (a.dataset.label = a.textContent));
+    const sw = document.getElementById("lang-switch");
+    if (!sw) return;
+    for (const a of sw.querySelectorAll("a[data-lang]")) {
+      a.classList.toggle("active", a.dataset.lang === LANG);
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        try { window.localStorage.setItem("synth-view-lang", a.dataset.lang); } catch (e) { /* storage off */ }
+        location.reload();
+      });
+    }
+  }
+
   // -- small helpers ------------------------------------------------------------------------------
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
@@ -51,18 +90,18 @@
     const dl = h("dl", { class: "kv" });
     for (const [k, v] of pairs) {
       if (v === undefined) continue;
-      dl.append(h("dt", { text: k }), h("dd", {}, v instanceof Node ? v : fmtValue(v)));
+      dl.append(h("dt", { text: t(k) }), h("dd", {}, v instanceof Node ? v : fmtValue(v)));
     }
     return dl;
   }
   function fmtValue(v) {
     if (v === null || v === undefined) return "–";
     if (typeof v === "number") return Number.isInteger(v) ? fmt(v) : String(Math.round(v * 10000) / 10000);
-    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v === "boolean") return t(v ? "yes" : "no");
     return short(v);
   }
-  function card(title, body) { return h("div", { class: "card" }, h("h4", { text: title }), body); }
-  function section(title, ...body) { return h("section", { class: "sec" }, h("h3", { text: title }), ...body); }
+  function card(title, body) { return h("div", { class: "card" }, h("h4", { text: t(title) }), body); }
+  function section(title, ...body) { return h("section", { class: "sec" }, h("h3", { text: t(title) }), ...body); }
   function setNotice(text) {
     const el = document.getElementById("notice");
     el.hidden = !text;
@@ -174,7 +213,7 @@
     try {
       await view(next, params, gen);
     } catch (e) {
-      next.replaceChildren(h("p", { class: "error", text: "Error: " + e.message }));
+      next.replaceChildren(h("p", { class: "error", text: t("Error: ") + e.message }));
     }
     if (gen === generation) main.replaceChildren(next);
   }
@@ -186,6 +225,7 @@
     st.textContent = o.status || "unknown";
     st.className = "badge status-" + (o.status || "unknown");
     document.title = "synth view · " + (o.name || "");
+    languageSwitch();
     if (DATA) setNotice(DATA.notice || "");
     return o;
   }
@@ -195,7 +235,7 @@
     const o = await api("overview");
     const eng = o.engine || {}, rows = o.rows || {}, req = o.requests || {}, rec = o.recipe || {};
     const seconds = o.finished && o.started ? o.finished - o.started : null;
-    el.append(h("h2", { text: "Run " + (o.name || "") }));
+    el.append(h("h2", { text: t("Run ") + (o.name || "") }));
     el.append(h("div", { class: "cards" },
       card("Status", kv([["status", h("span", {}, badge(o.status || "unknown", "status-" + o.status))],
                          ["recipe", (rec.name || "–") + (rec.version ? " v" + rec.version : "")],
@@ -215,18 +255,18 @@
         ["failed", h("a", { href: link("rows", { set: "failed" }), id: "count-failed", text: fmt(o.sets.failed.rows) })],
         ["exports", (o.exports || []).join(", ") || "–"]]))));
     if (o.sets.kept.source === "records") {
-      el.append(h("p", { class: "muted", text: "The run has not written its dataset yet: Rows shows the generated records before filters." }));
+      el.append(h("p", { class: "muted", text: t("The run has not written its dataset yet: Rows shows the generated records before filters.") }));
     }
     el.append(section("Funnel", funnel(o.stages || [])));
     if (o.structured_outputs) el.append(section("Structured (JSON) answers", kv(Object.entries(o.structured_outputs))));
     if (o.versions) {
-      el.append(h("details", {}, h("summary", { text: "Versions" }),
+      el.append(h("details", {}, h("summary", { text: t("Versions") }),
         kv(Object.entries(o.versions).filter(([, v]) => v !== null))));
     }
   }
 
   function funnel(stages) {
-    if (!stages.length) return h("p", { class: "muted", text: "No stage counts yet (the run has not reached its stages)." });
+    if (!stages.length) return h("p", { class: "muted", text: t("No stage counts yet (the run has not reached its stages).") });
     const body = stages.map((s) => {
       const reasons = Object.entries(s.dropped_by_reason || {}).sort((a, b) => b[1] - a[1]);
       const share = s.in ? Math.min(1, s.kept / s.in) : 0;
@@ -235,17 +275,17 @@
         h("td", { class: "num n-in", text: fmt(s.in) }),
         h("td", { class: "num n-kept", text: fmt(s.kept) }),
         h("td", { class: "num n-dropped", text: fmt(s.dropped) }),
-        h("td", {}, s.name === "generate" ? h("span", { class: "muted", text: "seed rows → records" })
-          : h("div", { class: "bar", title: Math.round(share * 100) + "% kept" }, h("span", { style: "width:" + share * 100 + "%" }))),
+        h("td", {}, s.name === "generate" ? h("span", { class: "muted", text: t("seed rows → records") })
+          : h("div", { class: "bar", title: t("{p}% kept", { p: Math.round(share * 100) }) }, h("span", { style: "width:" + share * 100 + "%" }))),
         h("td", { class: "reasons" }, reasons.map(([r, n]) => h("a", {
           href: link("rows", { set: "rejected", stage: s.name, reason: r }), dataset: { reason: r, count: n },
           text: r + " (" + fmt(n) + ")" }))),
         h("td", { class: "num", text: duration(s.seconds) }));
     });
     return h("table", { class: "funnel", id: "funnel" },
-      h("thead", {}, h("tr", {}, h("th", { text: "stage" }), h("th", { class: "num", text: "in" }),
-        h("th", { class: "num", text: "kept" }), h("th", { class: "num", text: "dropped" }), h("th", { text: "" }),
-        h("th", { text: "dropped by reason" }), h("th", { class: "num", text: "time" }))),
+      h("thead", {}, h("tr", {}, h("th", { text: t("stage") }), h("th", { class: "num", text: t("in") }),
+        h("th", { class: "num", text: t("kept") }), h("th", { class: "num", text: t("dropped") }), h("th", { text: "" }),
+        h("th", { text: t("dropped by reason") }), h("th", { class: "num", text: t("time") }))),
       h("tbody", {}, body));
   }
 
@@ -256,29 +296,29 @@
     const set = p.set || "kept";
     const overview = await api("overview");
     const info = overview.sets[set] || { rows: 0 };
-    el.append(h("h2", {}, TITLES[set] || set, " ", h("span", { class: "muted", text: "(" + fmt(info.rows) + ")" })));
+    el.append(h("h2", {}, t(TITLES[set] || set), " ", h("span", { class: "muted", text: "(" + fmt(info.rows) + ")" })));
     if (set === "kept" && info.source === "records") {
-      el.append(h("p", { class: "muted", text: "Generated records, before filters and dedup: the run has not written data/ yet." }));
+      el.append(h("p", { class: "muted", text: t("Generated records, before filters and dedup: the run has not written data/ yet.") }));
     }
     if (set === "rejected") el.append(await rejectedGroups(p));
     const facets = await api("facets", { set }).catch(() => ({}));
     const form = h("form", { class: "filters", id: "filters" });
     const search = h("input", { type: "search", name: "q", id: "search", value: p.q || "",
-                                placeholder: "Search all text (中文 / English)…" });
+                                placeholder: t("Search all text (中文 / English)…") });
     form.append(search);
     const names = set === "rejected" ? [...ENTRY_FACETS, ...FACETS] : set === "failed" ? [] : FACETS;
     for (const name of names) {
       const values = facets[name] || [];
       if (!values.length && !p[name]) continue;
-      const sel = h("select", { name, id: "facet-" + name }, h("option", { value: "", text: "any " + name }));
+      const sel = h("select", { name, id: "facet-" + name }, h("option", { value: "", text: t("any {name}", { name: t(name) }) }));
       for (const [v, n] of values) sel.append(h("option", { value: v, text: v + " (" + fmt(n) + ")" }));
       if (p[name] && !values.some(([v]) => v === p[name])) sel.append(h("option", { value: p[name], text: p[name] }));
       sel.value = p[name] || "";
       sel.addEventListener("change", () => form.requestSubmit());
       form.append(sel);
     }
-    form.append(h("button", { type: "submit", text: "Search" }),
-                h("button", { type: "button", text: "Clear", onclick: () => { location.hash = link("rows", { set }); } }));
+    form.append(h("button", { type: "submit", text: t("Search") }),
+                h("button", { type: "button", text: t("Clear"), onclick: () => { location.hash = link("rows", { set }); } }));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const params = { set };
@@ -303,45 +343,45 @@
       items = items.concat(res.items);
       pos = res.next;
       if (res.filtered) {
-        status.textContent = "Searching… " + fmt(items.length) + " found, " + fmt(res.scanned) + " of " + fmt(res.total) + " rows searched";
+        status.textContent = t("Searching… {found} found, {scanned} of {total} rows searched", { found: fmt(items.length), scanned: fmt(res.scanned), total: fmt(res.total) });
         if (!el.isConnected) document.getElementById("main").replaceChildren(el);
       }
     } while (res.filtered && items.length < PAGE && res.next !== null);
 
     if (!res.filtered) {
-      status.textContent = res.total ? "rows " + fmt(start + 1) + "–" + fmt(start + items.length) + " of " + fmt(res.total)
-                                     : "no rows";
+      status.textContent = res.total ? t("rows {from}–{to} of {total}", { from: fmt(start + 1), to: fmt(start + items.length), total: fmt(res.total) })
+                                     : t("no rows");
     } else {
-      status.textContent = fmt(items.length) + (items.length === 1 ? " match" : " matches") + " on this page; " +
-        (res.next === null ? "searched to the end (" + fmt(res.total) + " rows)" : "searched up to row " + fmt(res.scanned) + " of " + fmt(res.total));
+      status.textContent = t(items.length === 1 ? "{n} match on this page; " : "{n} matches on this page; ", { n: fmt(items.length) }) +
+        (res.next === null ? t("searched to the end ({total} rows)", { total: fmt(res.total) }) : t("searched up to row {scanned} of {total}", { scanned: fmt(res.scanned), total: fmt(res.total) }));
     }
     if (DATA && DATA.sets[set] && DATA.sets[set].total > DATA.sets[set].rows.length) {
-      status.append(" · this file holds " + fmt(DATA.sets[set].rows.length) + " of the run's " + fmt(DATA.sets[set].total) + " rows");
+      status.append(t(" · this file holds {n} of the run's {total} rows", { n: fmt(DATA.sets[set].rows.length), total: fmt(DATA.sets[set].total) }));
     }
     table.append(rowsHead(set), h("tbody", {}, items.map((s) => rowLine(set, s))));
 
     const prevStack = prevStarts[key] || (prevStarts[key] = []);
     const go = (s) => { location.hash = link("rows", { set, ...query, start: s }); };
-    const prev = h("button", { type: "button", id: "prev", text: "← Previous", disabled: start === 0,
+    const prev = h("button", { type: "button", id: "prev", text: t("← Previous"), disabled: start === 0,
       onclick: () => {
         if (!res.filtered) return go(Math.max(0, start - PAGE));
         go(prevStack.length ? prevStack.pop() : 0);
       } });
-    const next = h("button", { type: "button", id: "next", text: "Next →", disabled: res.next === null,
+    const next = h("button", { type: "button", id: "next", text: t("Next →"), disabled: res.next === null,
       onclick: () => { if (res.filtered) prevStack.push(start); go(res.next); } });
     pager.append(prev, next);
     if (!res.filtered && res.total > PAGE) {
       const pages = Math.ceil(res.total / PAGE);
       const jump = h("input", { type: "number", min: 1, max: pages, value: Math.floor(start / PAGE) + 1, id: "page-number" });
-      pager.append(h("span", { class: "muted", text: "page" }), jump, h("span", { class: "muted", text: "of " + fmt(pages) }),
-        h("button", { type: "button", text: "Go", onclick: () => go((Math.min(pages, Math.max(1, Number(jump.value) || 1)) - 1) * PAGE) }));
+      pager.append(h("span", { class: "muted", text: t("page") }), jump, h("span", { class: "muted", text: t("of {n}", { n: fmt(pages) }) }),
+        h("button", { type: "button", text: t("Go"), onclick: () => go((Math.min(pages, Math.max(1, Number(jump.value) || 1)) - 1) * PAGE) }));
     }
   }
 
   function rowsHead(set) {
     const cols = ["#", set === "failed" ? "seed row" : "question / instruction", set === "failed" ? "error" : "answer", "tags"];
     if (set === "rejected") cols.push("stage", "reason");
-    return h("thead", {}, h("tr", {}, cols.map((c) => h("th", { text: c }))));
+    return h("thead", {}, h("tr", {}, cols.map((c) => h("th", { text: t(c) }))));
   }
 
   function rowLine(set, s) {
@@ -359,7 +399,7 @@
 
   async function rejectedGroups(p) {
     const groups = await api("groups");
-    if (!groups.length) return h("p", { class: "muted", text: "Nothing was rejected." });
+    if (!groups.length) return h("p", { class: "muted", text: t("Nothing was rejected.") });
     const rows = [];
     for (const g of groups) {
       for (const [reason, n] of g.reasons) {
@@ -370,9 +410,9 @@
           h("td", { class: "num", text: fmt(n) })));
       }
     }
-    return h("details", { open: true, class: "groups" }, h("summary", { text: "By stage and reason" }),
-      h("table", { id: "groups" }, h("thead", {}, h("tr", {}, h("th", { text: "stage" }), h("th", { text: "reason" }),
-        h("th", { class: "num", text: "rows" }))), h("tbody", {}, rows)));
+    return h("details", { open: true, class: "groups" }, h("summary", { text: t("By stage and reason") }),
+      h("table", { id: "groups" }, h("thead", {}, h("tr", {}, h("th", { text: t("stage") }), h("th", { text: t("reason") }),
+        h("th", { class: "num", text: t("rows") }))), h("tbody", {}, rows)));
   }
 
   // -- one row -------------------------------------------------------------------------------------
@@ -382,10 +422,10 @@
     const prev = d.prev !== undefined ? d.prev : d.i > 0 ? d.i - 1 : null;
     const next = d.next !== undefined ? d.next : d.i + 1 < d.total ? d.i + 1 : null;
     el.append(h("div", { class: "nav-row" },
-      h("a", { href: link("rows", { set }), text: "← " + (TITLES[set] || set) }),
-      h("span", { class: "muted", text: "row " + fmt(d.i + 1) + " of " + fmt(d.total) }),
-      prev !== null ? h("a", { href: link("row", { set, i: prev }), id: "row-prev", text: "‹ previous" }) : null,
-      next !== null ? h("a", { href: link("row", { set, i: next }), id: "row-next", text: "next ›" }) : null));
+      h("a", { href: link("rows", { set }), text: "← " + t(TITLES[set] || set) }),
+      h("span", { class: "muted", text: t("row {n} of {total}", { n: fmt(d.i + 1), total: fmt(d.total) }) }),
+      prev !== null ? h("a", { href: link("row", { set, i: prev }), id: "row-prev", text: t("‹ previous") }) : null,
+      next !== null ? h("a", { href: link("row", { set, i: next }), id: "row-next", text: t("next ›") }) : null));
     renderEntry(el, d);
   }
 
@@ -401,11 +441,11 @@
     if (d.kind === "rejected") {
       const extra = Object.entries(entry).filter(([k]) => !["stage", "reason", "record"].includes(k));
       el.append(h("div", { class: "banner rejection", id: "rejection" },
-        h("strong", { text: "Rejected" }), " at ", h("code", { class: "stage", text: entry.stage }), " — reason ",
+        h("strong", { text: t("Rejected") }), t(" at "), h("code", { class: "stage", text: entry.stage }), t(" — reason "),
         h("code", { class: "reason", text: entry.reason }), extra.length ? kv(extra) : null));
     }
     if (d.kind === "failed") {
-      el.append(h("div", { class: "banner failure", id: "failure" }, h("strong", { text: "Failed seed row" }),
+      el.append(h("div", { class: "banner failure", id: "failure" }, h("strong", { text: t("Failed seed row") }),
         h("pre", { class: "text error", text: entry.error || "" })));
       el.append(section("Seed row", h("pre", { class: "raw", text: JSON.stringify(entry.row, null, 2) })));
       el.append(rawJson(entry));
@@ -427,8 +467,8 @@
     }
     if (rec.reasoning) {
       take("reasoning");
-      el.append(h("section", { class: "sec" }, h("h3", { text: "Reasoning" }),
-        h("details", { class: "reasoning", open: true }, h("summary", { text: "model thinking (kept apart from the answer)" }), markdown(rec.reasoning))));
+      el.append(h("section", { class: "sec" }, h("h3", { text: t("Reasoning") }),
+        h("details", { class: "reasoning", open: true }, h("summary", { text: t("model thinking (kept apart from the answer)") }), markdown(rec.reasoning))));
     } else take("reasoning");
 
     if (Array.isArray(rec.steps) && rec.steps.length) { take("steps", "first_error_step", "solution"); el.append(stepsSection(rec)); }
@@ -447,7 +487,7 @@
   }
 
   function rawJson(entry) {
-    return h("details", { class: "sec raw" }, h("summary", { text: "Raw JSON" }), h("pre", { class: "raw", text: JSON.stringify(entry, null, 2) }));
+    return h("details", { class: "sec raw" }, h("summary", { text: t("Raw JSON") }), h("pre", { class: "raw", text: JSON.stringify(entry, null, 2) }));
   }
 
   function firstWrong(rec) {
@@ -460,7 +500,7 @@
     const wrong = firstWrong(rec);
     const rows = rec.steps.map((s, k) => {
       const idx = typeof s.index === "number" ? s.index : k;
-      const label = s.label === null || s.label === undefined ? badge("unlabelled") : s.label > 0 ? badge("+1 good", "good") : badge("−1 bad", "bad");
+      const label = s.label === null || s.label === undefined ? badge(t("unlabelled")) : s.label > 0 ? badge(t("+1 good"), "good") : badge(t("−1 bad"), "bad");
       const mc = typeof s.mc_value === "number"
         ? h("span", {}, h("span", { class: "mc" }, h("span", { style: "width:" + Math.round(s.mc_value * 100) + "%" })), " " + s.mc_value.toFixed(2))
         : h("span", { class: "muted", text: "–" });
@@ -468,14 +508,14 @@
       return h("tr", { class: "step" + (isWrong ? " first-wrong" : "") + (wrong !== null && idx > wrong ? " after-error" : ""),
                        dataset: { index: idx, label: s.label ?? "" } },
         h("td", { class: "num", text: idx + 1 }),
-        h("td", {}, isWrong ? h("span", { class: "first-wrong-tag", text: "✗ first wrong step" }) : null, markdown(s.text)),
+        h("td", {}, isWrong ? h("span", { class: "first-wrong-tag", text: t("✗ first wrong step") }) : null, markdown(s.text)),
         h("td", { class: "label" }, label, s.label_source ? h("div", { class: "muted", text: s.label_source }) : null),
         h("td", { class: "num" }, mc),
         h("td", { class: "num", text: s.n_rollouts ? fmt(s.n_correct || 0) + " / " + fmt(s.n_rollouts) : "–" }));
     });
-    const head = h("thead", {}, h("tr", {}, ["#", "step", "label", "MC value", "rollouts correct"].map((c) => h("th", { text: c }))));
-    const note = wrong === null ? (rec.correct ? "Every step leads to the right answer." : "No step is labelled wrong.")
-                                : "First wrong step: " + (wrong + 1) + " of " + rec.steps.length + ".";
+    const head = h("thead", {}, h("tr", {}, ["#", "step", "label", "MC value", "rollouts correct"].map((c) => h("th", { text: t(c) }))));
+    const note = wrong === null ? t(rec.correct ? "Every step leads to the right answer." : "No step is labelled wrong.")
+                                : t("First wrong step: {n} of {total}.", { n: wrong + 1, total: rec.steps.length });
     return section("Steps", h("p", { class: "muted", id: "steps-note", text: note }), h("table", { class: "steps", id: "steps" }, head, h("tbody", {}, rows)));
   }
 
@@ -494,10 +534,10 @@
   function pairSection(rec) {
     const chosen = Array.isArray(rec.messages) && rec.messages.length ? rec.messages[rec.messages.length - 1].content : rec.solution;
     const cols = rec.rejected.map((r, k) => h("div", { class: "rejected" },
-      h("h4", { text: "Rejected " + (rec.rejected.length > 1 ? k + 1 : "") }),
+      h("h4", { text: t("Rejected ") + (rec.rejected.length > 1 ? k + 1 : "") }),
       kv([["final answer", r.final_answer], ["status", r.status]]), markdown(r.solution)));
     return section("Preference pair (DPO)", h("div", { class: "pair", id: "pair" },
-      h("div", { class: "chosen" }, h("h4", { text: "Chosen" }), kv([["final answer", rec.final_answer], ["status", rec.verification ? rec.verification.status : rec.correct]]), markdown(chosen)),
+      h("div", { class: "chosen" }, h("h4", { text: t("Chosen") }), kv([["final answer", rec.final_answer], ["status", rec.verification ? rec.verification.status : rec.correct]]), markdown(chosen)),
       cols));
   }
 
@@ -516,18 +556,18 @@
     if (isObj(rec.grounding)) {
       take("grounding");
       const g = rec.grounding;
-      parts.push(h("h4", { text: "Grounding" }), kv([["supported", h("span", {}, verdictBadge(g.supported ? "supported" : "unsupported"))],
+      parts.push(h("h4", { text: t("Grounding") }), kv([["supported", h("span", {}, verdictBadge(g.supported ? "supported" : "unsupported"))],
         ["method", g.method], ["reason", g.reason]]));
       if (isObj(g.checks)) parts.push(kv(Object.entries(g.checks)));
       if (Array.isArray(g.evidence) && g.evidence.length) {
-        parts.push(h("table", { class: "evidence" }, h("thead", {}, h("tr", {}, ["quote", "found at", "score", "method"].map((c) => h("th", { text: c })))),
+        parts.push(h("table", { class: "evidence" }, h("thead", {}, h("tr", {}, ["quote", "found at", "score", "method"].map((c) => h("th", { text: t(c) })))),
           h("tbody", {}, g.evidence.map((e) => h("tr", {}, h("td", { text: e.quote }),
             h("td", { class: "num", text: e.start !== null && e.start !== undefined ? e.start + "–" + e.end : "not found" }),
             h("td", { class: "num", text: fmtValue(e.score) }), h("td", { text: e.method || "–" }))))));
       }
-      if (g.judge) parts.push(h("h4", { text: "Judge" }), isObj(g.judge) ? kv(Object.entries(g.judge)) : fmtValue(g.judge));
+      if (g.judge) parts.push(h("h4", { text: t("Judge") }), isObj(g.judge) ? kv(Object.entries(g.judge)) : fmtValue(g.judge));
     }
-    if (isObj(rec.judge)) { take("judge"); parts.push(h("h4", { text: "Judge" }), kv(Object.entries(rec.judge))); }
+    if (isObj(rec.judge)) { take("judge"); parts.push(h("h4", { text: t("Judge") }), kv(Object.entries(rec.judge))); }
     return parts.length ? section("Verdict", ...parts) : null;
   }
 
@@ -551,25 +591,25 @@
       take("chunk", "context", "lang");
       const c = rec.chunk;
       const span = c.start !== null && c.start !== undefined ? "characters " + fmt(c.start) + "–" + fmt(c.end) : null;
-      parts.push(h("h4", { text: "Source chunk" }), kv([["document", c.source], ["headings", (c.headings || []).join(" › ") || "–"],
+      parts.push(h("h4", { text: t("Source chunk") }), kv([["document", c.source], ["headings", (c.headings || []).join(" › ") || "–"],
         ["span", span || "–"], ["chunk id", c.id], ["language", rec.lang]]));
       if (typeof rec.context === "string") parts.push(highlighted(rec.context, rec.grounding && rec.grounding.evidence));
     }
-    if (isObj(rec.raft)) { take("raft"); parts.push(h("h4", { text: "RAFT documents" }), kv(Object.entries(rec.raft))); }
+    if (isObj(rec.raft)) { take("raft"); parts.push(h("h4", { text: t("RAFT documents") }), kv(Object.entries(rec.raft))); }
     if (isObj(rec.taxonomy)) {
       take("taxonomy", "cell", "round", "question_index");
       const t = rec.taxonomy;
-      parts.push(h("h4", { text: "Taxonomy cell" }), kv([["cell", rec.cell], ["path", (t.path || []).join(" › ")],
+      parts.push(h("h4", { text: t("Taxonomy cell") }), kv([["cell", rec.cell], ["path", (t.path || []).join(" › ")],
         ...Object.entries(t).filter(([k]) => k !== "path"), ["round", rec.round]]));
     }
-    if (isObj(rec.evolution)) { take("evolution"); parts.push(h("h4", { text: "Evolution" }), kv(Object.entries(rec.evolution))); }
-    if (isObj(rec.augment)) { take("augment"); parts.push(h("h4", { text: "Augmented from" }), kv(Object.entries(rec.augment))); }
+    if (isObj(rec.evolution)) { take("evolution"); parts.push(h("h4", { text: t("Evolution") }), kv(Object.entries(rec.evolution))); }
+    if (isObj(rec.augment)) { take("augment"); parts.push(h("h4", { text: t("Augmented from") }), kv(Object.entries(rec.augment))); }
     if (seed) {
-      parts.push(h("h4", { text: "Seed row" }), kv([["key", seed.seed_key], ["status", seed.status], ["records", seed.records],
+      parts.push(h("h4", { text: t("Seed row") }), kv([["key", seed.seed_key], ["status", seed.status], ["records", seed.records],
         ["error", seed.error || undefined]]));
       if (seed.row) parts.push(h("pre", { class: "raw", text: JSON.stringify(seed.row, null, 2) }));
     } else if (rec.seed_key) {
-      parts.push(h("p", { class: "muted", text: "Seed row " + rec.seed_key + (DATA ? "" : " (not in cache.sqlite)") + "." }));
+      parts.push(h("p", { class: "muted", text: t("Seed row ") + rec.seed_key + (DATA ? "" : t(" (not in cache.sqlite)")) + "." }));
     }
     return parts.length ? section("Provenance", ...parts) : null;
   }
@@ -577,10 +617,10 @@
   // -- coverage ------------------------------------------------------------------------------------
   async function viewCoverage(el) {
     const c = await api("coverage");
-    el.append(h("h2", { text: "Coverage" }));
+    el.append(h("h2", { text: t("Coverage") }));
     if (!c.report && !c.heatmaps.length) {
-      el.append(h("p", { class: "muted", id: "no-coverage", text: "This run has no coverage report or taxonomy / document fields " +
-        "(the doc-qa, taxonomy and evolve recipes write them)." }));
+      el.append(h("p", { class: "muted", id: "no-coverage",
+        text: t("This run has no coverage report or taxonomy / document fields (the doc-qa, taxonomy and evolve recipes write them).") }));
       return;
     }
     for (const m of c.heatmaps) el.append(heatmap(m));
@@ -598,7 +638,7 @@
       m.counts[k].map((n, j) => h("td", { class: "cell" + (n ? "" : " zero"), style: heat(n, m.max),
                                           title: r + " · " + m.cols[j] + ": " + n, text: fmt(n) }))));
     return section(m.title, h("div", { class: "heatwrap" }, h("table", { class: "heat" }, h("thead", {}, head), h("tbody", {}, body))),
-      m.truncated ? h("p", { class: "muted", text: "First " + m.rows.length + " rows shown." }) : null);
+      m.truncated ? h("p", { class: "muted", text: t("First {n} rows shown.", { n: m.rows.length }) }) : null);
   }
 
   function coverageReport(report) {
@@ -611,7 +651,7 @@
     const parts = [kv(scalars)];
     for (const [k, v] of lists) {
       parts.push(h("details", { open: v.length > 0 && v.length <= 20 }, h("summary", { text: k + " (" + v.length + ")" }),
-        v.length ? h("ul", {}, v.slice(0, 500).map((x) => h("li", { text: short(x) }))) : h("p", { class: "muted", text: "none" })));
+        v.length ? h("ul", {}, v.slice(0, 500).map((x) => h("li", { text: short(x) }))) : h("p", { class: "muted", text: t("none") })));
     }
     for (const [k, v] of tables) {
       const max = Math.max(0, ...Object.values(v));
@@ -625,6 +665,6 @@
   // -- start ---------------------------------------------------------------------------------------
   window.addEventListener("hashchange", render);
   header().then(render, (e) => {
-    document.getElementById("main").replaceChildren(h("p", { class: "error", text: "Cannot read the run: " + e.message }));
+    document.getElementById("main").replaceChildren(h("p", { class: "error", text: t("Cannot read the run: ") + e.message }));
   });
 })();
