@@ -46,11 +46,14 @@ class _FileProgress:
     def skipped(self, source: str, reason: str) -> None:
         self.console.print(f"skipped {source}: {reason}", markup=False, highlight=False, soft_wrap=True)
 
+    def noted(self, source: str, note: str) -> None:
+        self.console.print(f"note {source}: {note}", markup=False, highlight=False, soft_wrap=True)
+
 
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (read recursively) or glob patterns: "
-                                               ".txt .md .html .pdf .docx .epub.")],
+                                               ".txt .md .html .pdf .docx .pptx .xlsx .epub.")],
     out: Annotated[str, typer.Option("--out", "-o", help="Chunks file (.jsonl) or a folder for chunks.jsonl; "
                                       "the documents file is written beside it.")],
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Target chunk size in --unit.")] = 1500,
@@ -95,7 +98,7 @@ def ingest_command(
             held.append((source, reason))
 
     with _FileProgress(quiet) as progress:
-        report = IngestReport(on_skip=on_skip)
+        report = IngestReport(on_skip=on_skip, on_note=progress.noted)
         ingest(paths, target, options, report, progress=progress)
         for source, reason in held:
             progress.skipped(source, reason)

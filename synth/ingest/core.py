@@ -73,12 +73,20 @@ class IngestReport:
     bytes_read: int = 0
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # read, but with something left out
+    ocr_pages: int = 0
     on_skip: Callable[[str, str], None] | None = field(default=None, repr=False)
+    on_note: Callable[[str, str], None] | None = field(default=None, repr=False)
 
     def skip(self, source: str, reason: str) -> None:
         self.skipped.append((source, reason))
         if self.on_skip is not None:
             self.on_skip(source, reason)
+
+    def note(self, source: str, note: str) -> None:
+        self.notes.append((source, note))
+        if self.on_note is not None:
+            self.on_note(source, note)
 
     @property
     def mb_per_s(self) -> float:
@@ -86,7 +94,8 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line for the end of a run."""
-        pages = f" ({self.pages} PDF pages)" if self.pages else ""
+        ocr = f", {self.ocr_pages} by OCR" if self.ocr_pages else ""
+        pages = f" ({self.pages} PDF pages{ocr})" if self.pages else ""
         return (f"{self.files_read} files read{pages}, {len(self.skipped)} skipped; {self.documents} documents, "
                 f"{self.chunks} chunks, {self.repeated_dropped} repeated/boilerplate chunks dropped; "
                 f"{self.bytes_read / 1e6:.2f} MB in {self.seconds:.2f} s ({self.mb_per_s:.2f} MB/s)")
@@ -181,6 +190,9 @@ def iter_documents(paths: Iterable[str | os.PathLike], report: IngestReport | No
         report.files_read += 1
         report.bytes_read += size
         report.pages += len(document.page_starts or ())
+        report.ocr_pages += len(document.ocr_pages or ())
+        for note in document.notes:
+            report.note(source, note)
         yield document
 
 
@@ -198,6 +210,7 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
     started = time.perf_counter()
     for document in iter_documents(paths, report, exclude=exclude, root=root, progress=progress, options=options):
         chunks = []
+        ocr_spans = _ocr_spans(document)
         for span in split_text(document.text, options.chunk_size, options.overlap, markdown=document.markdown,
                                measure=measure):
             if repeated is not None and repeated.is_repeat(span["text"]):
@@ -207,6 +220,8 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
                            "source": document.source, "doc_id": document.id, "headings": span["headings"],
                            "start": span["start"], "end": span["end"], "text": span["text"],
                            "lang": detect_lang(span["text"])})
+            if ocr_spans and any(a < span["end"] and span["start"] < b for a, b in ocr_spans):
+                chunks[-1]["ocr"] = True
         report.documents += 1
         report.chunks += len(chunks)
         report.seconds = time.perf_counter() - started
@@ -216,7 +231,15 @@ def iter_document_chunks(paths: Iterable[str | os.PathLike], options: IngestOpti
         why = "; ".join(f"{source}: {reason}" for source, reason in report.skipped[:3])
         more = f" (and {len(report.skipped) - 3} more skipped)" if len(report.skipped) > 3 else ""
         raise InputError(f"nothing could be ingested: {why}{more}" if why else
-                         "nothing could be ingested: no paths given; name .txt .md .html .pdf .docx or .epub files")
+                         "nothing could be ingested: no paths given; name .txt .md .html .pdf .docx .pptx .xlsx or .epub files")
+
+
+def _ocr_spans(document: Document) -> list[tuple[int, int]]:
+    """Text ranges of the pages read by OCR."""
+    if not document.ocr_pages or not document.page_starts:
+        return []
+    starts = document.page_starts + [len(document.text)]
+    return [(starts[p], starts[p + 1]) for p in document.ocr_pages if p + 1 < len(starts)]
 
 
 def iter_chunks(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,

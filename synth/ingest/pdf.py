@@ -25,7 +25,9 @@ hard line breaks joined, broken text repaired.
 - **Characters.** Ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ) become their letters, NUL bytes are dropped (in TeX's
   symbol fonts, where code 0 is the minus sign, they become ``−``).
 
-No OCR here: pages without a text layer are reported by the reader (synth.ingest.readers).
+- **Scans.** A page without a text layer is read by OCR when the ``ocr`` extra is installed
+  (synth.ingest.ocr); its chunks are marked ``"ocr": true``. Without it the page is named with
+  the install hint.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class PdfPage:
 class PdfSource:
     pages: list[PdfPage]
     outline: list[tuple[str, int, int]] = field(default_factory=list)  # (title, depth, page index)
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR
+    blank_pages: list[int] = field(default_factory=list)  # pages without a text layer left unread
+
+
+def _visible(text: str) -> int:
+    return len("".join(text.split()))
 
 
 def _open(path: Path):
@@ -94,19 +102,32 @@ def _open(path: Path):
     return reader
 
 
-def read_pdf_source(path: Path) -> PdfSource:
-    """Pages with per-line font sizes, and the outline."""
+def read_pdf_source(path: Path, *, ocr: bool = True) -> PdfSource:
+    """Pages with per-line font sizes, and the outline. A page without a text layer is read by OCR
+    when ``ocr`` and the OCR extra is installed (synth.ingest.ocr), else left empty and listed."""
     from pypdf.errors import PdfReadError
+
+    from synth.ingest import ocr as ocr_module
 
     try:
         reader = _open(path)
-        pages = [_page(page) for page in reader.pages]
+        pages, ocr_pages, blank = [], [], []
+        for index, page in enumerate(reader.pages):
+            read = _page(page)
+            if _visible(read.text) < MIN_CHARS_PER_PAGE:
+                text = ocr_module.ocr_page(page) if ocr and ocr_module.available() else ""
+                if _visible(text) >= MIN_CHARS_PER_PAGE:
+                    read = PdfPage(normalize_newlines(text))
+                    ocr_pages.append(index)
+                else:
+                    blank.append(index)
+            pages.append(read)
         outline = _outline(reader)
     except PdfUnreadable:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise PdfUnreadable(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
-    return PdfSource(pages, outline)
+    return PdfSource(pages, outline, ocr_pages, blank)
 
 
 def pdf_pages(path: Path) -> list[str]:

@@ -20,7 +20,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.ingest.htmltext import collapse, html_to_text, main_content
@@ -41,6 +41,8 @@ class Document:
     encoding: str | None = None
     page_starts: list[int] | None = None
     markdown: bool = False
+    ocr_pages: list[int] | None = None  # 0-based pages whose text came from OCR
+    notes: list[str] = field(default_factory=list)  # what a reader could not do (shown, not skipped)
 
     @functools.cached_property
     def id(self) -> str:
@@ -49,8 +51,11 @@ class Document:
 
     def row(self) -> dict:
         """The documents.jsonl row (same keys for every format)."""
-        return {"id": self.id, "source": self.source, "format": self.format, "encoding": self.encoding,
-                "page_starts": self.page_starts, "text": self.text}
+        row = {"id": self.id, "source": self.source, "format": self.format, "encoding": self.encoding,
+               "page_starts": self.page_starts, "text": self.text}
+        if self.ocr_pages:
+            row["ocr_pages"] = self.ocr_pages
+        return row
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -91,11 +96,19 @@ def read_pdf(path: Path, source: str) -> Document:
         pdf = read_pdf_source(path)
     except PdfUnreadable as exc:
         raise Unreadable(str(exc)) from None
+    from synth.ingest.ocr import INSTALL_HINT, available
+
     pages = pdf.pages
+    hint = f"install OCR to read them: {INSTALL_HINT}" if not available() else "OCR found no text on them"
     if not any(len("".join(page.text.split())) >= MIN_CHARS_PER_PAGE for page in pages):
-        raise Unreadable(f"no text layer on any of its {len(pages)} pages (a scanned PDF?); OCR it first")
+        raise Unreadable(f"no text layer on any of its {len(pages)} pages (a scanned PDF?); {hint}")
     text, starts, marked = pdf_text(pages, pdf.outline)
-    return Document(source, "pdf", text, page_starts=starts, markdown=marked)
+    notes = []
+    if pdf.blank_pages:
+        shown = ", ".join(str(p + 1) for p in pdf.blank_pages[:10]) + (" ..." if len(pdf.blank_pages) > 10 else "")
+        notes.append(f"{len(pdf.blank_pages)} page(s) without a text layer left out (pages {shown}); {hint}")
+    return Document(source, "pdf", text, page_starts=starts, markdown=marked, ocr_pages=pdf.ocr_pages or None,
+                    notes=notes)
 
 
 def read_docx(path: Path, source: str) -> Document:

@@ -61,3 +61,71 @@ def test_encrypted_pdf_without_a_user_password_is_read(tmp_path, algorithm):
     with open(tmp_path / "locked.pdf", "wb") as fh:
         writer.write(fh)
     assert read_document(tmp_path / "locked.pdf").text == "本文件受控，仅限内部使用。"
+
+
+def _scan_pdf(path, lines):
+    """A 'scanned' page: the text drawn into an image (WenQuanYi, a CJK font the system has), the
+    image alone on the page."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    fonts = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
+    font_path = next((f for f in fonts if __import__("os").path.exists(f)), None)
+    if font_path is None:
+        pytest.skip("no CJK font to draw a scanned page with")
+    font = ImageFont.truetype(font_path, 40)
+    image = Image.new("RGB", (1240, 200 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((80, 100 + 70 * i), line, fill="black", font=font)
+    pdf = canvas.Canvas(str(path))
+    pdf.drawImage(ImageReader(image), 0, 0, width=595, height=595 * image.size[1] / image.size[0])
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_scanned_page_is_read_by_ocr_and_its_chunks_marked(tmp_path):
+    from synth.ingest import IngestReport, iter_chunks
+    from synth.ingest.ocr import available
+
+    if not available():
+        pytest.skip("the ocr extra (rapidocr-onnxruntime) is not installed")
+    path = _scan_pdf(tmp_path / "扫描件.pdf", ["设备点检规程", "操作工应在开机前检查油位。"])
+    report = IngestReport()
+    chunks = list(iter_chunks([path], report=report))
+    text = "".join(c["text"] for c in chunks)
+    assert "点检规程" in text and "检查油位" in text
+    assert all(c.get("ocr") is True for c in chunks) and report.ocr_pages == 1
+
+
+def test_scanned_page_without_the_ocr_extra_names_the_install_hint(tmp_path, monkeypatch):
+    from synth.ingest import Unreadable
+    from synth.ingest import ocr
+
+    monkeypatch.setattr(ocr, "_engine", lambda: None)
+    path = _scan_pdf(tmp_path / "扫描件.pdf", ["设备点检规程"])
+    with pytest.raises(Unreadable, match=r"no text layer on any of its 1 pages .*pip install 'synth-datagen\[ocr\]'"):
+        read_document(path)
+
+
+def test_a_scanned_page_among_text_pages_is_named_and_the_rest_read(tmp_path, monkeypatch):
+    from pypdf import PdfReader, PdfWriter
+
+    from synth.ingest import IngestReport, iter_chunks
+    from synth.ingest import ocr
+
+    monkeypatch.setattr(ocr, "_engine", lambda: None)
+    text_pdf = make_pdf(tmp_path / "text.pdf", [["第一章 总则", "本规程适用于冲压车间。"]])
+    scan = _scan_pdf(tmp_path / "scan.pdf", ["设备点检规程"])
+    writer = PdfWriter()
+    for source in (text_pdf, scan):
+        for page in PdfReader(source).pages:
+            writer.add_page(page)
+    with open(tmp_path / "mixed.pdf", "wb") as fh:
+        writer.write(fh)
+    report = IngestReport()
+    chunks = list(iter_chunks([tmp_path / "mixed.pdf"], report=report))
+    assert "本规程适用于冲压车间。" in chunks[0]["text"] and not report.skipped
+    assert len(report.notes) == 1 and "page(s) without a text layer left out (pages 2)" in report.notes[0][1]
