@@ -2,8 +2,9 @@
 
 Every sample is cached under a hash of (model, engine kind, messages or prompt, sampling params,
 JSON schema, seed, sample index), so a re-run answers finished samples from disk and only sends what
-is missing. When a request gives no seed, one is derived from the run seed and the request content:
-runs are reproducible and two different prompts never share a random stream.
+is missing. When a request gives no seed, one is derived from the run seed and the request content
+(`derive_seed`): runs are reproducible, and two different prompts get unrelated seeds (30 bits of a
+hash each, sample i of a request using seed + i, so two requests share a seed only by chance).
 """
 
 from __future__ import annotations
@@ -77,11 +78,13 @@ class LLM:
             tail = self._tails[key] = whole[len('{"body":0'):]
         return '{"body":' + dump_json(body) + tail
 
+    def seed_for(self, *parts: object) -> int:
+        """A seed of this run for `parts`: what a recipe passes as `seed=` to ask the same prompt again
+        apart from its cached answer (a new round, a new evolution), the same on every re-run."""
+        return derive_seed(self.run_seed, *parts)
+
     def _seed(self, request_json: str, seed: int | None) -> int:
-        if seed is not None:
-            return seed
-        digest = hashlib.sha256(f"{self.run_seed}:{request_json}".encode()).digest()
-        return int.from_bytes(digest[:4], "big") & 0x3FFFFFFF  # leaves room for seed + i
+        return seed if seed is not None else derive_seed(self.run_seed, request_json)
 
     async def chat(self, messages: list[dict[str, str]], *, n: int = 1, temperature: float | None = None,
                    top_p: float | None = None, max_tokens: int | None = None, seed: int | None = None,
@@ -142,6 +145,16 @@ class LLM:
             if self.store is not None:
                 self.store.cache(keys[i], request_json, seeds[i], completion.to_json())
         return results  # type: ignore[return-value]
+
+
+def derive_seed(*parts: object) -> int:
+    """The seed of `parts` (joined with ':'): a hash, cut to 30 bits so seed + i stays a valid seed.
+
+    >>> derive_seed(0, '{"body": 1}') == derive_seed(0, '{"body": 1}'), derive_seed(0, 'a') == derive_seed(1, 'a')
+    (True, False)
+    """
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x3FFFFFFF
 
 
 @lru_cache(maxsize=256)

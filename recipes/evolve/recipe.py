@@ -93,7 +93,7 @@ class EvolveRecipe(Recipe):
             prompt = self.render(f"{op}_{language}.j2", instruction=current["instruction"])
             (ec,) = await llm.chat([{"role": "user", "content": prompt}], temperature=o.evolve_temperature,
                                    top_p=o.evolve_top_p, max_tokens=o.evolve_max_tokens,
-                                   seed=_seed(f"{llm.run_seed}:{o.seed}:{root_id}:{rnd}"))
+                                   seed=llm.seed_for(o.seed, root_id, rnd))
             evolved = ec.text.strip()
             evolution = {"id": _hash(f"{root_id}:{rnd}:{op}"), "parent_id": current["id"], "root_id": root_id,
                          "parent_instruction": current["instruction"], "root_instruction": root, "operation": op,
@@ -176,7 +176,3 @@ def _record(llm, evolved: str, evolution: dict, ec, answer, reason: str | None) 
 
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _seed(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x3FFFFFFF

@@ -17,7 +17,6 @@ per question (one leaf per cell).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from pathlib import Path
 from typing import Literal
@@ -172,7 +171,7 @@ class TaxonomyRecipe(Recipe):
                                                       cell["difficulty"], lang),
                              persona=persona, n=cell["quota"], avoid=cell["avoid"])
         # a top-up round asks again with its own seed: the same prompt must not come back from the cache
-        seed = None if cell["round"] == 0 else _seed(f"{llm.run_seed}:{cell['cell']}:{cell['round']}")
+        seed = None if cell["round"] == 0 else llm.seed_for(cell['cell'], cell['round'])
         base = {"taxonomy": {"domain": cell["domain"], "path": cell["path"], "leaf": cell["leaf"],
                              "task": cell["task"], "difficulty": cell["difficulty"], "persona": persona,
                              "language": lang},
@@ -286,7 +285,3 @@ def _near_duplicates(questions: list[str], threshold: float | None) -> set[int]:
     rows = [{"id": i, "text": q} for i, q in enumerate(questions)]
     result = dedup_rows(rows, DedupConfig(near=True, threshold=threshold, fields=["text"], workers=1))
     return {row["id"] for row in result.dropped}
-
-
-def _seed(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x3FFFFFFF
