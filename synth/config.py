@@ -118,6 +118,11 @@ class ExportConfig(Strict):
         return value
 
 
+class CardConfig(Strict):
+    # the dataset card's prose: English, or Chinese (zh); its Hub metadata is the same either way
+    language: Literal["en", "zh"] = "en"
+
+
 class RunConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
     recipe: str
@@ -132,6 +137,7 @@ class RunConfig(Strict):
     export: ExportConfig = Field(default_factory=ExportConfig)
     license: str | None = None        # Hub license id for the dataset card (apache-2.0, cc-by-4.0, mit, other…)
     pretty_name: str | None = None    # the card's title (default: name)
+    card: CardConfig = Field(default_factory=CardConfig)   # {language: zh}: the card written in Chinese
     # a run whose failed seed rows exceed this share (or are all of them) exits 1 after writing what it
     # made: a few failed rows are retried by re-running, most rows failing means a broken recipe or server
     max_failed_share: float = Field(0.5, ge=0, le=1)

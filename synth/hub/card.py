@@ -27,6 +27,16 @@ WHAT = {
     "openrlhf_prm": "Math-Shepherd-style PRM rows `{input, label}` (OpenRLHF train_prm)",
     "prm800k": "PRM800K-like step ratings", "dpo": "preference pairs `{prompt, chosen, rejected}` (TRL DPOTrainer)",
 }
+WHAT_ZH = {
+    "default": "保留的记录", "rejected": "被剔除的记录（含阶段和原因）",
+    "messages": "对话 SFT 行 `{messages}`（TRL SFTTrainer、ms-swift）", "sft": "对话 SFT 行 `{messages}`（TRL SFTTrainer）",
+    "ms_swift": "对话行 `{messages}`（ms-swift）", "alpaca": "Alpaca 行（LLaMA-Factory）",
+    "sharegpt": "ShareGPT 行（LLaMA-Factory、FastChat）", "llamafactory": "ShareGPT 行（LLaMA-Factory）",
+    "trl_stepwise": "逐步监督 `{prompt, completions, labels}`",
+    "openrlhf_prm": "Math-Shepherd 风格的 PRM 行 `{input, label}`（OpenRLHF train_prm）",
+    "prm800k": "类 PRM800K 的步骤评分", "dpo": "偏好对 `{prompt, chosen, rejected}`（TRL DPOTrainer）",
+}
+TEMPLATES = {"en": "card_template.md", "zh": "card_template.zh.md"}  # config `card: {language: zh}`
 MAX_SAMPLE_CHARS = 300
 
 
@@ -59,10 +69,16 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
         front["text"] = {front["task_categories"][0]: {"languages": front.get("language") or ["en"]}}
     dataset = manifest.get("dataset") or {}
     shares = dataset.get("split") or {}
+    lang = (manifest.get("card") or {}).get("language") or "en"
+    what = WHAT_ZH if lang == "zh" else WHAT
+    share_list = ", ".join(f"{k} {v:g}" for k, v in shares.items())
+    split_note = "" if not shares else (
+        f"划分按种子行抽取，同一种子行的所有记录都在同一划分中（设定的比例：{share_list}）。" if lang == "zh" else
+        f"Splits are drawn by seed row, so all records of one seed row sit in the same split (shares asked: {share_list}).")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent)), autoescape=False,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
-    text = env.get_template("card_template.md").render(
+    text = env.get_template(TEMPLATES.get(lang, TEMPLATES["en"])).render(
         front_matter=yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
         title=title, m=manifest, stats=stats, license=license, distribution=__distribution__,
         languages=", ".join(f"{k} ({v})" for k, v in (stats.get("languages") or {}).items()),
@@ -72,11 +88,10 @@ def render_card(manifest: dict[str, Any], *, load_path: str, configs: list[dict]
         req=manifest.get("requests_total") or manifest.get("requests") or {}, failed=manifest["rows"].get("failed", 0),
         by_engine=manifest.get("requests_total_by_engine") or manifest.get("requests_by_engine") or {},
         toy_model=manifest["engine"]["kind"] == "embedded",
-        configs=[{**c, "what": WHAT.get(c["subset"], f"`{c['subset']}` export"), "var": _var(c["subset"])}
+        configs=[{**c, "what": what.get(c["subset"], f"`{c['subset']}` export"), "var": _var(c["subset"])}
                  for c in configs],
         skipped=dataset.get("skipped") or [],
-        split_note=("Splits are drawn by seed row, so all records of one seed row sit in the same split "
-                    f"(shares asked: {', '.join(f'{k} {v:g}' for k, v in shares.items())})." if shares else ""),
+        split_note=split_note,
         others=[c["config_name"] for c in other_configs], load_path=load_path, hub=hub, plots=plots, samples=[_sample(r) for r in samples],
         fields=fields, structured=manifest.get("structured_outputs"),
         coverage=coverage_lines(manifest.get("coverage")), pct=_pct, cell=_cell,

@@ -74,6 +74,7 @@ def write_outputs(root: Path, config, recipe, kept: list[dict], rejected: list[d
     manifest.update({
         "requests_total": {k: before.get(k, 0) + now.get(k, 0) for k in {*before, *now}},
         "license": config.license, "pretty_name": config.pretty_name, "seeds": {"source": config.seeds},
+        "card": {"language": config.card.language},
         "dedup_config": config.dedup, "statistics": stats,
         "dataset": {"split": shares, "sample_rows": config.export.sample_rows, "subsets": layout,
                     "skipped": [name for name in subsets if name not in subset_files]},
