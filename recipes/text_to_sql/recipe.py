@@ -165,7 +165,7 @@ class TextToSQLRecipe(Recipe):
                                                         run(reference) if reference else None))
         label, majority = self.label(results, reference, ref)
         verdicts = [_verdict(q, r, label, reference, ref) for q, r in zip(queries, results)]
-        return self.records(llm, db, described, question, lang, prompt, completions, queries, results, verdicts,
+        return self.records(llm, db, question, lang, prompt, completions, queries, results, verdicts,
                             reference, ref, majority, label)
 
     def label(self, results: list[SQLResult | None], reference: str | None,
@@ -186,9 +186,10 @@ class TextToSQLRecipe(Recipe):
             return None, majority
         return (top, False), majority
 
-    def records(self, llm, db, described, question, lang, prompt, completions, queries, results, verdicts,
+    def records(self, llm, db, question, lang, prompt, completions, queries, results, verdicts,
                 reference, ref, majority, label) -> list[dict]:
         o = self.options
+        db_ddl = db.ddl()
         kept = [i for i, (reason, _) in enumerate(verdicts) if reason is None]
         failing = []
         for i, (reason, _) in enumerate(verdicts):
@@ -209,7 +210,7 @@ class TextToSQLRecipe(Recipe):
                 "question": question,
                 "language": lang,
                 "database": db.name,
-                "schema": described,
+                "schema": db_ddl,
                 "sample_index": i,
                 "response": completion.text,
                 "sql": queries[i],

@@ -38,6 +38,8 @@ _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
 _STRINGS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/", re.S)
 _FENCE = re.compile(r"```[ \t]*(\w*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 _SQL_START = re.compile(r"(?is)\b(with|select)\b.*")
+_STATEMENT = re.compile(r"(?i)\s*(select|with|insert|update|delete|replace|drop|create|alter|attach|detach|pragma|"
+                        r"vacuum|reindex|begin|commit)\b")
 
 
 @dataclass
@@ -105,12 +107,15 @@ def has_order_by(sql: str) -> bool:
 
 
 def extract_sql(text: str | None) -> str | None:
-    """The query in a model's answer: its ```sql block (else its first fenced block, else the text from
-    the first SELECT / WITH), cut at the first `;` outside strings; None when there is none."""
+    """The query in a model's answer: its ```sql block (else its first fenced block, else the whole text
+    when it starts with a SQL keyword, else the text from the first SELECT / WITH), cut at the first `;`
+    outside strings; None when there is none."""
     if not text:
         return None
     blocks = _FENCE.findall(text)
     body = next((b for t, b in blocks if t.lower() in ("sql", "sqlite")), None) or (blocks[0][1] if blocks else None)
+    if body is None and _STATEMENT.match(text):
+        body = text  # a bare statement (a SQL column), whatever it does
     if body is None:
         m = _SQL_START.search(text)
         body = m.group(0) if m else None

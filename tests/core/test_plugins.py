@@ -12,9 +12,10 @@ from synth import plugins
 from synth.errors import PluginError
 from tests.conftest import REPO, synth_cli
 
-RECIPES = {"doc-qa", "evolve", "instruct", "problem-augment", "reasoning", "step-labels", "taxonomy"}
-FILTERS = {"blocklist", "final-answer", "finish-reason", "judge", "lang-match", "length", "refusal", "repetition",
-           "template-leak", "truncation"}
+RECIPES = {"code", "doc-qa", "evolve", "instruct", "problem-augment", "reasoning", "step-labels", "taxonomy",
+           "text-to-sql"}
+FILTERS = {"blocklist", "code-exec", "final-answer", "finish-reason", "judge", "lang-match", "length", "refusal",
+           "repetition", "sql-exec", "template-leak", "truncation"}
 
 
 def test_every_built_in_is_found_and_loads_the_class_of_its_name():

@@ -87,7 +87,8 @@ def test_a_reference_query_labels_candidates_by_result_and_writes_are_denied(ser
     assert kept["reference_result"]["rows"] == [["2"]] and kept["language"] == "en"
     assert kept["rejected"][0]["sql"] == "SELECT count(*) FROM orders" and kept["messages"][-1]["content"] == \
         ANSWERS[q][0]
-    assert "-- customers(id, name, city)\n(1, 'Carol', 'Beijing')" in kept["schema"]  # sample rows in the prompt
+    assert "-- customers(id, name, city)\n(1, 'Carol', 'Beijing')" in kept["messages"][0]["content"]  # sample rows
+    assert kept["schema"] == SCHEMA
     assert records[1]["result"]["rows"] == [["3"]] and "not authorized" in records[2]["detail"]
 
 
