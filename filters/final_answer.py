@@ -8,6 +8,11 @@ lists "answer format" for reasoning. Final answers are the explicit ones synth.v
 Two answers differ when synth.verify's checks say so (0.5 and \\frac{1}{2} agree), so a solution
 that restates its answer in another form is kept. The separate thinking of a reasoning model may try
 several answers; only the answer text is read.
+
+It is a filter for reasoning rows. Run on chat rows (no gold answer on the row and no final answer in
+the text) it would drop nearly everything, so it says so: such a drop carries the detail "no final
+answer and no gold answer on the row: final-answer is for reasoning rows", and the stage report's
+`final_answers` summary gets a `note` when most rows of the stage are like that.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ _PHRASES = (
 )
 _SENTENCE_END = re.compile(r"(?<!\d)\.(?:\s|$)|。|；|;|，|,\s|\s+(?:because|since)\s", re.I)
 _LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# record fields that hold a gold / reference answer on reasoning rows
+GOLD_FIELDS = ("gold", "gold_answer", "expected_answer", "reference_answer", "final_answer", "answer_gold", "target")
+NOT_REASONING = "no final answer and no gold answer on the row: final-answer is for reasoning rows"
 
 
 def _tidy(answer: str) -> str:
@@ -93,7 +101,23 @@ class FinalAnswerFilter(Filter):
         distinct = distinct_answers(answers)
         scores = {"final_answers": len(distinct)}
         if not distinct:
-            return Verdict(False, "final_answer_missing", scores) if self.options.require else Verdict(True, scores=scores)
+            if not self.options.require:
+                return Verdict(True, scores=scores)
+            chat = not any(record.get(f) not in (None, "") for f in GOLD_FIELDS)
+            return Verdict(False, "final_answer_missing", scores, detail=NOT_REASONING if chat else None)
         if len(distinct) > 1 and not self.options.allow_several:
             return Verdict(False, "final_answer_conflicting", scores, detail=" | ".join(distinct[:4])[:200])
         return Verdict(True, scores=scores)
+
+    def summarize(self, score, values):
+        """The usual counts, plus a note when most rows state no final answer (chat rows, not reasoning)."""
+        if score != "final_answers":
+            return None
+        from synth.stages.filter import summarize_scores
+
+        summary = summarize_scores(values)
+        seen = [v for v in values if v is not None]
+        if seen and sum(v == 0 for v in seen) > len(seen) / 2:
+            summary["note"] = (f"{sum(v == 0 for v in seen)} of {len(seen)} rows state no final answer: final-answer is "
+                               "for reasoning rows (a problem and a worked solution); on chat rows leave it out")
+        return summary

@@ -6,7 +6,7 @@ ShareGPT-style data (ShareGPT_Vicuna_unfiltered drops every conversation with "a
 model"), with Chinese phrasings for the zh use cases. A refusal phrase drops short answers, or any
 answer that *opens* with it; an AI disclaimer ("As an AI language model, ...", "作为一个人工智能，...")
 drops any answer, since SFT would teach it. Phrases name the act, not the word: "I can't stress
-enough" or "很抱歉听到你生病了" are kept. Not implemented: model-based refusal classifiers.
+enough", "很抱歉听到你生病了" or an apology letter that was asked for ("非常抱歉给您带来不便") are kept. Not implemented: model-based refusal classifiers.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ REFUSALS_EN = (
     r"\b(?:i'm|i am) (?:so |very |truly |really )?sorry\b(?! to hear| for your loss| about your| that you)",
     r"\bsorry,? but\b",
     r"\bi apologi[sz]e\b",
-    rf"\bi (?:can ?not|can't|am unable to|'m unable to|am not able to|'m not able to|won't be able to|"
-    rf"will not be able to|must decline to|have to decline to)(?: \w+)? (?:{_VERBS_EN})\b",
+    rf"\bi(?: can ?not| can't| am unable to|'m unable to| am not able to|'m not able to| won't be able to|"
+    rf" will not be able to| must decline to| have to decline to)(?: \w+)? (?:{_VERBS_EN})\b",
     r"\bi (?:can ?not|can't|won't|will not) (?:help|assist) with\b",
     r"\bit (?:is|would be) (?:not appropriate|inappropriate) for me\b",
     r"\bi(?:'m| am) not (?:comfortable|able to help)\b",
     r"\b(?:that's|that is|this is|it's|it is) not something i (?:can|am able to|'m able to) (?:help|assist|do|provide)",
 )
+_HELP_ZH = (r"(?:为你|为您|帮你|帮您|向你|向您|给你|给您)?(?:提供|回答|帮助|协助|满足|完成|处理|生成|讨论|给出|参与|访问|浏览|"
+            r"创作|编写|执行|预测|透露|分享|回复|推荐|告诉|教)")
 REFUSALS_ZH = (
-    r"(?:很|非常|十分)?(?:抱歉|对不起|不好意思)(?!听到|得知|地告诉你一个好消息)",
-    r"我(?:无法|不能|没法|没有办法|不可以|不便|不会)(?:为你|为您|帮你|帮您|向你|向您|给你|给您)?"
-    r"(?:提供|回答|帮助|协助|满足|完成|处理|生成|讨论|给出|参与|访问|浏览|创作|编写|执行|预测|透露|分享|回复)",
+    # an apology is a refusal only with the act in the same sentence: "非常抱歉，由于身体不适…" opens a leave
+    # letter, "很抱歉，我无法回答" refuses
+    r"(?:抱歉|对不起|不好意思)[，,]?\s*(?:我|本人)?(?:无法|不能|没法|不会|不可以|不便)" + _HELP_ZH,
+    r"我(?:无法|不能|没法|没有办法|不可以|不便|不会)" + _HELP_ZH,
     r"很遗憾[，,]?\s*我(?:无法|不能)",
 )
 DISCLAIMERS_EN = (

@@ -3,7 +3,9 @@
 Chat special tokens (`<|im_end|>`, `<|assistant|>`, `<|eot_id|>`, `[INST]`, `<｜end▁of▁sentence｜>`,
 `<end_of_turn>`, a stray `</s>`) mean a server rendered or stopped the chat template wrongly; prompt
 headers copied into the output (Alpaca's `### Response:`, Evol-Instruct's `#Rewritten Prompt#` /
-`#The Given Prompt#`, `[[[User]]]`) mean the model echoed its instructions. Evol-Instruct eliminates
+`#The Given Prompt#`, `[[[User]]]`) mean the model echoed its instructions; a chat template's turn
+header (`### Human:`, `### Assistant:` of Guanaco/OpenAssistant, `<human>:`) after the answer means it
+went on writing the conversation. Evol-Instruct eliminates
 evolved prompts that copy such words (Xu et al. 2023, arXiv 2304.12244, elimination rule 4); recipes.md
 §6.4 lists `leaked_template`. Code blocks, inline code and URLs are left out of the check, so an
 answer about tokenizers that prints "<|endoftext|>", or Haskell's `<|>`, is kept. Not implemented:
@@ -27,6 +29,9 @@ SPECIAL_TOKENS = (
 )
 HEADERS = (
     r"(?im)^[ \t]*#{2,4}[ \t]*(?:instruction|input|response|output)[ \t]*:",         # Alpaca prompt
+    r"(?im)^[ \t]*#{2,4}[ \t]*(?:human|assistant|user|system)[ \t]*:",                # Guanaco/OASST turns
+    r"(?i)###[ \t]*(?:human|user)[ \t]*:",                                            # a next turn glued on
+    r"(?im)^[ \t]*<(?:human|bot|user|assistant)>[ \t]*:",                              # RedPajama-INCITE turns
     r"(?i)below is an instruction that describes a task",
     r"(?i)#[ \t]*(?:the[ \t]+)?(?:given|rewritten|created|new)[ \t]+(?:prompt|instruction)[ \t]*#",  # Evol-Instruct
     r"(?im)^[ \t]*(?:the[ \t]+)?(?:rewritten|given|created)[ \t]+prompt[ \t]*[:：]",
