@@ -14,13 +14,18 @@ then checks, cheapest first:
    三百二十) has the same value somewhere in the chunk (finance, medicine and law answers go wrong
    here first);
 4. terms: Latin names and codes in the answer (GMP, ISO 9001, Pfizer) occur in the chunk;
-5. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
+5. claims (synth.grounding_claims): each clause of the answer is bound to one clause of the chunk that
+   holds all its distinctive terms and numbers (two figures swapped between subjects, a number from
+   the neighbouring clause, a table value given to another row fail this), with the same modality
+   (不得/可以, SHALL NOT/MAY) and negation, and has most of its words in the chunk;
+6. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
    bigrams for English) found in the chunk.
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low lexical support, an unknown term, a computed number in a
-calculation answer) leave the verdict *uncertain*, for an LLM judge to settle. Nothing here is
-ever auto-accepted on weak evidence.
+calculation answer, a claim bound to another subject or of another modality) leave the verdict
+*uncertain*, for an LLM judge to settle. Nothing here is ever auto-accepted on weak evidence: "pass"
+means every check found the answer restating its chunk.
 
 >>> v = check_answer("资本充足率不得低于8%。", ["资本充足率不得低于 8％"],
 ...                  "商业银行资本充足率不得低于8%，核心资本充足率不得低于4%。")
@@ -33,7 +38,8 @@ ever auto-accepted on weak evidence.
 The pieces live in their own modules, re-exported here: folding with an index map
 (synth.grounding_fold), the prepared chunk (synth.grounding_context), quote location
 (synth.grounding_quotes), numbers (synth.grounding_numbers), leaks, terms and lexical support
-(synth.grounding_terms). This module's one job is the verdict.
+(synth.grounding_terms), claim-by-claim binding, modality and negation (synth.grounding_claims). This
+module's one job is the verdict.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synth.grounding_claims import claim_problems
 from synth.grounding_context import Context, as_context
 from synth.grounding_fold import normalize, normalize_map
 from synth.grounding_numbers import Mention, find_numbers, missing_numbers
@@ -68,6 +75,8 @@ class Thresholds:
     quote_score: float = 90.0     # rapidfuzz partial_ratio a fuzzy quote needs (0-100)
     min_quote_chars: int = 4      # normalised characters a quote needs to prove anything
     support: float = 0.5          # lexical support at or above which the answer counts as grounded
+    claim_support: float = 0.34   # share of a claim's terms the chunk must use, below which it is a new claim
+                                  # (never above `support`: support=0 turns both lexical checks off)
 
 
 def verify_quotes(quotes: list[str], context: str | Context, t: Thresholds = Thresholds()) -> list[QuoteMatch]:
@@ -101,6 +110,9 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         "unknown_terms": unknown_terms(answer, ctx),
         "lexical_support": round(lexical_support(answer, ctx), 4),
     }
+    claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support))
+    checks.update({"unbound_claims": claims["unbound"], "modality_mismatch": claims["modality"],
+                   "negation_mismatch": claims["negation"], "unsupported_claims": claims["unsupported"]})
 
     def verdict(status: str, reason: str | None) -> Verdict:
         return Verdict(status, reason, matches, checks)
@@ -119,4 +131,12 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         return verdict("uncertain", "ungrounded_term")
     if checks["lexical_support"] < thresholds.support:
         return verdict("uncertain", "ungrounded_low_support")
+    if checks["unbound_claims"]:
+        return verdict("uncertain", "ungrounded_binding")
+    if checks["modality_mismatch"]:
+        return verdict("uncertain", "ungrounded_modality")
+    if checks["negation_mismatch"]:
+        return verdict("uncertain", "ungrounded_negation")
+    if checks["unsupported_claims"]:
+        return verdict("uncertain", "ungrounded_claim")
     return verdict("pass", None)

@@ -1,7 +1,8 @@
 """A chunk prepared once for the many lookups of the grounding checks (synth.grounding).
 
 Its folded text and index map (synth.grounding_fold), its numbers (synth.grounding_numbers), its
-token bigrams and its case-folded text are computed on first use and kept, so checking several
+token bigrams, its case-folded text and its segments (synth.grounding_claims) are computed on first
+use and kept, so checking several
 answers or quotes against one chunk folds and parses it once.
 """
 
@@ -23,6 +24,7 @@ class Context:
         self._numbers: list[Mention] | None = None
         self._bigrams: set[tuple[str, str]] | None = None
         self._folded: str | None = None
+        self._claims = None
 
     @property
     def numbers(self) -> list[Mention]:
@@ -41,6 +43,15 @@ class Context:
         if self._folded is None:
             self._folded = unicodedata.normalize("NFKC", self.text).casefold()
         return self._folded
+
+    @property
+    def claims(self):
+        """The chunk cut into segments for claim-by-claim checks (synth.grounding_claims.ChunkClaims)."""
+        if self._claims is None:
+            from synth.grounding_claims import ChunkClaims
+
+            self._claims = ChunkClaims(self.text)
+        return self._claims
 
     def span(self, nstart: int, nend: int) -> tuple[int, int]:
         """Original (start, end) of the normalised span [nstart, nend)."""

@@ -39,6 +39,13 @@ _EN_SCALE = re.compile(r"\s*(thousand|million|billion|trillion)\b", re.I)
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # enumeration markers and step numbers say nothing about the facts
 _MARKER = re.compile(r"(?m)^\s*(?:\(?\d{1,2}[.、)）]|[（(]\d{1,2}[）)])(?!\d)|第\s*\d+\s*步|\bstep\s+\d+\b", re.I)
+# what makes a number in a chunk a label of the document rather than a fact
+_LABEL_BEFORE = re.compile(r"(?:第\s*|(?:section|sec\.|§|page|pages|p\.|pp\.|table|figure|fig\.|appendix|article|art\.|chapter|"
+                           r"clause|level|step|no\.|sp|iso|iec|rfc|nist|fips|gb(?:/t)?|en|ieee)\s*|[A-Za-z]+\s*\d+-)$", re.I)
+_LABEL_AFTER = re.compile(r"^\s*[条章节款项页编篇级]")
+_BRACKETED = re.compile(r"[（(]\s*$")
+_BRACKET_CLOSE = re.compile(r"^\s*[）)]")
+_PERCENT_SIGN = re.compile(r"[%％‰]|百分|percent", re.I)
 _RANGE = re.compile(r"\s*(?:～|~|-|–|—|至|到|to)\s*$")
 _UNIT_AFTER = re.compile(r"\s*(个月|小时|分钟|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|[\u4e00-\u9fff℃]"
                          r"|°\s*c\b|[a-zµμ]+)", re.I)
@@ -60,7 +67,10 @@ _UNITS = {
 class Mention(NamedTuple):
     """A number as written (``text``), its value, whether it is a percentage (8% -> 8, True), its
     unit when it has a known one (``mg``, ``h``; 克 -> ``g``), where it starts and ends, and the
-    value it opens a range to (``6～8小时``: 6 has ``range_to`` 8 and unit ``h``)."""
+    value it opens a range to (``6～8小时``: 6 has ``range_to`` 8 and unit ``h``). A number that
+    names a place in the document (第二十条, Section 5, page 12, SP 800-53, a table row's index) is a
+    ``label``; in a chunk (``reference=True``) ``percent_context`` says a bare number stands where
+    percentages are written (its line or its table's header has %, 百分, percent)."""
 
     text: str
     value: Fraction
@@ -69,6 +79,8 @@ class Mention(NamedTuple):
     start: int = 0
     end: int = 0
     range_to: Fraction | None = None
+    label: bool = False
+    percent_context: bool = False
 
 
 def _unit(text: str, at: int) -> str | None:
@@ -125,7 +137,11 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
     out: list[Mention] = []
     for start, end, raw, parsed in found:
         value, percent = (parsed, False) if isinstance(parsed, Fraction) else (abs(parsed.value), parsed.percent)
-        out.append(Mention(raw, value, percent, None if percent else _unit(masked, end), start, end))
+        label, context = _is_label(masked, start, end), False
+        if reference:
+            context = not percent and _percent_context(masked, start)
+        out.append(Mention(raw, value, percent, None if percent else _unit(masked, end), start, end,
+                           label=label, percent_context=context))
     for i in range(len(out) - 2, -1, -1):  # a range: both ends take the unit written after the second
         a, b = out[i], out[i + 1]
         if _RANGE.match(masked[a.end:b.start]) and not a.percent:
@@ -133,12 +149,44 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
     return out
 
 
+def _is_label(text: str, start: int, end: int) -> bool:
+    """第二十条, Section 5, SP 800-53, （四）, or the first cell of a table row: a place, not a fact."""
+    line_start = text.rfind("\n", 0, start) + 1
+    before, after = text[line_start:start], text[end:end + 3]
+    if _LABEL_BEFORE.search(before) or _LABEL_AFTER.match(after):
+        return True
+    if _BRACKETED.search(before) and _BRACKET_CLOSE.match(after):
+        return True
+    return not before.strip() and (after.startswith("\t") or after.lstrip(" ").startswith("|"))
+
+
+def _percent_context(text: str, start: int) -> bool:
+    """The number's line, or a line above it in the same block (a table's header), writes percentages."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if _PERCENT_SIGN.search(text[line_start:line_end if line_end >= 0 else len(text)]):
+        return True
+    block = text[:line_start].rstrip("\n")
+    cut = block.rfind("\n\n")
+    return bool(_PERCENT_SIGN.search(block[cut + 1 if cut >= 0 else 0:][-2000:]))
+
+
 def _same(number: Mention, other: Mention) -> bool:
-    """Equal values with compatible units, or a percentage and the same fraction (8% and 0.08)."""
+    r"""Equal values with compatible units, or a percentage and the same fraction (8% and 0.08). A label
+    of the chunk (第二十条, page 12) stands for no percentage or quantity with a unit, and a bare number
+    stands for a percentage only where percentages are written (a table under a "税率（%）" header).
+    A label matches only a label (第二十条 and 第二十条).
+
+    >>> pct = find_numbers("税率为20%")[0]
+    >>> [_same(pct, m) for m in find_numbers("第二十条 税率表\n级数\t税率（%）\n1\t20", reference=True)]
+    [False, False, True]
+    """
     if number.unit and other.unit and number.unit != other.unit:
         return False
+    if other.label != number.label:  # a place in the document is no quantity, and the reverse
+        return False
     if other.value == number.value:
-        return True
+        return number.percent == other.percent or not number.percent or other.percent_context
     if number.percent != other.percent:
         pct, frac = (number, other) if number.percent else (other, number)
         return pct.value == frac.value * 100

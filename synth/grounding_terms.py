@@ -15,15 +15,21 @@ from synth.dedup.normalize import CJK_RANGES
 from synth.grounding_context import Context, _bigrams, as_context
 
 
+_SOURCE_ZH = r"(?:内容|资料|文献|原文|文本|文档|材料|段落|信息|条文|规定|文字|表格|摘要|片段)"
+_SOURCE_EN = r"(?:text|passage|document|context|excerpt|source|summary|article|section|material|information|content|chunk)"
 LEAK = re.compile(
     # 根据内容/材料 alone is ordinary Chinese (根据材料强度选择焊条): only with a pointer, or 资料/文献/原文
-    r"根据(?:所给|给定|提供的?|上述|以上|上面的?|参考)的?(?:内容|资料|文献|原文|文本|文档|材料|段落|信息)"
-    r"|根据(?:资料|文献|原文)"
-    r"|(?:文中|原文|材料中|资料中|文档中|参考资料中?)(?:提到|指出|所述|显示)|参考资料|如上文所述|本文(?:提到|指出)"
-    r"|according to the (?:given |provided )?(?:text|passage|document|context|excerpt|source)"
-    r"|(?:the|this) (?:passage|text|document|excerpt) (?:says|states|mentions|notes)"
-    r"|as (?:stated|mentioned|described) in the (?:text|passage|document|context)"
-    r"|based on the (?:given |provided )?(?:text|passage|document|context)",
+    r"根据(?:所给|给定|提供的?|上述|以上|上面的?|前述|参考)的?" + _SOURCE_ZH + r"?"
+    r"|根据(?:上文|前文|原文|文中|本文|该文|资料|文献)"
+    r"|(?:文中|原文|材料中|资料中|文档中|上文|前文|参考资料中?|以上" + _SOURCE_ZH + r"中?)(?:提到|指出|所述|显示|规定|表明|说明)"
+    r"|参考资料|如上文?所述|如前所述|本文(?:提到|指出)|(?:本段|该段|这段|所给的?|给定的?)" + _SOURCE_ZH +
+    r"|according to the (?:given |provided |above |following )?" + _SOURCE_EN +
+    r"|(?:the|this) " + _SOURCE_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows)"
+    r"|as (?:stated|mentioned|described|noted|shown|indicated) (?:in the " + _SOURCE_EN + r"|above)"
+    r"|based on the (?:given |provided |above )?" + _SOURCE_EN +
+    r"|(?:in|from) the (?:provided|given|above) " + _SOURCE_EN +
+    r"|the (?:provided|given) " + _SOURCE_EN + r"|the " + _SOURCE_EN + r" above"
+    r"|" + _SOURCE_EN + r" (?:provided|given) (?:above|here)",
     re.I)
 
 
@@ -34,8 +40,10 @@ def leak(answer: str) -> str | None:
     '根据参考资料'
     >>> leak("According to the passage, the fee is waived.")
     'According to the passage'
-    >>> leak("年利率为3.5%。") is None, leak("根据材料强度选择焊条。") is None
-    (True, True)
+    >>> leak("根据上文，试用期不得超过六个月。"), leak("Per the summary provided above, fees apply.")
+    ('根据上文', 'summary provided above')
+    >>> leak("年利率为3.5%。") is None, leak("根据材料强度选择焊条。") is None, leak("上述利润应计入当期收入。") is None
+    (True, True, True)
     """
     m = LEAK.search(answer)
     return m.group() if m else None

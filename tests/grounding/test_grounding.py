@@ -109,18 +109,24 @@ def test_labelled_pairs_are_varied_and_balanced():
 
 
 def test_cheap_checks_precision_and_recall_stay_above_their_floor():
-    """Measured: precision 19/24 = 0.79, recall 19/23 = 0.83. Recall cannot pass 19/23 by design: four
-    supported answers come with paraphrased quotes, which a record may not carry as evidence. The five
-    false positives are swapped entities and contradictions made of the chunk's own words and numbers,
-    which only the judge can see. The floors leave no room for a new miss of any other kind."""
+    """Measured before claim binding (synth.grounding_claims): precision 19/24 = 0.79, recall 19/23 = 0.83.
+    With it "pass" means a restatement bound clause by clause, so answers that merge two sentences of the
+    chunk or reuse a word from another sentence ("dose" for "Dosage", the document's subject in a rule
+    about allergies) go to the judge instead: precision 14/17 = 0.82, recall 14/23 = 0.61. Four supported
+    answers carry paraphrased quotes, which a record may not carry as evidence. The three false
+    positives left are swapped entities written with the chunk's own words in one sentence (6 % and 5 %
+    between two ratios, a complication moved to another drug). On material from elsewhere the same
+    change took the precision of pass from 0.53 to 0.91 (bench/RESULTS.md)."""
     pairs = labelled()
     verdicts = [check_answer(p["answer"], p["evidence"], p["chunk"]) for p in pairs]
     kept = [p for p, v in zip(pairs, verdicts) if v.status == "pass"]
     tp = sum(p["label"] == "supported" for p in kept)
     precision, recall = tp / len(kept), tp / sum(p["label"] == "supported" for p in pairs)
-    assert precision >= 0.78 and recall >= 0.82, (precision, recall)
+    assert precision >= 0.8 and recall >= 0.6, (precision, recall)
     for p, v in zip(pairs, verdicts):
         if p["kind"] in ("wrong_number", "fabricated_quote"):
             assert v.status == "fail", p["id"]                     # hard evidence: never kept, never judged
         if p["kind"] in ("verbatim", "full_width", "whitespace", "pdf_line_break"):
-            assert v.status == "pass", (p["id"], v.reason)
+            # a quote copied with other widths, spaces or line breaks is never rejected; the answer around
+            # it may still go to the judge when it merges two sentences of the chunk
+            assert v.status != "fail" and v.checks["quotes_verified"] == v.checks["quotes"], (p["id"], v.reason)

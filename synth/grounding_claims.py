@@ -1,0 +1,297 @@
+"""Does each claim of an answer say what the chunk says about the same subject? Binding, modality, negation.
+
+A real quote and numbers that all occur in the chunk do not make an answer right: two figures of the
+chunk swapped between their subjects, a number from the neighbouring clause, a table value given to
+another row, "不得" turned into "可以" are all built from the chunk's own words. This module compares the
+answer with the chunk claim by claim, without a model:
+
+- the chunk is cut into *segments*: sentences ending in 。！？ or a full stop, lines broken by a PDF
+  joined again; a list item
+  keeps its lead-in (the line before the list, ending in ：/:), a table cell keeps its row's first text
+  cell, its column header and the table's title;
+- the answer is cut into clauses (also at ，,：); a claim is a clause with the clause before it in the same
+  sentence, where Chinese and English put the subject ("小型微利企业，减按20%…", "At AAL2, …");
+- *terms* are Chinese character bigrams and English content words (digits included). A claim's
+  *distinctive* terms are those found in at most two lines of the chunk (words every line has, such as
+  部分 in a rate table, bind nothing);
+- **binding**: some one segment must hold all of a claim's distinctive terms. "符合条件的小型微利企业，减按
+  15%的税率" fails: 15 sits with 高新技术企业;
+- **modality**: the claim's modal class (prohibition 不得/SHALL NOT, obligation 应当/SHALL, permission
+  可以/MAY, no obligation 无需/not required, recommendation SHOULD) must be one its best-matching
+  segment has;
+- **numbers**: each number of a claim (digits, or Chinese numerals: 二个月) stands, somewhere in the
+  chunk, among most of the terms that stand around it in the claim: "三个月以上不满一年的，试用期不得超过
+  二个月" is not bound by "一年以上不满三年的，试用期不得超过二个月", nor a range inside a parenthesis by the
+  rule beside it;
+- **negation**: a term the claim's segment negates (不包括, 非营利, not required) must not appear
+  un-negated in the claim, and the reverse;
+- **support**: each claim (not just the whole answer) has at least half of its terms in the chunk.
+
+Anything found sends the answer to the judge ("uncertain"), never rejects it: paraphrases that merge two
+clauses of the chunk land here too.
+
+>>> ctx = "符合条件的小型微利企业，减按20%的税率征收企业所得税。国家需要重点扶持的高新技术企业，减按15%的税率征收企业所得税。"
+>>> claim_problems("符合条件的小型微利企业，减按15%的税率征收企业所得税。", ctx)["unbound"]
+['符合条件的小型微利企业，减按15%的税率征收企业所得税']
+>>> claim_problems("国家需要重点扶持的高新技术企业，减按15%的税率征收企业所得税。", ctx)
+{'unbound': [], 'modality': [], 'negation': [], 'unsupported': []}
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+from synth.dedup.normalize import tokens
+from synth.text import CJK
+
+_CJK_CHAR = re.compile(f"[{CJK}]")
+_STOP = frozenset(
+    "the a an and or of to in on at by for from with as is are was were be been being it its this that these those "
+    "than then there their which who whom whose what when where while into onto over under such any all each "
+    "per not no also only both either other more most less least very can may must shall should will would "
+    "could might has have had does did do if but so".split())
+
+# clause and segment boundaries
+_SENTENCE = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
+_SEGMENT = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)|\n")
+_NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿]")
+_CLAUSE = re.compile(r"[，,：:、]")
+_TABLE_SEP = re.compile(r"\t|\s\|\s|\|")
+_LIST_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、)]|[-*•]\s)")
+
+# modal classes: checked in this order, a negated modal first
+_MODALS = (
+    ("prohibit", re.compile(r"不得|禁止|严禁|不准|不允许|不能|不可以|不应当?|无权"
+                            r"|\b(?:shall|must|may|should) not\b|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b",
+                            re.I)),
+    ("not_required", re.compile(r"无需|无须|不需要?|不必|\bnot required\b|\bneed not\b|\bno need\b|\boptional\b|\bnot necessary\b",
+                                re.I)),
+    ("oblige", re.compile(r"应当|必须|须|\bshall\b|\bmust\b|\brequired?\b|\brequires\b|\bneeds? to\b|\bhas to\b|\bhave to\b",
+                          re.I)),
+    ("permit", re.compile(r"可以|允许|有权|准予|\bmay\b|\bcan\b|\ballowed\b|\bpermitted\b|\bpermit\b", re.I)),
+    ("recommend", re.compile(r"\bshould\b|\brecommended\b", re.I)),
+)
+# a negation and the term it negates: 不/非/无/未/没 + two characters, not/no/non- + a word
+_NEG_ZH = re.compile(f"(?:不|非|无|未|没有)(?:对|向|与|在|被|予|得|应|可|能|会|是|为)?([{CJK}]{{2}})")
+_NEG_EN = re.compile(r"\b(?:not|no|non-?|never|without)\s*([a-z][a-z-]{2,})", re.I)
+
+
+def _terms(text: str) -> list[str]:
+    """Chinese character bigrams and English content words (digits included), in order."""
+    toks = tokens(text)
+    out = []
+    for i, t in enumerate(toks):
+        if _CJK_CHAR.fullmatch(t):
+            if i + 1 < len(toks) and _CJK_CHAR.fullmatch(toks[i + 1]):
+                out.append(t + toks[i + 1])
+        elif any(c.isdigit() for c in t) or (len(t) >= 3 and t not in _STOP):  # 0.5g, 12h are content
+            out.append(t)
+    return out
+
+
+def _modal_classes(text: str) -> set[str]:
+    found, rest = set(), text
+    for name, rx in _MODALS:
+        if rx.search(rest):
+            found.add(name)
+            rest = rx.sub(" ", rest)  # 不得 is a prohibition, not also an obligation (得)
+    return found
+
+
+def _negated(text: str) -> set[str]:
+    norm = unicodedata.normalize("NFKC", text).casefold()
+    return {m.group(1) for m in _NEG_ZH.finditer(norm)} | {m.group(1) for m in _NEG_EN.finditer(norm)}
+
+
+@dataclass
+class Segment:
+    text: str
+    terms: frozenset[str]
+
+
+class ChunkClaims:
+    """A chunk cut into segments, with the number of lines each term occurs in, prepared once per chunk."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.segments = [Segment(s, frozenset(_terms(s))) for s in _segments(text)]
+        counts: dict[str, int] = {}  # in how many lines of the chunk a term occurs
+        for line in text.split("\n"):
+            for term in set(_terms(line)):
+                counts[term] = counts.get(term, 0) + 1
+        self.counts = counts
+        self.negated = _negated(text)
+        # where each number stands in running text (a table's numbers are bound by its cells instead)
+        self.sequence: list[str] = []
+        self.positions: dict[str, list[int]] = {}
+        for line in text.split("\n"):
+            in_table = len(_TABLE_SEP.split(line.strip().strip("|"))) >= 3
+            for term in _terms(line):
+                if _NUMERAL.search(term) and not in_table:
+                    self.positions.setdefault(term, []).append(len(self.sequence))
+                self.sequence.append(term)
+        self.table_numbers = {t for line in text.split("\n") if len(_TABLE_SEP.split(line.strip().strip("|"))) >= 3
+                              for t in _terms(line) if _NUMERAL.search(t)}
+
+    @cached_property
+    def plain(self) -> str:
+        return unicodedata.normalize("NFKC", self.text).casefold()
+
+    def distinctive(self, terms: list[str]) -> set[str]:
+        return {t for t in terms if 0 < self.counts.get(t, 0) <= 2}
+
+
+def _segments(text: str) -> list[str]:
+    """Clauses of the chunk; list items with their lead-in; table cells with their row label, column
+    header and the table's title."""
+    out: list[str] = []
+    lines = _join_broken_lines(text.split("\n"))
+    lead = ""
+    table: list[list[str]] | None = None
+    title = ""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            table = None
+            continue
+        cells = [c.strip().strip("*") for c in _TABLE_SEP.split(stripped.strip("|"))]
+        if len(cells) >= 3 and not re.fullmatch(r"[-:\s|]+", stripped):
+            if table is None:  # a header row
+                table = [cells]
+                title = lines[i - 1].strip() if i and lines[i - 1].strip() else ""
+                out.append(title + " " + " ".join(cells))
+                continue
+            header = table[0]
+            label_at = next((k for k, c in enumerate(cells) if re.search(rf"[A-Za-z{CJK}]", c)), 0)
+            for k, cell in enumerate(cells):
+                parts = [title, header[label_at] if label_at < len(header) else "", cells[label_at]]
+                if k != label_at:
+                    parts += [header[k] if k < len(header) else "", cell]
+                out.append(" ".join(parts))
+            continue
+        if re.fullmatch(r"[-:\s|]+", stripped):
+            continue
+        table = None
+        item = _LIST_ITEM.match(stripped) is not None
+        for piece in _SEGMENT.split(stripped):
+            if piece.strip():
+                out.append((lead + " " + piece) if item and lead else piece)
+        if stripped.endswith(("：", ":")):
+            lead = stripped
+        elif not item:
+            lead = ""
+    return out
+
+
+def _join_broken_lines(lines: list[str]) -> list[str]:
+    """A line that does not end a sentence, followed by one that is no list item, table row or heading,
+    is one line broken in two (PDF text): join them."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1].rstrip() if out else ""
+        if (prev and line.strip() and not re.search(r"[。！？.!?:：;；|]$", prev) and not _LIST_ITEM.match(line)
+                and len(_TABLE_SEP.split(line.strip().strip("|"))) < 3 and len(_TABLE_SEP.split(prev.strip("|"))) < 3
+                and len(prev) > 40):
+            joiner = "" if _CJK_CHAR.match(prev[-1:] or " ") or _CJK_CHAR.match(line.lstrip()[:1] or " ") else " "
+            out[-1] = prev + joiner + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
+def _claims(answer: str) -> list[str]:
+    """Each clause of the answer with the clause before it in the same sentence."""
+    return [claim for claim, _ in _claim_parts(answer)]
+
+
+def _claim_parts(answer: str) -> list[tuple[str, str]]:
+    """(claim, its own clause): the clause with the one before it, and the clause alone."""
+    out = []
+    for sentence in _SENTENCE.split(answer):
+        clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+        for k, clause in enumerate(clauses):
+            claim = ("，".join(clauses[k - 1:k + 1]) if k else clause).strip(" .。")
+            if claim:
+                out.append((claim, clause.strip(" .。")))
+    return out
+
+
+def _negation_differs(claim: str, segment: str) -> bool:
+    """The segment negates a term the claim states plainly (不包括 / 包括), or the claim negates a term
+    the segment states plainly and never negates."""
+    claim_n, seg_n = _negated(claim), _negated(segment)
+    claim_plain = unicodedata.normalize("NFKC", claim).casefold()
+    seg_plain = unicodedata.normalize("NFKC", segment).casefold()
+    for term in seg_n - claim_n:
+        if term in claim_plain and seg_plain.count(term) == len(re.findall(
+                f"(?:不|非|无|未|没有|not |no |non-?|never |without )(?:对|向|与|在|被|予|得|应|可|能|会|是|为)?{re.escape(term)}",
+                seg_plain)):
+            return True
+    return any(term in seg_plain for term in claim_n - seg_n)
+
+
+def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", near: int = 4, wide: int = 6) -> bool:
+    """Each number of the claim's own clause (a digit term, or a Chinese bigram with a numeral; the clause
+    is the last ``own`` terms) has, at some place of the chunk where the same number stands, most of the
+    chunk terms that stand within ``near`` terms of it in the claim: "a delay of 2 minutes before the next
+    attempt" is not bound by "(…, 2 minutes before the second following attempt)"."""
+    for i in range(len(claim_terms) - own, len(claim_terms)):
+        term = claim_terms[i]
+        if not _NUMERAL.search(term) or term not in ctx.positions or term in ctx.table_numbers:
+            continue
+        around = {t for t in claim_terms[max(0, i - near):i + near + 1] if t != term and t in ctx.counts}
+        if len(around) < 2:
+            continue
+        best = 0.0
+        for at in ctx.positions[term]:
+            window = set(ctx.sequence[max(0, at - wide):at + wide + 1])
+            best = max(best, len(around & window) / len(around))
+        if best < 0.6:
+            return False
+    return True
+
+
+def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.5) -> dict[str, list[str]]:
+    """The claims of ``answer`` that the chunk does not bind (``unbound``), whose modality or negation
+    differs from the chunk's (``modality``, ``negation``), or that are mostly words the chunk lacks
+    (``unsupported``, share of terms in the chunk below ``support``).
+
+    >>> ctx = "Memorized secrets SHALL be at least 8 characters in length if chosen by the subscriber. Memorized secrets chosen randomly by the CSP SHALL be at least 6 characters in length."
+    >>> claim_problems("Memorized secrets chosen by the subscriber must be at least 6 characters long.", ctx)["unbound"]
+    ['Memorized secrets chosen by the subscriber must be at least 6 characters long']
+    >>> claim_problems("应税合同的计税依据包括列明的增值税税款。", "应税合同的计税依据，为合同所列的金额，不包括列明的增值税税款；")["negation"]
+    ['应税合同的计税依据包括列明的增值税税款']
+    """
+    ctx = chunk if isinstance(chunk, ChunkClaims) else ChunkClaims(chunk)
+    problems: dict[str, list[str]] = {"unbound": [], "modality": [], "negation": [], "unsupported": []}
+    for claim, own in _claim_parts(answer):
+        terms = _terms(claim)
+        if not terms:
+            continue
+        present = [t for t in terms if t in ctx.counts]
+        if len(present) / len(terms) < support and len(terms) >= 6:  # mostly words the chunk never uses
+            problems["unsupported"].append(claim)
+            continue
+        wanted = ctx.distinctive(terms)
+        best, best_shared = None, -1
+        bound = not wanted
+        for seg in ctx.segments:
+            shared = len(wanted & seg.terms) if wanted else len(set(terms) & seg.terms)
+            if shared > best_shared:
+                best, best_shared = seg, shared
+            if wanted and wanted <= seg.terms:
+                bound = True
+        if not bound or not _number_windows_bound(terms, len(_terms(own)), ctx):
+            problems["unbound"].append(claim)
+            continue
+        if best is not None:
+            mine, theirs = _modal_classes(claim), _modal_classes(best.text)
+            if mine and theirs and not mine & theirs:
+                problems["modality"].append(claim)
+                continue
+        if best is not None and _negation_differs(claim, best.text):
+            problems["negation"].append(claim)
+    return problems
