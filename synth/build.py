@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from synth import plugins
 from synth.config import EngineConfig, RunConfig
 from synth.engines.base import Engine
-from synth.errors import ConfigError, InputError
+from synth.errors import ConfigError, InputError, format_validation
 from synth.filter import make_filter
 from synth.paths import check_file, spec_file
 from synth.stages import DedupStage, FilterStage, Stage
-from synth.recipe import Recipe, format_validation
+from synth.recipe import Recipe
 from synth.seeds import Seeds, from_path
 
 
@@ -117,7 +117,7 @@ def validated(model, raw: dict, prefix: str):
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation(prefix, exc, "config")) from None
+        raise ConfigError("config: " + format_validation(exc, prefix)) from None
 
 
 def resolve_spec(spec: str, base_dir: Path) -> str:

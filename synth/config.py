@@ -24,8 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synth.errors import ConfigError
-from synth.recipe import format_validation
+from synth.errors import ConfigError, format_validation
 from synth.store import dump_json
 
 
@@ -218,4 +217,4 @@ def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None
     try:
         return RunConfig.model_validate(raw), p.parent
     except ValidationError as exc:
-        raise ConfigError(format_validation("", exc, str(p))) from None
+        raise ConfigError(f"{p}: " + format_validation(exc)) from None

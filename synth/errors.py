@@ -54,3 +54,37 @@ class RequestRejected(RequestFailed):
 
 class RecipeError(SynthError):
     """A recipe could not process one row (per row, not fatal)."""
+
+
+def format_validation(exc, prefix: str = "") -> str:
+    """Pydantic's errors (a ValidationError) as one line, the one form every config, option and reply
+    check in synth reports them in: `location: message (got value)` for each error, joined by '; '.
+
+    The location is `prefix` followed by the error's path; an unknown key says to remove it or check its
+    spelling; the value given is shown (cut to 60 characters) except for a missing or unknown key; the
+    "Value error, " pydantic puts before a validator's own message is dropped.
+
+    >>> from pydantic import BaseModel, ConfigDict
+    >>> class Options(BaseModel):
+    ...     model_config = ConfigDict(extra="forbid")
+    ...     k: int
+    >>> try:
+    ...     Options(k="x", kk=1)
+    ... except ValueError as exc:
+    ...     print(format_validation(exc, "options"))
+    options.k: Input should be a valid integer, unable to parse string as an integer (got 'x'); options.kk: unknown key: remove it or check its spelling
+    """
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        if err["type"] == "extra_forbidden":
+            msg, got = "unknown key: remove it or check its spelling", ""
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            got = f" (got {_cut(repr(err['input']))})" if err["type"] != "missing" and "input" in err else ""
+        parts.append(f"{loc}: {msg}{got}" if loc else f"{msg}{got}")
+    return "; ".join(parts)
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

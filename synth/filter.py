@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synth.errors import ConfigError, PluginError
+from synth.errors import ConfigError, PluginError, format_validation
 from synth.paths import check_file
 
 # Answer / question columns of the common row shapes, most specific first.
@@ -108,7 +108,7 @@ class Filter:
             try:
                 self.options = self.Options.model_validate({**(options or {}), **kwargs})
             except ValidationError as exc:
-                raise ConfigError(format_options_error(self.name, exc)) from None
+                raise ConfigError(f"filter {self.name!r}: bad options: " + format_validation(exc)) from None
 
     def filter(self, record: dict[str, Any]) -> bool | tuple[bool, str] | Verdict:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -148,42 +148,24 @@ def compile_patterns(filter_name: str, key: str, patterns: list[str], flags: int
     return compiled
 
 
-def format_options_error(name: str, exc: ValidationError) -> str:
-    """`filter 'length': bad options: min_units: Input should be a valid integer (got 'x')`."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "options"
-        msg = "unknown key: remove it or check its spelling (see `synth filters NAME`)" \
-            if err["type"] == "extra_forbidden" else err["msg"]
-        got = f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") and "input" in err else ""
-        parts.append(f"{loc}: {msg}{got}")
-    return f"filter {name!r}: bad options: " + "; ".join(parts)
-
-
 def make_filter(name: str, options: dict[str, Any] | None = None, *, base_dir: Path | None = None) -> Filter:
     """Load the filter registered as `name` (or `module:Class`) and build it with validated options.
 
-    Path options are resolved against `base_dir` (the config's folder). Filters written before options
-    were models (keyword arguments in `__init__`) still load; a bad keyword is a ConfigError too.
+    Path options are resolved against `base_dir` (the config's folder).
     """
     from synth import plugins
 
     cls = plugins.load(plugins.FILTERS, name)
-    if not (isinstance(cls, type) and issubclass(cls, Filter)) and not callable(getattr(cls, "filter", None)):
-        raise PluginError(f"filter {name!r} is not a synth.filter.Filter (it has no filter method)")
+    if not (isinstance(cls, type) and issubclass(cls, Filter)):
+        raise PluginError(f"filter {name!r} is not a synth.filter.Filter: subclass it, with its options as an "
+                          "Options model (synth new filter NAME writes one)")
     options = dict(options or {})
     for key in getattr(cls, "path_options", ()):
         if isinstance(options.get(key), str) and base_dir is not None:
             options[key] = str((base_dir / options[key]).resolve())
         if isinstance(options.get(key), str):  # there and readable, before any row is filtered
             check_file(options[key], f"filter {name!r}: bad options: {key}", ConfigError)
-    if isinstance(cls, type) and issubclass(cls, Filter) and (cls.Options is not FilterOptions
-                                                              or cls.__init__ is Filter.__init__):
-        return cls(options)
-    try:  # a plain class with keyword options
-        return cls(**options)
-    except TypeError as exc:
-        raise ConfigError(f"filter {name!r}: bad options {options} ({exc})") from None
+    return cls(options)
 
 
 # -- row views --------------------------------------------------------------------------------------
@@ -223,10 +205,6 @@ def answer_text(record: dict[str, Any], field: str | None = None) -> str:
         if isinstance(value, str):
             return value
     return ""
-
-
-# Kept for filters written against the first contract.
-assistant_text = answer_text
 
 
 def question_text(record: dict[str, Any], field: str | None = None) -> str:

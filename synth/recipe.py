@@ -19,7 +19,7 @@ import jinja2.nodes
 import jinja2.sandbox
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from synth.errors import ConfigError
+from synth.errors import ConfigError, format_validation
 
 
 class RecipeOptions(BaseModel):
@@ -48,7 +48,7 @@ class Recipe:
         try:
             self.options = self.Options.model_validate(options or {})
         except ValidationError as exc:
-            raise ConfigError(format_validation("options", exc, f"recipe {self.name!r}")) from None
+            raise ConfigError(f"recipe {self.name!r}: " + format_validation(exc, "options")) from None
         # templates/ beside the recipe's module, then beside each base class's: a subclass overrides
         # some templates and inherits the rest
         folders = [str(Path(inspect.getfile(cls)).parent / "templates") for cls in type(self).__mro__
@@ -210,13 +210,3 @@ def _imported_files(cls: type) -> dict[str, Path]:
             found.update(imported_modules(base.__module__, {"synth", base.__module__.partition(".")[0]}))
     return found
 
-
-def format_validation(prefix: str, exc: ValidationError, what: str) -> str:
-    """One line per pydantic error: `<what>: options.k_samples: Input should be ... (got 0)`."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-        got = f" (got {err['input']!r})" if err["type"] not in ("missing",) and "input" in err else ""
-        msg = "unknown key: remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
-        parts.append(f"{loc}: {msg}{got}")
-    return f"{what}: " + "; ".join(parts)

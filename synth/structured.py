@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from synth.errors import RecipeError
+from synth.errors import RecipeError, format_validation
 from synth.text import prompt_language
 
 M = TypeVar("M", bound=BaseModel)
@@ -136,8 +136,5 @@ def _retry(llm, messages: list[dict[str, str]], sampling: dict[str, Any],
 
 
 def _short(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "answer"
-        return f"{where}: {err['msg']}"
-    return str(exc)[:120]
+    """What was wrong with an answer, for the retry's prompt and the error."""
+    return format_validation(exc)[:300] if isinstance(exc, ValidationError) else str(exc)[:120]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from synth.cli._app import app
 from synth.dedup.config import DedupConfig
-from synth.errors import ConfigError, InputError
+from synth.errors import ConfigError, InputError, format_validation
 from synth.paths import check_out
 
 
@@ -32,10 +32,7 @@ def _config(cls, **kw):
     try:
         return cls(**{k: v for k, v in kw.items() if v is not None})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: {msg}" if where else msg) from None
+        raise ConfigError(format_validation(exc)) from None
 
 
 def _check_out(inp: Path, out: Path) -> None:

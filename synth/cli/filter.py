@@ -182,14 +182,14 @@ async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_en
     from synth.config import EngineConfig
     from synth.engines.base import Sampling
     from synth.llm import LLM
-    from synth.recipe import format_validation
+    from synth.errors import format_validation
     from synth.build import make_engine
     from synth.store import RunStore
 
     try:
         cfg = EngineConfig(base_url=base_url, model=model, api_key_env=api_key_env, max_in_flight=max_in_flight)
     except ValidationError as exc:
-        raise ConfigError(format_validation("engine", exc, "synth filter")) from None
+        raise ConfigError("synth filter: " + format_validation(exc, "engine")) from None
     engine = make_engine(cfg)
     await engine.start()  # an unreachable server stops here, before anything is written
     store = RunStore(cache, "filter")

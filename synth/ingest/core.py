@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synth.errors import ConfigError, InputError
+from synth.errors import ConfigError, InputError, format_validation
 from synth.ingest.boilerplate import RepeatedChunks
 from synth.ingest.readers import Document, Unreadable, read_document
 from synth.ingest.split import char_lengths, split_text
@@ -55,10 +55,7 @@ class IngestOptions(BaseModel):
         try:
             return cls(**{k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            raise ConfigError(f"ingest {where + ': ' if where else ''}{message}") from None
+            raise ConfigError("ingest " + format_validation(exc)) from None
 
 
 @dataclass

@@ -38,7 +38,7 @@ def one_error_line(err: str) -> str:
     ("refusal", {"phrases": ["(unclosed"]}, "phrases: '(unclosed' is not a regular expression"),
     ("blocklist", {}, "give path (a blocklist file) or terms"),
     ("blocklist", {"path": "missing.txt"}, "missing.txt not found"),
-    ("lang-match", {"exempt": "[bad"}, "exempt: Value error, not a regular expression"),
+    ("lang-match", {"exempt": "[bad"}, "exempt: not a regular expression"),
 ])
 def test_bad_options_are_one_config_error(name, options, needle):
     with pytest.raises(ConfigError) as info:
@@ -93,22 +93,19 @@ def test_scores_are_kept_with_the_same_keys_on_every_record():
     assert reports[1].as_dict()["scores"]["language"]["counts"] == {"en": 2, "zh": 1}
 
 
-def test_a_plain_keyword_filter_still_loads(tmp_path, monkeypatch):
-    (tmp_path / "legacy_filter.py").write_text(textwrap.dedent('''
+def test_a_class_that_is_not_a_filter_is_refused(tmp_path, monkeypatch):
+    """One filter contract: a plain class with a `filter` method and keyword options is not loaded."""
+    (tmp_path / "plain_filter.py").write_text(textwrap.dedent('''
         class Shout:
             name = "shout"
             def __init__(self, limit=3):
                 self.limit = limit
             def filter(self, record):
-                answer = record["messages"][-1]["content"]
-                return answer.count("!") <= self.limit or (False, "shout_too_loud")
+                return True
     '''), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    flt = make_filter("legacy_filter:Shout", {"limit": 1})
-    kept, rejected, _ = run_stages([FilterStage(flt)], [chat("Q", "Hi!"), chat("Q", "Hi!!!")])
-    assert len(kept) == 1 and rejected[0]["reason"] == "shout_too_loud"
-    with pytest.raises(ConfigError, match="filter 'legacy_filter:Shout': bad options"):
-        make_filter("legacy_filter:Shout", {"volume": 2})
+    with pytest.raises(PluginError, match="filter 'plain_filter:Shout' is not a synth.filter.Filter"):
+        make_filter("plain_filter:Shout", {"limit": 1})
 
 
 def test_a_third_party_filter_package_is_discovered_and_runs(tmp_path):
