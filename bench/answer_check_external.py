@@ -12,7 +12,9 @@ imports included, and once more on no pairs, so CPU is also given per pair net o
 * ``math-verify``: ``verify(parse(gold), parse(pred))`` per pair, main thread, its default
   timeouts; bare answers wrapped in ``$...$`` so its LaTeX reader sees them;
 * ``synth``: ``synth.verify.check_many`` as ``synth answer-check --file`` calls it (default policy:
-  ``order="tuples"``).
+  ``order="tuples"``);
+* ``before``: with ``--baseline DIR``, the same call to the synth package under DIR (e.g.
+  ``git archive <commit> synth | tar -x -C DIR``), for before/after on the same pairs in one run.
 
 "false equal" counts pairs labelled different that a checker calls equal. Not collected by pytest.
 """
@@ -67,14 +69,15 @@ def _child(checker: str, pairs: list[list[str]]) -> list[bool]:
     return [v.correct for v in check_many([tuple(p) for p in pairs])]
 
 
-def _measure(checker: str, pairs: list[list[str]]) -> tuple[list[bool], float, float]:
+def _measure(checker: str, pairs: list[list[str]], pythonpath: Path = ROOT) -> tuple[list[bool], float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "pairs.json", Path(tmp) / "out.json"
         src.write_text(json.dumps(pairs), encoding="utf-8")
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(pythonpath))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", checker, "--input", str(src),
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child",
+                        "synth" if checker == "before" else checker, "--input", str(src),
                         "--output", str(out)], check=True, env=env, cwd=tmp)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -97,6 +100,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--misses", action="store_true", help="print every pair synth gets wrong")
+    parser.add_argument("--baseline", type=Path, help="a folder holding an older synth package, run as 'before'")
     parser.add_argument("--child")
     parser.add_argument("--input", type=Path)
     parser.add_argument("--output", type=Path)
@@ -109,18 +113,19 @@ def main() -> None:
     if not rows:
         raise SystemExit(f"no pairs in {args.pairs}: run bench/answer_pairs_fetch.py first")
     pairs = [[r["gold"], r["pred"]] for r in rows]
-    checkers = ("math-verify", "synth")
+    checkers = ("math-verify", "before", "synth") if args.baseline else ("math-verify", "synth")
     answers: dict[str, list[bool]] = {}
     cpu: dict[str, list[float]] = defaultdict(list)
     wall: dict[str, list[float]] = defaultdict(list)
     empty: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.repeat):
         for name in checkers:
-            got, w, c = _measure(name, pairs)
+            path = args.baseline.resolve() if name == "before" else ROOT
+            got, w, c = _measure(name, pairs, path)
             answers[name] = got
             cpu[name].append(c)
             wall[name].append(w)
-            empty[name].append(_measure(name, [])[2])
+            empty[name].append(_measure(name, [], path)[2])
 
     repos = {repo.strip() for r in rows for repo in r["source"].split(",")}
     print(f"{len(rows)} pairs from {len(repos)} repositories, {len({r['file'] for r in rows})} files "
@@ -141,8 +146,8 @@ def main() -> None:
                 continue
             groups[key(r)].append(i)
         print(f"\nBy {title}:\n")
-        print("| " + title + " | pairs | labelled equal | math-verify | synth |")
-        print("|---|---:|---:|---:|---:|")
+        print(f"| {title} | pairs | labelled equal | " + " | ".join(checkers) + " |")
+        print("|---|---:|---:|" + "---:|" * len(checkers))
         order = KINDS if title == "kind" else sorted(groups)
         for g in order:
             if g not in groups:

@@ -178,6 +178,7 @@ def _split_answers(text: str) -> list[str]:
 def olympiad_multi(r: Reader) -> list[dict]:
     """OlympiadBench problems with several answers (``is_multiple_answer``), via Qwen2.5-Math's copy.
 
+    Answers in words ("…, where $b$ is an arbitrary integer") are not several answers and are skipped.
     Derived pairs (the transforms are the only text written here): the answers in reverse order,
     each in its own box, joined by "and" (equal: OlympiadBench scores multiple answers as a set);
     the first answer alone (different: partial); the next problem's answers (different).
@@ -188,7 +189,8 @@ def olympiad_multi(r: Reader) -> list[dict]:
         if not row.get("is_multiple_answer"):
             continue
         items = _split_answers(",".join(row["final_answer"]))
-        if 2 <= len(items) <= 6 and all(len(s) < 60 for s in items):
+        prose = any(re.search(r"[A-Za-z]{4,}", re.sub(r"\$[^$]*\$|\\[A-Za-z]+", "", s)) for s in row["final_answer"])
+        if 2 <= len(items) <= 6 and all(len(s) < 60 for s in items) and not prose:
             multi.append((row["id"], items))
     out = []
     for n, (pid, items) in enumerate(multi[:30]):

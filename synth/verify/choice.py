@@ -29,7 +29,15 @@ from synth.verify.normalize import clean
 
 _GOLD = re.compile(r"\(?\s*([A-J])\s*\)?[.:)]?")
 _GOLD_WITH_TEXT = re.compile(r"(?:[(（]\s*([A-J])\s*[)）]|([A-J])\s*[.:：、)）])\s*(\S.*)", re.DOTALL)
+# "B Bertrand", "C 12 cm": a letter, a space, then the option's text (not "A triangle", "I think").
+_GOLD_SPACED = re.compile(r"([B-HJ])\s+(?=[A-Z0-9$\\(\[\u4e00-\u9fff-])(\S.*)|([AI])\s+(?=[A-Z0-9$\\(\[-])(\S.*)",
+                          re.DOTALL)
 _BARE = re.compile(r"\(?\s*([A-J])\s*\)?[.:)]?", re.IGNORECASE)
+# A letter written as a variable: an operator or a digit right next to it.
+_MATH_BEFORE_LETTER = re.compile(r"(?:[*×·^/=_+\-]|\\cdot|\\times)\s*$|\d$")
+_MATH_AFTER_LETTER = re.compile(r"\s*(?:[*×·^/=_+]|\\cdot|\\times)|-\s*\d|\d")
+# A prediction written as an option: "B) 0.26", "C. 1-i", "(D) 12 cm" (the text names no other letter).
+_PRED_OPTION = re.compile(r"(?:[(（]\s*([A-J])\s*[)）]|([A-J])\s*[.:：、)）])\s*(\S.*)", re.DOTALL)
 
 # A letter: in parentheses (any case), a standalone capital, or a lowercase one ending the text.
 _MENTION = re.compile(
@@ -88,7 +96,12 @@ def gold_option(text: str) -> tuple[str, str | None] | None:
     if m:
         return m.group(1), None
     m = _GOLD_WITH_TEXT.fullmatch(s)
-    return (m.group(1) or m.group(2), m.group(3).strip()) if m else None
+    if m:
+        return m.group(1) or m.group(2), m.group(3).strip()
+    m = _GOLD_SPACED.fullmatch(s)
+    if m and not _MATH_AFTER_LETTER.match(s[1:]):
+        return m.group(1) or m.group(3), (m.group(2) or m.group(4)).strip()
+    return None
 
 
 def gold_choice(text: str) -> str | None:
@@ -101,6 +114,8 @@ def _mentions(s: str) -> list[tuple[int, int, str]]:
     found = []
     for m in _MENTION.finditer(s):
         letter = m.group("paren") or m.group("cap") or m.group("low")
+        if not m.group("paren") and (_MATH_BEFORE_LETTER.search(s[: m.start()]) or _MATH_AFTER_LETTER.match(s[m.end() :])):
+            continue  # D*3, 2D, D^2, x = D: a variable in an expression, not an option
         if m.group("cap") in ("A", "I"):
             word = re.match(r"\s+([a-z][\w']*)", s[m.end() :])
             if word and word.group(1) not in _LETTER_VERBS:
@@ -130,6 +145,11 @@ def find_choice(text: str) -> str | None:
     m = _BARE.fullmatch(s)
     if m:
         return m.group(1).upper()
+    m = _PRED_OPTION.fullmatch(s)
+    if m and len(s) <= 200 and "\n" not in s and not any(
+        letter != (m.group(1) or m.group(2)) for _, _, letter in _mentions(m.group(3))
+    ):
+        return m.group(1) or m.group(2)  # the option written out
     commits, conclusions, kept = [], [], set()
     for start, end, letters in _groups(s, _mentions(s)):
         before, after = s[max(0, start - 60) : start], s[end : end + 40]

@@ -11,8 +11,14 @@ method             when
 ``choice``         gold is an option (``B``, ``B. 3/4``): the letter the prediction chooses
 ``number``         both sides are plain numbers (see ``numbers.py``, incl. the % rule)
 ``chinese_number`` as ``number``, one side written with Chinese numerals
+``list``           several answers on a side (``multi.py``), each settled by the paths above;
+                   the verdict's ``order`` names the ordered-answers policy used
 ``math_verify``    everything else: LaTeX, radicals, intervals, sets, expressions
 =================  ===================================================================
+
+``name = value`` against a bare value compares the value (``v_{\max} = 3/2`` and ``1.5``); a sentence
+behind a written marker gives the value it states (``Réponse : … 150 €``, ``答案：每段长 3/4 米``); a
+gold solution without a marker gives the value it ends on.
 
     >>> fast_check("1,000", "$1000.00").method
     'number'
@@ -24,16 +30,19 @@ method             when
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import asdict, dataclass
 from typing import Literal, NamedTuple
 
+from synth.verify import multi
 from synth.verify.chinese import parse_chinese_number
 from synth.verify.choice import find_choice, gold_option
-from synth.verify.extract import find_marked, split_thinking
+from synth.verify.extract import MARKED, find_last_value, find_marked, split_thinking, value_in_phrase
+from synth.verify.latex import apply_order
 from synth.verify.normalize import clean, squash
 from synth.verify.numbers import Number, numbers_equal, parse_number
-from synth.verify.solution import is_prose, read_gold, read_prediction
+from synth.verify.solution import Reading, is_prose, read_prediction
 
 Status = Literal["correct", "incorrect", "no_answer", "unverifiable", "timeout"]
 
@@ -48,7 +57,9 @@ class Verdict:
 
     ``gold`` / ``pred`` are the normalised forms that were compared (``None`` when not reached);
     ``detail`` says why, for anything but a plain match; ``extraction`` / ``gold_extraction`` name
-    the pattern that found the answer in a whole solution (``None``: the text was the answer).
+    the pattern that found the answer in a whole solution (``None``: the text was the answer);
+    ``order`` is the ordered-answers policy the comparison ran under, given whenever a list, set or
+    tuple was compared (``detail`` then says whether in order or as a multiset).
     """
 
     status: Status
@@ -58,6 +69,7 @@ class Verdict:
     detail: str | None = None
     extraction: str | None = None
     gold_extraction: str | None = None
+    order: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -68,16 +80,24 @@ class Verdict:
 
 
 class Pending(NamedTuple):
-    """A pair for math-verify, with how each answer was read."""
+    """A pair for math-verify, with how each answer was read.
+
+    ``order``: the policy to hand math-verify (``None``: the caller's); a list already rewritten as a
+    tuple or a set by ``_compare_lists`` goes with ``tuples``, so its order is the one decided here.
+    ``policy``: the caller's policy, reported on the verdict when lists are compared; ``detail``: how.
+    """
 
     gold: str
     pred: str
     extraction: str | None
     gold_extraction: str | None
+    order: str | None = None
+    policy: str | None = None
+    detail: str | None = None
 
     def verdict(self, reply: dict) -> Verdict:
-        return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"), reply.get("detail"),
-                       self.extraction, self.gold_extraction)
+        return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"),
+                       reply.get("detail") or self.detail, self.extraction, self.gold_extraction, self.policy)
 
 
 def _value(text: str) -> tuple[Number, str] | None:
@@ -99,7 +119,12 @@ def _is_answer(text: str) -> bool:
     return len(text) <= 200 and (_value(text) is not None or (_is_plain_words(text) and not is_prose(text)))
 
 
-def _compare(gold: str, pred: str, found: str | None, gold_found: str | None) -> Verdict | Pending:
+def _has_list(text: str) -> bool:
+    return "," in text or ";" in text
+
+
+def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, order: str = "tuples",
+             depth: int = 0) -> Verdict | Pending:
     """Both answers read: the fast paths, else a ``Pending`` pair."""
 
     def verdict(ok: bool, method: str, g: str, p: str, detail: str | None = None) -> Verdict:
@@ -111,6 +136,13 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None) ->
                        gold_extraction=gold_found)
     if g == p:
         return verdict(True, "exact", g, p)
+    if depth < 2:
+        listed = _compare_lists(gold, pred, found, gold_found, order, depth)
+        if listed is not None:
+            return listed
+        named = _compare_named(gold, pred, found, gold_found, order, depth)
+        if named is not None:
+            return named
     gv, pv = _value(gold), _value(pred)
     if gv and pv:
         method = "chinese_number" if "chinese_number" in (gv[1], pv[1]) else "number"
@@ -119,10 +151,61 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None) ->
         return verdict(False, gv[1], str(gv[0]), p, "the prediction is not a number")
     if _is_plain_words(gold) and (pv or _is_plain_words(pred)):
         return verdict(g.casefold() == p.casefold(), "exact", g, p)
-    return Pending(gold, pred, found, gold_found)
+    policy = order if _has_list(g) or _has_list(p) else None
+    return Pending(gold, pred, found, gold_found, policy=policy)
 
 
-def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | None) -> Verdict | Pending:
+def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | None, order: str,
+                   depth: int) -> Verdict | Pending | None:
+    """Several answers on either side (``multi.py``): item by item, a multiset unless ``order`` says otherwise."""
+    gi, pi = multi.items(gold), multi.items(pred)
+    if not gi and not pi:
+        return None
+    if not gi or not pi:  # a list against one thing: settled here only when the one thing is a plain value
+        one = gold if not gi else pred
+        if _value(one) or _is_plain_words(one):
+            n = len(gi or pi)
+            detail = f"{n} answers expected, 1 given" if gi else f"1 answer expected, {n} given"
+            return Verdict("incorrect", "list", squash(gold), squash(pred), detail, found, gold_found, order)
+        return None
+    if order != "tuples":
+        gi, pi = [apply_order(i, order) for i in gi], [apply_order(i, order) for i in pi]
+    ga, pa, by_name = multi.align(gi, pi)
+    ordered = by_name or (order == "all" and not multi.is_set(gold) and not multi.is_set(pred))
+    how = "matched by name" if by_name else ("in order" if ordered else "as a multiset")
+    detail = f"{len(ga)} and {len(pa)} answers compared {how} (order={order!r})"
+
+    def same(a: str, b: str) -> bool | None:
+        decided = _compare(a, b, None, None, "tuples", depth + 1)
+        return decided.correct if isinstance(decided, Verdict) else None
+
+    result = multi.match(ga, pa, ordered, same)
+    g, p = ", ".join(squash(i) for i in ga), ", ".join(squash(i) for i in pa)
+    if result is None:
+        return Pending(multi.as_math(ga, ordered), multi.as_math(pa, ordered), found, gold_found, "tuples", order,
+                       detail)
+    return Verdict("correct" if result else "incorrect", "list", g, p, detail, found, gold_found, order)
+
+
+def _compare_named(gold: str, pred: str, found: str | None, gold_found: str | None, order: str,
+                   depth: int) -> Verdict | Pending | None:
+    """``name = value`` against a bare value (compare the value), or against the same name."""
+    if "=" not in gold and "=" not in pred:
+        return None
+    gn, gv = multi.split_name(clean(gold)) if "=" in gold else (None, gold)
+    pn, pv = multi.split_name(clean(pred)) if "=" in pred else (None, pred)
+    if (gn and not pn and "=" not in pred) or (pn and not gn and "=" not in gold) or (
+        gn and pn and gn.replace("\\", "") == pn.replace("\\", "")
+    ):
+        decided = _compare(gv, pv, found, gold_found, order, depth + 1)
+        note = f"the value of {gn or pn} compared"
+        if isinstance(decided, Verdict):
+            return dataclasses.replace(decided, detail=decided.detail or note)
+        return decided._replace(detail=decided.detail or note)
+    return None
+
+
+def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | None, order: str) -> Verdict | Pending:
     """Gold is an option: the letter the prediction chooses (a marked answer first), or the option's text."""
     thinking, response, finished = split_thinking(pred)
     if not finished:
@@ -138,12 +221,42 @@ def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | N
     if chosen:
         return Verdict("correct" if chosen == letter else "incorrect", "choice", letter, chosen, None, found, gold_found)
     if option_text:  # "B. 3/4" answered with "0.75"
-        return decide(option_text, response, gold_found=gold_found)
+        return decide(option_text, response, gold_found=gold_found, order=order)
     return Verdict("incorrect", "choice", letter, None, "no option letter in the prediction", found, gold_found)
 
 
-def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None) -> Verdict | Pending:
-    """A verdict from the fast paths, or the ``Pending`` pair math-verify must compare."""
+def read_gold(text: str) -> Reading:
+    r"""The gold's answer: a marked one (``#### 72``, a box, a run of boxes); a gold *solution* in prose
+    without a marker gives the value it ends on (GSM8K-style ``…\nA: 18``); anything else as it is.
+
+        >>> read_gold("48 / 2 = 24 in May.\n#### 72")
+        Reading(answer='72', pattern='hash', detail=None)
+    """
+    marked = find_marked(text)
+    if marked:
+        return Reading(marked.answer, marked.pattern)
+    if ("\n" in text.strip() or len(text) > 80) and is_prose(text):
+        last = find_last_value(text)
+        if last:
+            return Reading(last.answer, last.pattern)
+    return Reading(text, None)
+
+
+def _from_phrase(answer: str, pattern: str | None) -> str:
+    """A written marker's phrase that is a sentence (``Il a payé 150 €``, 每段长 3/4 米) gives its value."""
+    if pattern in MARKED and pattern not in ("boxed", "fbox", "boxes") and not _is_answer(answer):
+        value = value_in_phrase(answer)
+        if value is not None:
+            return value
+    return answer
+
+
+def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
+           order: str = "tuples") -> Verdict | Pending:
+    """A verdict from the fast paths, or the ``Pending`` pair math-verify must compare.
+
+    ``order`` is the ordered-answers policy (``tuples``, ``all``, ``none``; see ``latex.py``).
+    """
     if pred is None or not clean(str(pred)):
         return Verdict("no_answer", "none", detail="no answer in the prediction")
     if gold is None or not clean(str(gold)):
@@ -153,18 +266,18 @@ def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None)
         return Verdict("correct", "exact", squash(gold), squash(pred), gold_extraction=gold_found)
     if gold_found is None:
         read = read_gold(gold)
-        gold, gold_found = read.answer or gold, read.pattern
+        gold, gold_found = _from_phrase(read.answer or gold, read.pattern), read.pattern
     option = gold_option(gold)
     if option is not None:
-        return _choose(option[0], option[1], pred, gold_found)
+        return _choose(option[0], option[1], pred, gold_found, order)
     reading = read_prediction(pred, _is_answer)
     if reading.answer is None:
         return Verdict("no_answer", "none", detail=reading.detail, extraction=reading.pattern,
                        gold_extraction=gold_found)
-    return _compare(gold, reading.answer, reading.pattern, gold_found)
+    return _compare(gold, _from_phrase(reading.answer, reading.pattern), reading.pattern, gold_found, order)
 
 
-def fast_check(gold: str | None, pred: str | None) -> Verdict | None:
+def fast_check(gold: str | None, pred: str | None, order: str = "tuples") -> Verdict | None:
     r"""Decide without math-verify, or return ``None`` when only math-verify can.
 
         >>> fast_check("50%", "0.5").status
@@ -172,5 +285,5 @@ def fast_check(gold: str | None, pred: str | None) -> Verdict | None:
         >>> fast_check(r"\frac{\sqrt{2}}{2}", r"\frac{1}{\sqrt{2}}") is None
         True
     """
-    decided = decide(gold, pred)
+    decided = decide(gold, pred, order=order)
     return decided if isinstance(decided, Verdict) else None

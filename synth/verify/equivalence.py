@@ -51,7 +51,8 @@ def _switched_off(pair: Pending) -> Verdict:
 
 
 def _in_worker(pair: Pending, timeout: float, pool: WorkerPool | None, order: str) -> Verdict:
-    return _too_long(pair) or pair.verdict((pool or default_pool()).verify(pair.gold, pair.pred, timeout, order))
+    return _too_long(pair) or pair.verdict(
+        (pool or default_pool()).verify(pair.gold, pair.pred, timeout, pair.order or order))
 
 
 def _settle(pairs: list[Pending], timeout: float, pool: WorkerPool | None, order: str, here: bool) -> list[Verdict]:
@@ -63,7 +64,8 @@ def _settle(pairs: list[Pending], timeout: float, pool: WorkerPool | None, order
         if safe:
             with _inline.session():
                 for i in safe:
-                    verdicts[i] = pairs[i].verdict(_inline.verify_here(pairs[i].gold, pairs[i].pred, timeout, order))
+                    verdicts[i] = pairs[i].verdict(
+                        _inline.verify_here(pairs[i].gold, pairs[i].pred, timeout, pairs[i].order or order))
         todo = [i for i in todo if verdicts[i] is None]
     if todo:
         pool = pool or default_pool()
@@ -105,7 +107,7 @@ def check(
         'correct'
     """
     _check_order(order)
-    decided = decide(gold, pred)
+    decided = decide(gold, pred, order=order)
     if isinstance(decided, Verdict):
         return decided
     if not use_math_verify:
@@ -138,12 +140,12 @@ def check_many(
     """
     _check_order(order)
     verdicts: list[Verdict | None] = []
-    pending: dict[tuple[str, str], list[tuple[int, Pending]]] = {}
+    pending: dict[tuple[str, str, str | None], list[tuple[int, Pending]]] = {}
     for i, (gold, pred) in enumerate(pairs):
-        decided = decide(gold, pred)
+        decided = decide(gold, pred, order=order)
         if isinstance(decided, Pending):
             if use_math_verify:
-                pending.setdefault((decided.gold, decided.pred), []).append((i, decided))
+                pending.setdefault((decided.gold, decided.pred, decided.order), []).append((i, decided))
                 decided = None
             else:
                 decided = _switched_off(decided)
@@ -153,7 +155,7 @@ def check_many(
         for uses, verdict in zip(pending.values(), settled):
             for i, pair in uses:  # same answers, but each pair keeps how its answers were found
                 verdicts[i] = dataclasses.replace(verdict, extraction=pair.extraction,
-                                                  gold_extraction=pair.gold_extraction)
+                                                  gold_extraction=pair.gold_extraction, order=pair.policy)
     return verdicts  # type: ignore[return-value]  # every slot is filled above
 
 

@@ -6,6 +6,8 @@ stops inside ``<think>`` has no answer. Then, most explicit first:
 
 ==================  ==========================================================
 ``boxed``           the last ``\boxed{...}`` / ``\fbox{...}``, nested and escaped braces
+``boxes``           the last run of boxes joined as one list (``\boxed{2} and \boxed{5}``, one box per
+                    part: ``\boxed{4} \text{ for part (a) and } \boxed{7}``), read as ``2, 5``
 ``hash``            ``#### 42`` (GSM8K)
 ``zh_answer``       ``答案是 / 答案为 / 答案： / 最终答案``
 ``answer_is``       "The (final) answer is ...", "La réponse est ...", "Die Antwort ist ..."
@@ -16,7 +18,8 @@ stops inside ``<think>`` has no answer. Then, most explicit first:
 ==================  ==========================================================
 
 A box beats the written markers; among the written markers (``hash`` … ``answer_colon``) the one
-written *last* wins, so "The answer is 5. Wait, … The final answer is 7." gives 7.
+written *last* wins, so "The answer is 5. Wait, … The final answer is 7." gives 7. Boxes separated by
+reasoning (not by a comma, "and", "or", ``\quad`` or a part label) revise each other: the last wins.
 
     >>> extract_answer(r"so $x = \boxed{\frac{1}{\{2\}}}$.")
     Extraction(answer='\\frac{1}{\\{2\\}}', pattern='boxed')
@@ -58,9 +61,12 @@ _TEXT_MARKERS = (
         ),
     ),
 )
-MARKED = frozenset({"boxed", "fbox"} | {name for name, _ in _TEXT_MARKERS})
+MARKED = frozenset({"boxed", "fbox", "boxes"} | {name for name, _ in _TEXT_MARKERS})
 _MARKER_WORDS = re.compile(r"\\boxed|\\fbox|####|答案|answer|réponse|antwort|respuesta", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
+_NUMBER = re.compile(
+    r"-?\\[dt]?frac\s*(?:\{\s*-?\d+(?:\.\d+)?\s*\}|\d)\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)"  # \frac{3}{4} is one number
+    r"|-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+"
+)
 _ZH_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
 _ZH_DIGIT = "零〇一二两三四五六七八九十"  # a number starts with one of these: 千米 is a unit, not 1000
 # A run of Chinese numerals counts when a measure word, a unit or the end of a sentence follows it
@@ -82,7 +88,19 @@ _REJECTED_VALUE = re.compile(
     re.IGNORECASE,
 )
 _THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 _THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
+# Between two boxes of one list of answers: separators, part labels and a few words, in en/fr/de/es/zh.
+_TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|textrm|mathrm|mbox)\s*\{([^{}]*)\}")
+_GAP_MARKUP = re.compile(r"\$+|\\[\[\]()]|\\q?quad|\\[,;:! ]|~|\\\\|&|\*\*")
+_GAP_LABEL = re.compile(r"\(\s*(?:[a-h]|[ivx]{1,4}|\d{1,2})\s*\)|(?<![\w])(?:[a-h]|[ivx]{1,4}|\d{1,2})\)")
+_GAP_WORD = re.compile(r"[^\W\d_]+")
+_GAP_NAME = re.compile(r"(?:\\?[a-z](?:_\{?\w+\}?)?)\s*=\s*$")  # "$ or $x = " before the next box
+_GAP_JOINERS = {"and", "or", "et", "ou", "und", "oder", "y", "o", "e", "和", "与", "及", "或", "以及", "或者"}
+_GAP_WORDS = _GAP_JOINERS | {
+    "for", "part", "parts", "in", "the", "case", "respectively", "pour", "la", "partie", "für", "teil", "para",
+    "parte", "el", "bzw", "resp", "also", "as", "well", "第", "问", "小题",
+}
 
 
 class Extraction(NamedTuple):
@@ -119,18 +137,56 @@ def split_thinking(text: str) -> Thinking:
     return Thinking(None, text, True)
 
 
-def _last_boxed(text: str) -> Extraction | None:
-    """The content of the last well-formed ``\\boxed{}`` / ``\\fbox{}`` (``\\boxed 5`` too)."""
-    for m in reversed(list(_BOXED.finditer(text))):
+def _boxes(text: str) -> list[tuple[int, int, str, str]]:
+    """Every well-formed ``\\boxed{}`` / ``\\fbox{}`` (``\\boxed 5`` too): (start, end, content, command).
+
+    An unclosed box (a truncated output) is skipped.
+    """
+    found = []
+    for m in _BOXED.finditer(text):
         if m.end() < len(text) and text[m.end()] == "{":
             close = matching_brace(text, m.end())
-            if close != -1 and text[m.end() + 1 : close].strip():  # an unclosed box (truncated) is skipped
-                return Extraction(text[m.end() + 1 : close].strip(), m.group(1))
+            if close != -1 and text[m.end() + 1 : close].strip():
+                found.append((m.start(), close + 1, text[m.end() + 1 : close].strip(), m.group(1)))
         else:
             token = re.match(r"[^\s$]+", text[m.end() :])
             if token:
-                return Extraction(token.group(0).rstrip(".,"), m.group(1))
-    return None
+                found.append((m.start(), m.end() + token.end(), token.group(0).rstrip(".,"), m.group(1)))
+    return found
+
+
+def joins_answers(gap: str) -> bool:
+    r"""Is the text between two boxes a separator of one list of answers?
+
+    ``, `` ``; `` ``and`` ``or`` ``\quad`` ``\text{ for part (b) and }`` 、 和 ``et`` ``und`` ``y`` join;
+    whitespace alone, a sentence or a line of reasoning do not (the later box revises the earlier).
+
+        >>> joins_answers(r" \quad \text{and} \quad "), joins_answers(" no, wait: "), joins_answers("\n\n")
+        (True, False, False)
+    """
+    if len(gap) > 80:
+        return False
+    g = _TEXT_WRAPPER.sub(r" \1 ", gap)
+    g = _GAP_MARKUP.sub(" ", g).casefold()
+    separated = bool(re.search(r"[,;，；、]|\\q?quad", gap)) or any(w in _GAP_JOINERS for w in _GAP_WORD.findall(g))
+    rest = _GAP_NAME.sub(" ", _GAP_LABEL.sub(" ", g))
+    rest = re.sub(r"[,;，；、:：]", " ", rest)
+    return separated and all(w in _GAP_WORDS for w in rest.split())
+
+
+def _last_boxed(text: str) -> Extraction | None:
+    """The last box, or the last run of boxes joined as one list of answers (``\\boxed{1}, \\boxed{2}``)."""
+    boxes = _boxes(text)
+    if not boxes:
+        return None
+    run = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        if not joins_answers(text[box[1] : run[0][0]]):
+            break
+        run.insert(0, box)
+    if len(run) == 1:
+        return Extraction(run[0][2], run[0][3])
+    return Extraction(", ".join(content for _, _, content, _ in run), "boxes")
 
 
 def drop_rejected(text: str) -> str:
@@ -207,6 +263,42 @@ def find_last_value(text: str) -> Extraction | None:
         return None
     _, answer, pattern = max(candidates, key=lambda c: c[0])
     return Extraction(answer, pattern)
+
+
+_PHRASE_WORD = re.compile(r"(?<![\\a-zA-Z])[^\W\d_]{3,}|[\u4e00-\u9fff]")
+_MATH_WORDS = {"frac", "sqrt", "pi", "sin", "cos", "tan", "log", "ln", "cdot", "times", "infty", "mid", "text"}
+_RESULT = re.compile(r"=\s*$")
+
+
+def value_in_phrase(phrase: str) -> str | None:
+    r"""The value a worded answer states: ``Il a payé 150 €`` gives ``150 €``, 每段长 (\frac{3}{4}) 米 gives
+    ``\frac{3}{4}``; ``None`` for maths (``x^2 + 1 for x > 0``) or a phrase with several values.
+
+    One value (a fraction counts as one), or the result of a written sum (``5 + 2 = 7 toys``), and
+    any unit after it; a ruled-out value ("12, not 15") is dropped first.
+
+        >>> value_in_phrase("Il a payé 150 € au total"), value_in_phrase("每段长 (\\frac{3}{4}) 米")
+        ('150 €', '\\frac{3}{4}')
+        >>> value_in_phrase("x^2 + 1 for x > 0") is None
+        True
+    """
+    text = drop_rejected(phrase)
+    words = [w for w in _PHRASE_WORD.findall(text) if w.lower() not in _MATH_WORDS]
+    if not words or re.search(r"[\^_<>]|\\(?!frac|dfrac|tfrac|text|mathrm|,|!|;|\$)", text):
+        return None
+    numbers = list(_NUMBER.finditer(text))
+    zh = list(_ZH_NUMBER.finditer(text)) if not numbers else []
+    found = numbers or zh
+    if not found:
+        return None
+    last = found[-1]
+    if len(found) > 1 and not _RESULT.search(text[: last.start()]):
+        return None
+    unit = re.match(r"\s*\)?\s*((?:[^\W\d_]+|[€$£¥%°])(?:/[^\W\d_]+)?)?", text[last.end() :])
+    value = last.group().rstrip(",")
+    if numbers and unit and unit.group(1) and not _CJK_ONLY.fullmatch(unit.group(1)):
+        return f"{value} {unit.group(1)}"
+    return value
 
 
 def extract_answer(text: str | None) -> Extraction:

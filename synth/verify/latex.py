@@ -27,6 +27,7 @@ Before parsing, an answer is rewritten so that math-verify reads it as meant:
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -92,9 +93,29 @@ def delimit(text: str) -> str:
     return f"${text}$"
 
 
+# A symbol's subscript made of letters, digits and commands only: R_{\odot}, I_{\max}, x_\alpha.
+_SUBSCRIPT = re.compile(
+    r"(?<![\\a-zA-Z])([a-zA-Z])_(?:\{\s*((?:\\[a-zA-Z]+|[a-zA-Z0-9])(?:\s*(?:\\[a-zA-Z]+|[a-zA-Z0-9]))*)\s*\}|\\([a-zA-Z]+))"
+)
+_LABEL_COMMAND = re.compile(r"\\([a-zA-Z]+)\s*")
+_NOT_LABELS = {"to", "in", "infty", "leq", "geq", "le", "ge", "neq", "cdot", "times", "pm", "mp"}
+
+
+def _label(m: re.Match) -> str:
+    """A subscript is a label: ``R_{\\odot}``, ``I_{\\max}`` become ``R_{odot}``, ``I_{max}`` (math-verify
+    cannot read a command it does not know there, and then compares the strings)."""
+    inner = m.group(2) if m.group(2) is not None else "\\" + m.group(3)
+    if any(c in _NOT_LABELS for c in _LABEL_COMMAND.findall(inner)):
+        return m.group(0)
+    return m.group(1) + "_{" + _LABEL_COMMAND.sub(r"\1", inner).strip() + "}"
+
+
 def for_math_verify(text: str, order: str = "tuples") -> str:
     """The text handed to ``math_verify.parse``."""
-    return delimit(apply_order(text.replace("\\$", ""), order))
+    text = text.replace("\\$", "")
+    if "_" in text and "\\" in text:
+        text = _SUBSCRIPT.sub(_label, text)
+    return delimit(apply_order(text, order))
 
 
 def _short(extracted: object, limit: int = 200) -> str | None:

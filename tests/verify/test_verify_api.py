@@ -7,7 +7,7 @@ import pytest
 
 import synth.verify
 
-MODULES = ["normalize", "numbers", "chinese", "choice", "extract", "steps", "solution", "decide", "latex", "inline",
+MODULES = ["normalize", "numbers", "chinese", "choice", "extract", "steps", "solution", "decide", "latex", "inline", "multi",
            "equivalence", "timeout"]
 
 
