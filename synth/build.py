@@ -1,4 +1,4 @@
-"""A run's parts built from its config: the engine, the recipe, the stages and the seed rows.
+"""A run's parts built from its config: the engines by role, the recipe, the stages and the seed rows.
 
 Everything here validates as it builds (a bad plugin name, option, file or export format raises a
 one-line SynthError), so the runner calls it before the run directory is locked and before any
@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from synth import plugins
-from synth.config import EngineConfig, RunConfig
+from synth.config import DEFAULT_ROLE, EngineConfig, RunConfig
 from synth.engines.base import Engine
 from synth.errors import ConfigError, InputError, format_validation
 from synth.filter import make_filter
@@ -23,8 +23,15 @@ from synth.recipe import Recipe
 from synth.seeds import Seeds, from_path
 
 
-def make_engine(cfg: EngineConfig, log_dir: Path | None = None) -> Engine:
-    """The engine a config asks for; a server it starts (vllm-server) logs to `log_dir`/vllm-server.log."""
+def make_engines(config: RunConfig, log_dir: Path | None = None) -> dict[str, Engine]:
+    """The run's engines by role: `default` (the config's `engine`) and each of `engines:`."""
+    return {role: make_engine(config.role_config(role), log_dir, role=role)
+            for role in (DEFAULT_ROLE, *config.engines)}
+
+
+def make_engine(cfg: EngineConfig, log_dir: Path | None = None, *, role: str = DEFAULT_ROLE) -> Engine:
+    """The engine a config asks for; a server it starts (vllm-server) logs to `log_dir`/vllm-server.log
+    (vllm-server-<role>.log for an engine by role)."""
     common = dict(timeout_s=cfg.timeout_s, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s,
                   extra_body=cfg.extra_body)
     if cfg.kind == "embedded":
@@ -40,7 +47,7 @@ def make_engine(cfg: EngineConfig, log_dir: Path | None = None) -> Engine:
 
         server = VLLMServer(cfg.model or "", python=cfg.python, port=cfg.port, args=cfg.vllm_args,
                             tensor_parallel_size=cfg.tensor_parallel_size, data_parallel_size=cfg.data_parallel_size,
-                            log_path=(log_dir / "vllm-server.log") if log_dir else None)
+                            log_path=(log_dir / server_log_name(role)) if log_dir else None)
         return VLLMServerEngine(server, startup_timeout_s=cfg.startup_timeout_s, max_in_flight=cfg.in_flight,
                                 api_key=os.environ.get(cfg.api_key_env), **common)
     from synth.engines.openai_http import OpenAIEngine
@@ -53,6 +60,21 @@ def make_engine(cfg: EngineConfig, log_dir: Path | None = None) -> Engine:
     from synth.engines.multi import MultiEngine
 
     return MultiEngine(engines)
+
+
+def server_log_name(role: str) -> str:
+    return "vllm-server.log" if role == DEFAULT_ROLE else f"vllm-server-{role}.log"
+
+
+def check_roles(config: RunConfig, recipe: Recipe) -> None:
+    """Every engine role the recipe's options name is configured (a filter's `engine:` is checked with
+    the config)."""
+    for role in recipe.roles():
+        if role != DEFAULT_ROLE and role not in config.engines:
+            configured = ", ".join([DEFAULT_ROLE, *config.engines])
+            raise ConfigError(f"recipe {recipe.name!r} asks for engine role {role!r}, which is not under "
+                              f"engines: (configured: {configured}); add engines: {{{role}: {{base_url: ..., "
+                              f"model: ...}}}} or name one of those")
 
 
 def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
@@ -73,8 +95,12 @@ def make_recipe(config: RunConfig, base_dir: Path) -> Recipe:
 
 def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
     """Build every stage now, so a bad filter name, option key or type stops the run before any request."""
-    stages: list[Stage] = [FilterStage(make_filter(spec.name, spec.options, base_dir=base_dir))
-                           for spec in config.filters]
+    stages: list[Stage] = []
+    for spec in config.filters:
+        flt = make_filter(spec.name, spec.options, base_dir=base_dir)
+        if spec.engine is not None and not getattr(flt, "needs_llm", False):
+            raise ConfigError(f"filter {spec.name!r} asks no model: remove its engine: {spec.engine}")
+        stages.append(FilterStage(flt, role=spec.engine))
     if config.dedup is not None:
         from synth.dedup import DedupConfig
 

@@ -4,9 +4,10 @@
     recipe: instruct                 # a registered recipe, or module.path:Class
     seeds: seeds/en/instructions.jsonl   # relative to this file
     options: {...}                   # the recipe's own options (checked by the recipe)
-    engine: {kind: embedded | openai | vllm | vllm-server, base_url, model, ...}
+    engine: {kind: embedded | openai | vllm | vllm-server, base_url, model, ...}   # the default engine
+    engines: {judge: {base_url, model, ...}}   # more engines by role, asked by a recipe or an LLM filter
     sampling: {temperature, top_p, max_tokens, seed}
-    filters: [finish-reason, {name: length, min_chars: 20}]
+    filters: [finish-reason, {name: length, min_chars: 20}, {name: judge, engine: judge}]
     dedup: {exact: true, near: true, threshold: 0.7}
     decontam: {benchmarks: [bench/gsm8k_test.jsonl:question]}
     export: {jsonl: true, formats: [messages]}
@@ -90,9 +91,13 @@ class SamplingConfig(Strict):
     stop: list[str] | None = None
 
 
+DEFAULT_ROLE = "default"  # the role of `engine`; `engines:` names the others
+
+
 class FilterSpec(Strict):
     name: str
     options: dict[str, Any] = Field(default_factory=dict)
+    engine: str | None = None  # an LLM filter's engine role (a name under `engines:`); None: the default engine
 
 
 class ExportConfig(Strict):
@@ -128,6 +133,9 @@ class RunConfig(Strict):
     seeds: str
     options: dict[str, Any] = Field(default_factory=dict)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    # engines by role ({teacher: {...}, judge: {...}}), each started, closed and counted by the runner;
+    # a recipe option or a filter's `engine:` names one, anything else asks `engine` (role `default`)
+    engines: dict[str, EngineConfig] = Field(default_factory=dict)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     filters: list[FilterSpec] = Field(default_factory=list)
     # synth.dedup.DedupConfig's fields; unset ones take its defaults, the only ones; null: no dedup
@@ -141,10 +149,21 @@ class RunConfig(Strict):
     # made: a few failed rows are retried by re-running, most rows failing means a broken recipe or server
     max_failed_share: float = Field(0.5, ge=0, le=1)
 
+    @field_validator("engines")
+    @classmethod
+    def _check_roles(cls, value: dict[str, EngineConfig]) -> dict[str, EngineConfig]:
+        for role in value:
+            if role == DEFAULT_ROLE:
+                raise ValueError(f"{role!r} is the role of `engine:`: configure the default engine there")
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
+                raise ValueError(f"engine role {role!r}: use a lowercase name (e.g. teacher, judge, student)")
+        return value
+
     @field_validator("filters", mode="before")
     @classmethod
     def _filter_shorthand(cls, value: Any) -> Any:
-        # `- finish-reason` or `- {name: length, min_chars: 5}` as well as {name, options}
+        # `- finish-reason` or `- {name: length, min_chars: 5}` as well as {name, options}; a filter's
+        # `engine` (its role) is never one of its options
         if not isinstance(value, list):
             return value
         out = []
@@ -153,26 +172,49 @@ class RunConfig(Strict):
                 out.append({"name": item})
             elif isinstance(item, dict) and len(item) == 1 and "name" not in item:  # {length: {min_chars: 5}}
                 (name, opts), = item.items()
-                out.append({"name": name, "options": opts or {}})
+                opts = dict(opts or {}) if isinstance(opts, dict) else opts
+                role = opts.pop("engine", None) if isinstance(opts, dict) else None
+                out.append({"name": name, "options": opts or {}, **({"engine": role} if role else {})})
             elif isinstance(item, dict) and "options" not in item and "name" in item:
-                out.append({"name": item["name"], "options": {k: v for k, v in item.items() if k != "name"}})
+                out.append({"name": item["name"], **({"engine": item["engine"]} if "engine" in item else {}),
+                            "options": {k: v for k, v in item.items() if k not in ("name", "engine")}})
             else:
                 out.append(item)
         return out
 
-    def generation_fingerprint(self, seeds_digest: str, recipe_digest: str | None = None) -> str:
+    @model_validator(mode="after")
+    def _check_filter_roles(self) -> RunConfig:
+        for i, spec in enumerate(self.filters):
+            if spec.engine not in (None, DEFAULT_ROLE, *self.engines):
+                raise ValueError(f"filters[{i}] ({spec.name}): engine {spec.engine!r} is not a role under "
+                                 f"engines: ({', '.join([DEFAULT_ROLE, *self.engines])})")
+        return self
+
+    def role_config(self, role: str | None) -> EngineConfig:
+        """The engine config of `role` (None or `default`: `engine`)."""
+        return self.engine if role in (None, DEFAULT_ROLE) else self.engines[role]
+
+    def generation_fingerprint(self, seeds_digest: str, recipe_digest: str | None = None,
+                               roles: tuple[str, ...] | list[str] = ()) -> str:
         """Hash of everything that changes generated records (the config's recipe, options, seeds, sampling
-        and model, and `recipe_digest`: the recipe's version, source and templates, see
-        `Recipe.source_digest`); filters and dedup are re-applied each run."""
-        engine = self.engine
+        and model, the engines of the recipe's `roles`, and `recipe_digest`: the recipe's version, source
+        and templates, see `Recipe.source_digest`); filters (and their engines) and dedup are re-applied
+        each run."""
+        used = {role: _engine_identity(self.engines[role]) for role in sorted(set(roles)) if role in self.engines}
         identity = {"recipe": self.recipe, "options": self.options, "seeds": seeds_digest,
                     **({"recipe_source": recipe_digest} if recipe_digest else {}),
-                    "sampling": self.sampling.model_dump(), "engine": engine.kind, "model": engine.model,
-                    **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
-                    **({"extra_body": engine.extra_body} if engine.extra_body else {}),
-                    "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
-                    if engine.kind == "openai" or not engine.launch else None}
+                    "sampling": self.sampling.model_dump(), **_engine_identity(self.engine),
+                    **({"engines": used} if used else {})}  # old fingerprints hold
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
+
+
+def _engine_identity(engine: EngineConfig) -> dict[str, Any]:
+    """What of an engine's config changes its answers."""
+    return {"engine": engine.kind, "model": engine.model,
+            **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
+            **({"extra_body": engine.extra_body} if engine.extra_body else {}),
+            "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
+            if engine.kind == "openai" or not engine.launch else None}
 
 
 def _dedup_defaults() -> dict[str, bool]:

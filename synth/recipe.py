@@ -109,14 +109,15 @@ class Recipe:
         return None if parts is None else (parts, frozenset(names))
 
     async def close(self) -> None:
-        """Release what the recipe opened for the run (an engine of its own, say); the runner calls it
-        once, after generation and any follow-up rounds, on success and on error alike."""
+        """Release what the recipe opened for the run; the runner calls it once, after generation and
+        any follow-up rounds, on success and on error alike. Engines are the runner's (see `roles`)."""
 
-    def llms(self) -> dict[str, Any]:
-        """The LLMs (synth.llm.LLM) the recipe asks on engines of its own, by name (taxonomy's
-        `answer_engine`): the runner counts their requests, tokens and cache hits in the manifest
-        (`requests_by_engine`, summed into `requests`) and the card, beside the run's `engine`."""
-        return {}
+    def roles(self) -> list[str]:
+        """The engine roles this recipe's options name (taxonomy's `answer_engine: teacher`), which it
+        asks with `llm.role(name)`: each must be configured under the config's `engines:` (the run stops
+        before any request otherwise), and their engines are part of the run's fingerprint. The runner
+        starts, closes and counts every engine; a recipe never opens one itself."""
+        return []
 
     def read_seeds(self, path: Path) -> list[dict[str, Any]] | None:
         """Seed rows from `path` when this recipe reads inputs of its own kind (a folder of documents,

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from synth import failures
-from synth.build import check_export_formats, load_seeds, make_engine, make_recipe, make_stages
-from synth.config import RunConfig
+from synth.build import check_export_formats, check_roles, load_seeds, make_engines, make_recipe, make_stages
+from synth.config import DEFAULT_ROLE, RunConfig
 from synth.engines.base import Sampling
 from synth.errors import RecipeError, RequestFailed
 from synth.generation import generate, keyed_rows
@@ -35,6 +35,7 @@ from synth.manifest import count_requests, generate_line, new_manifest
 from synth.paths import check_out
 from synth.progress import RowProgress, console, status
 from synth.recipe import Recipe
+from synth.roles import close_all, make_llms, start_all, structured_tally
 from synth.schema import RecordSchema
 from synth.seeds import Seeds
 from synth.spool import SPILL_ROWS
@@ -66,7 +67,8 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
     stages = make_stages(config, base_dir)
     seeds = load_seeds(config, base_dir, recipe, limit)
     check_export_formats(config, recipe)
-    fingerprint = config.generation_fingerprint(seeds.digest, recipe.source_digest())
+    check_roles(config, recipe)
+    fingerprint = config.generation_fingerprint(seeds.digest, recipe.source_digest(), recipe.roles())
     run_dir = Path(out) if out else Path("runs") / config.name
     new_dir = run_dir  # the outermost folder this run creates: removed again if the engine never starts
     while not new_dir.parent.exists() and new_dir.parent != new_dir:
@@ -76,29 +78,29 @@ async def run(config: RunConfig, base_dir: Path, *, out: str | None = None, limi
     lock.acquire()  # a second `synth run` on this directory stops here, naming the process that holds it
     try:
         try:
-            engine = make_engine(config.engine, log_dir=run_dir)
+            engines = make_engines(config, log_dir=run_dir)  # by role: `default` is the config's `engine`
             if config.engine.kind == "embedded" and not quiet:
                 console.print("[yellow]engine: embedded SmolLM2-135M toy model (plumbing only); "
                               "use --base-url URL --model NAME for real data[/]")
-            with status("starting the engine", quiet=quiet):
-                await engine.start()  # an unreachable server fails here, before anything is written
+            with status("starting the engine" + ("s" if len(engines) > 1 else ""), quiet=quiet):
+                await start_all(engines)  # an unreachable server fails here, before anything is written
         except BaseException:
             if new_dir:  # leave no trace of a run that never started, but the log its error message names
                 lock.release()
-                if not (run_dir / "vllm-server.log").exists():
+                if not any(run_dir.glob("vllm-server*.log")):
                     shutil.rmtree(new_dir, ignore_errors=True)
             raise
         store = RunStore(run_dir, fingerprint)
         try:
             if fresh:
                 store.forget_records()
-            return await _run_in_store(config, recipe, stages, seeds, engine, store, quiet)
+            return await _run_in_store(config, recipe, stages, seeds, engines, store, quiet)
         finally:
             try:
                 await recipe.close()
             finally:
                 store.close()
-                await engine.close()
+                await close_all(engines)
     finally:
         lock.release()
 
@@ -126,14 +128,13 @@ def _seed_keys(keys: Iterable[str]) -> np.ndarray:
     return np.fromiter((int(k, 16) for k in keys), dtype=np.uint64)
 
 
-async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, quiet) -> RunSummary:
+async def _run_in_store(config, recipe, stages, seeds: Seeds, engines, store, quiet) -> RunSummary:
     started = time.time()
     write_text(store.root / "config.yaml",
                f"# fingerprint: {store.fingerprint}\n" + _yaml(config.model_dump(mode="json")))
-    s = config.sampling
-    llm = LLM(engine, store, Sampling(s.temperature, s.top_p, s.max_tokens, None, tuple(s.stop or ()) or None),
-              run_seed=s.seed, json_schema=config.engine.json_schema, extra_body=config.engine.extra_body)
-    manifest = new_manifest(config, recipe, engine, store, seeds, started)
+    llms = make_llms(config, engines, store)
+    engine, llm = engines[DEFAULT_ROLE], llms[DEFAULT_ROLE]  # the recipe gets the default; llm.role(name) the others
+    manifest = new_manifest(config, recipe, engines, store, seeds, started)
     store.write_manifest(manifest)
     last_write = [time.monotonic()]
     schema = RecordSchema(store.get_meta(f"schema:{store.fingerprint}") or recipe.record_schema)
@@ -141,7 +142,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
     def tick(counts):  # keep the manifest fresh for anyone watching a long run
         if time.monotonic() - last_write[0] > 5:
             manifest["rows"].update(done=counts["done"], failed=counts["failed"])
-            count_requests(manifest, llm, recipe)
+            count_requests(manifest, llms)
             store.write_manifest(manifest)
             last_write[0] = time.monotonic()
 
@@ -168,7 +169,7 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
                 kept, rejected, reports = await run_stages_spooled(stages, _records_of(store, keys), folder,
                                                                    llm=llm, concurrency=concurrency)
             n_records = reports[0].n_in
-            return _finish(config, recipe, store, engine, llm, manifest, counts, reports, len(seeds), n_records,
+            return _finish(config, recipe, store, engine, llms, manifest, counts, reports, len(seeds), n_records,
                            gen_seconds, kept, rejected, None, quiet)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -197,11 +198,11 @@ async def _run_in_store(config, recipe, stages, seeds: Seeds, engine, store, qui
         gen_seconds += time.perf_counter() - t0
         counts = {k: counts[k] + more[k] for k in counts}
     coverage = recipe.coverage([r for _, r in all_rows], kept) if lists else None
-    return _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_rows, len(records),
+    return _finish(config, recipe, store, engine, llms, manifest, counts, reports, n_rows, len(records),
                    gen_seconds, kept, rejected, coverage, quiet)
 
 
-def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_rows, n_records, gen_seconds,
+def _finish(config, recipe, store, engine, llms, manifest, counts, reports, n_rows, n_records, gen_seconds,
             kept, rejected, coverage, quiet) -> RunSummary:
     """The manifest's numbers, then the dataset, subsets, exports, plots and card."""
     with status("writing the dataset", quiet=quiet):
@@ -211,13 +212,14 @@ def _finish(config, recipe, store, engine, llm, manifest, counts, reports, n_row
         manifest["stages"] = [generate_line(rows, counts, n_records, gen_seconds)] + [r.as_dict() for r in reports]
         if failed:
             manifest["failures"] = {kind: t["rows"] for kind, t in failures.tally(failed).items()}
-        count_requests(manifest, llm, recipe)
+        count_requests(manifest, llms)
         if hasattr(engine, "summary"):
             manifest["endpoints"] = engine.summary()
-        if llm.structured:
+        structured = structured_tally(llms)
+        if structured:
             from synth.structured import summary
 
-            manifest["structured_outputs"] = summary(llm.structured)
+            manifest["structured_outputs"] = summary(structured)
         if coverage is not None:
             manifest["coverage"] = coverage
         manifest["finished"] = time.time()
@@ -251,8 +253,9 @@ async def dry_run(config: RunConfig, base_dir: Path, *, limit: int | None = None
 
     recipe = make_recipe(config, base_dir)
     make_stages(config, base_dir)
+    check_roles(config, recipe)
     seeds = load_seeds(config, base_dir, recipe, limit)
-    engine = DryRunEngine(keep_examples=show * 4)
+    engine = DryRunEngine(keep_examples=show * 4)  # one for every role: llm.role(name) falls back to it
     s = config.sampling
     llm = LLM(engine, None, Sampling(s.temperature, s.top_p, s.max_tokens, None, None), run_seed=s.seed)
     for _, _, row in seeds:

@@ -5,9 +5,10 @@ answers them with another model; Persona Hub (arXiv 2406.20094) gets diversity f
 asks. Here the seeds are a tree file of a business domain (tree.py); every cell of the grid
 leaf × task type × difficulty × persona × language (grid.py) is one seed row that asks for exactly
 `quota` questions (JSON, lists.py), drops near-duplicate questions within the cell (synth.dedup), and
-answers the rest, optionally on another endpoint (`answer_engine`). After filters and dedup the
-runner asks `coverage` for rows per leaf / task / difficulty / persona / language and the thin cells,
-and `follow_up` for top-up rows (round r + 1, quota = the shortfall) up to `max_rounds`.
+answers the rest, optionally on another engine (`answer_engine`: a role under the config's
+`engines:`). After filters and dedup the runner asks `coverage` for rows per leaf / task / difficulty
+/ persona / language and the thin cells, and `follow_up` for top-up rows (round r + 1, quota = the
+shortfall) up to `max_rounds`.
 
 Left out: GLAN's subject → syllabus → class-session levels (the tree's leaves play the key concepts;
 `synth taxonomy` writes topics → subtopics → knowledge points) and its sampling of several concepts
@@ -17,11 +18,10 @@ per question (one leaf per cell).
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from synth.errors import ConfigError, InputError
 from synth.recipe import Recipe, RecipeOptions
@@ -41,14 +41,6 @@ class GeneratePersonas(RecipeOptions):
 class CellSample(RecipeOptions):
     sample: int = Field(..., ge=1, description="cells kept, spread evenly over the leaves")
     seed: int = Field(0, description="seed of the sample (same seed, same cells)")
-
-
-class AnswerEngine(RecipeOptions):
-    base_url: str = Field(..., description="OpenAI-compatible endpoint that answers the questions")
-    model: str | None = Field(None, description="model served there (default: the first it lists)")
-    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding its API key")
-    max_in_flight: int = Field(64, ge=1, le=4096, description="concurrent requests to it, for the whole run")
-    timeout_s: float = Field(600.0, gt=0, description="seconds per request")
 
 
 class TaxonomyOptions(RecipeOptions):
@@ -78,7 +70,16 @@ class TaxonomyOptions(RecipeOptions):
     question_max_tokens: int | None = Field(None, ge=1, description="default: the run's")
     answer_temperature: float | None = Field(None, ge=0, le=2, description="default: the run's")
     answer_max_tokens: int | None = Field(None, ge=1, description="default: the run's")
-    answer_engine: AnswerEngine | None = Field(None, description="answer on another endpoint")
+    answer_engine: str | None = Field(None, description="engine role that answers (a name under the config's "
+                                      "`engines:`, e.g. teacher); default: the run's `engine`")
+
+    @field_validator("answer_engine", mode="before")
+    @classmethod
+    def _role_not_endpoint(cls, value):
+        if isinstance(value, dict):  # the form before engines by role
+            raise ValueError("name an engine role: put the endpoint under the config's engines: (engines: "
+                             "{teacher: {base_url: ..., model: ...}}) and write answer_engine: teacher")
+        return value
 
 
 class TaxonomyRecipe(Recipe):
@@ -90,9 +91,6 @@ class TaxonomyRecipe(Recipe):
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
-        self._answer_engine = None  # the answer_engine's, opened once for the run (see _answer_llm)
-        self._answering = None  # the LLM on it, kept after close: the runner reads its counts (see llms)
-        self._answer_lock = asyncio.Lock()
         o = self.options
         grid.check_names("task_types", o.task_types, grid.TASK_TYPES, o.task_descriptions, "task_descriptions")
         grid.check_names("difficulties", o.difficulties, grid.DIFFICULTIES, o.difficulty_descriptions,
@@ -184,7 +182,7 @@ class TaxonomyRecipe(Recipe):
             return [{**base, **_empty_answer(None, 0), "generation": None, "rejected": f"json_unparseable: {exc}"}]
         duplicate = _near_duplicates(questions, o.question_dedup_threshold)
         asked = [q for i, q in enumerate(questions) if i not in duplicate]
-        answer_llm = await self._answer_llm(llm)
+        answer_llm = llm.role(o.answer_engine)
         answers = await asyncio.gather(*(self._answer(answer_llm, q) for q in asked))
         by_question = dict(zip(asked, answers))
         records = []
@@ -209,32 +207,8 @@ class TaxonomyRecipe(Recipe):
         (c,) = await llm.chat(prompt, temperature=o.answer_temperature, max_tokens=o.answer_max_tokens)
         return [*prompt, {"role": "assistant", "content": c.text}], c, llm.engine.model
 
-    async def _answer_llm(self, llm):
-        """The LLM that answers: the run's, or one on `answer_engine` sharing the run's cache (its
-        engine is started by the first row that needs it and closed by `close` at the end of the run)."""
-        ae = self.options.answer_engine
-        if ae is None or llm.engine.kind == "dry-run":
-            return llm
-        from synth.engines.openai_http import OpenAIEngine
-        from synth.llm import LLM
-
-        async with self._answer_lock:
-            if self._answer_engine is None:
-                engine = OpenAIEngine(ae.base_url, ae.model, api_key=os.environ.get(ae.api_key_env),
-                                      max_in_flight=ae.max_in_flight, timeout_s=ae.timeout_s, probe=False)
-                await engine.start()
-                self._answer_engine = engine
-                self._answering = LLM(engine, llm.store, llm.defaults, run_seed=llm.run_seed,
-                                      json_schema=llm.json_schema)
-        return self._answering
-
-    def llms(self):
-        return {"answer_engine": self._answering} if self._answering is not None else {}
-
-    async def close(self) -> None:
-        if self._answer_engine is not None:
-            engine, self._answer_engine = self._answer_engine, None
-            await engine.close()
+    def roles(self) -> list[str]:
+        return [self.options.answer_engine] if self.options.answer_engine else []
 
     async def _generated_persona(self, cell: dict, llm) -> str:
         """Persona number `persona_slot` of `personas: {generate: N}`, generated once per domain and language."""

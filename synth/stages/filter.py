@@ -1,6 +1,7 @@
 """`FilterStage`: one Filter (synth.filter) over every record, the verdicts turned into kept / dropped
 records with reasons, and the scores a filter computes kept on each record and summarised for the
-stage report. Filters that ask a model run concurrently through the run's LLM.
+stage report. Filters that ask a model run concurrently through the run's LLM of their engine role
+(the config's `engine:` on the filter; the default engine without one).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ class FilterStage(Stage):
     """Runs one Filter over every record; keeps the scores it computes on each record (`record["scores"]`)
     and their distribution in the stage report."""
 
-    def __init__(self, flt: Filter) -> None:
+    def __init__(self, flt: Filter, role: str | None = None) -> None:
         self.filter = flt
+        self.role = role  # the engine role an LLM filter asks (synth.llm.LLM.role); None: the default engine
         self.name = f"filter:{flt.name}"
 
     def apply(self, records):
@@ -41,6 +43,8 @@ class FilterStage(Stage):
             return self.run(records)
         if llm is None:
             raise ConfigError(f"filter {self.filter.name!r} asks a model, and none was given")
+        if self.role:
+            llm = llm.role(self.role)
         start = time.perf_counter()
         verdicts: list[Verdict | None] = [None] * len(records)
         queue = list(range(len(records) - 1, -1, -1))

@@ -99,7 +99,8 @@ class RunView:
                 "requests", "stages", "structured_outputs", "outputs", "started", "first_started", "finished",
                 "sessions", "versions")
         return {**{k: m.get(k) for k in keys}, "name": m.get("name") or self.root.name, "run_dir": str(self.root),
-                "updated": updated, "sets": sets, "exports": exports, "has_coverage": bool(m.get("coverage"))}
+                "updated": updated, "sets": sets, "exports": exports, "has_coverage": bool(m.get("coverage")),
+                "engines": engines_by_role(m)}
 
     def groups(self) -> list[dict[str, Any]]:
         """Rejected rows by stage and reason, in pipeline order (from the manifest's stage counts)."""
@@ -175,3 +176,14 @@ def _heatmap(title: str, counts, report: dict | None) -> dict[str, Any]:
     return {"title": title, "rows": ["(none)" if r is None else str(r) for r in rows],
             "cols": ["(none)" if c is None else str(c) for c in cols], "counts": grid,
             "max": max((n for line in grid for n in line), default=0), "truncated": truncated}
+
+
+def engines_by_role(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per engine role (the default first): its model and who asks it, and its requests, cache
+    hits and tokens over every session of the run."""
+    described = {"default": manifest.get("engine") or {}, **(manifest.get("engines") or {})}
+    counts = manifest.get("requests_total_by_engine") or manifest.get("requests_by_engine") or {}
+    return [{"role": role, "model": (described.get(role) or {}).get("model"),
+             "kind": (described.get(role) or {}).get("kind"), "base_url": (described.get(role) or {}).get("base_url"),
+             "used_by": (described.get(role) or {}).get("used_by"), **(counts.get(role) or {})}
+            for role in dict.fromkeys([*described, *counts])]

@@ -303,58 +303,61 @@ def test_generated_personas_are_asked_once_for_concurrent_cells(tmp_path):
     assert [recs[0]["taxonomy"]["persona"] for recs in results] == people + people
 
 
-def test_answer_engine_answers_on_its_own_endpoint(monkeypatch):
-    from synth.engines.openai_http import OpenAIEngine
+def test_answer_engine_names_a_role_whose_llm_answers():
+    from synth.llm import by_role
 
-    started, closed = [], []
-    real_start, real_close = OpenAIEngine.start, OpenAIEngine.close
+    async def go(recipe, rows, asker, answerer):
+        async with OpenAIEngine(asker.base_url, max_retries=0) as a, OpenAIEngine(answerer.base_url, max_retries=0) as b:
+            llms = by_role({"default": LLM(a, None, Sampling(max_tokens=64), run_seed=0),
+                            "teacher": LLM(b, None, Sampling(max_tokens=64), run_seed=0)})
+            return [r for row in rows for r in await recipe.run(row, llms["default"])]
 
-    async def start(self):
-        started.append(self.base_url)
-        await real_start(self)
-
-    async def close(self):
-        closed.append(self.base_url)
-        await real_close(self)
-
-    monkeypatch.setattr(OpenAIEngine, "start", start)
-    monkeypatch.setattr(OpenAIEngine, "close", close)
     with ScriptedServer(scripted(lambda text, n: questions_json(QUESTIONS[:2]))) as asker, \
             ScriptedServer(lambda kind, body: "Answered elsewhere, in detail.", model="answerer") as answerer:
-        recipe = TaxonomyRecipe({"task_types": ["qa"], "answer_engine": {"base_url": answerer.base_url,
-                                                                         "model": "answerer"}})
-        records = run_recipe(recipe, [{**ROW, "quota": 2}, {**ROW, "quota": 2}], asker.base_url)
+        recipe = TaxonomyRecipe({"task_types": ["qa"], "answer_engine": "teacher"})
+        assert recipe.roles() == ["teacher"] and TaxonomyRecipe({}).roles() == []
+        records = asyncio.run(go(recipe, [{**ROW, "quota": 2}, {**ROW, "quota": 2}], asker, answerer))
         asked_there = [b for b in asker.requests() if not is_probe(b)]
         answered_there = [b for b in answerer.requests() if not is_probe(b)]
-    assert started.count(answerer.base_url) == 1 == closed.count(answerer.base_url)  # one engine for the run
     assert len(asked_there) == 2 and '"questions"' in user_text(asked_there[0])
     assert [user_text(b) for b in answered_there] == QUESTIONS[:2] * 2
     assert all(r["generation"]["model"] == "answerer" and r["generation"]["question_model"] == "scripted"
                and r["response"] == "Answered elsewhere, in detail." for r in records)
 
 
-def test_answer_engine_requests_and_tokens_are_in_the_manifest_and_card(tmp_path):
+def test_answer_engine_as_an_endpoint_is_refused_with_how_to_name_a_role():
+    with pytest.raises(ConfigError, match=r"options\.answer_engine: .*engines: \(engines: \{teacher: .*answer_engine: teacher"):
+        TaxonomyRecipe({"answer_engine": {"base_url": "http://localhost:8000/v1"}})
+
+
+def test_answer_engine_role_requests_and_tokens_are_in_the_manifest_and_card(tmp_path):
     write(tmp_path, "tree.yaml", "Banking:\n  - Fixed deposits\n  - Wire transfers\n")
     with ScriptedServer(scripted(lambda text, n: questions_json(QUESTIONS[:n]))) as asker, \
             ScriptedServer(lambda kind, body: "Answered elsewhere, in detail.", model="answerer") as answerer:
         options = {"task_types": ["qa"], "difficulties": ["basic"], "quota": 2, "max_rounds": 0,
-                   "answer_engine": {"base_url": answerer.base_url, "model": "answerer"}}
+                   "answer_engine": "teacher"}
         cfg = write_config(tmp_path / "c.yaml", name="t", recipe="taxonomy", seeds="tree.yaml", options=options,
+                           engines={"teacher": {"base_url": answerer.base_url, "model": "answerer"}},
                            sampling={"max_tokens": 64}, dedup=None)
         proc = synth_cli("run", str(cfg), "--base-url", asker.base_url, "--out", str(tmp_path / "run"), "-q")
-        asked, answered = len(asker.requests()), len(answerer.requests())
+        asked, answered = len(asker.requests()), len(answerer.requests())  # capability probes included
+        answers = [b for b in answerer.requests() if not is_probe(b)]
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     by_engine = manifest["requests_by_engine"]
-    assert answered == 2 * 2 == by_engine["answer_engine"]["sent"] and by_engine["engine"]["sent"] == asked
-    assert by_engine["answer_engine"]["prompt_tokens"] == 10 * answered  # ScriptedServer's usage per answer
-    assert by_engine["answer_engine"]["completion_tokens"] == 5 * answered
+    assert list(by_engine) == ["default", "teacher"]
+    assert len(answers) == 2 * 2 and not any('"questions"' in user_text(b) for b in answers)
+    assert by_engine["teacher"]["sent"] == answered and by_engine["default"]["sent"] == asked
+    assert by_engine["teacher"]["prompt_tokens"] == 10 * answered  # ScriptedServer's usage per answer
+    assert by_engine["teacher"]["completion_tokens"] == 5 * answered
     for key in ("sent", "prompt_tokens", "completion_tokens", "cache_misses"):
-        assert manifest["requests"][key] == by_engine["engine"][key] + by_engine["answer_engine"][key]
+        assert manifest["requests"][key] == by_engine["default"][key] + by_engine["teacher"][key]
     assert manifest["requests"]["sent"] == asked + answered
+    assert manifest["engines"]["teacher"]["model"] == "answerer"
+    assert manifest["engines"]["teacher"]["used_by"] == ["recipe:taxonomy"]
     card = (tmp_path / "run" / "README.md").read_text(encoding="utf-8")
     assert f"| requests | {asked + answered} sent" in card
-    assert f"| by engine | engine: {asked} sent" in card and f"; answer_engine: {answered} sent" in card
+    assert f"| by engine | default: {asked} sent" in card and f"; teacher: {answered} sent" in card
 
 
 # -- coverage and top-ups through `synth run` ------------------------------------------------------

@@ -257,12 +257,22 @@
     if (o.sets.kept.source === "records") {
       el.append(h("p", { class: "muted", text: t("The run has not written its dataset yet: Rows shows the generated records before filters.") }));
     }
+    if ((o.engines || []).length > 1) el.append(section("Engines by role", engines(o.engines)));
     el.append(section("Funnel", funnel(o.stages || [])));
     if (o.structured_outputs) el.append(section("Structured (JSON) answers", kv(Object.entries(o.structured_outputs))));
     if (o.versions) {
       el.append(h("details", {}, h("summary", { text: t("Versions") }),
         kv(Object.entries(o.versions).filter(([, v]) => v !== null))));
     }
+  }
+
+  function engines(rows) {
+    const cols = [["role", "role"], ["model", "model"], ["used by", "used_by"], ["sent", "sent"], ["cache hits", "cache_hits"],
+                  ["prompt tokens", "prompt_tokens"], ["completion tokens", "completion_tokens"]];
+    return h("table", { class: "engines", id: "engines" },
+      h("thead", {}, h("tr", {}, cols.map(([t, k]) => h("th", { class: typeof rows[0][k] === "number" ? "num" : "", text: t })))),
+      h("tbody", {}, rows.map((r) => h("tr", { dataset: { role: r.role } }, cols.map(([, k]) =>
+        h("td", { class: typeof r[k] === "number" ? "num" : "", text: Array.isArray(r[k]) ? r[k].join(", ") || "–" : fmtValue(r[k]) }))))));
   }
 
   function funnel(stages) {
