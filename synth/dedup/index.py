@@ -23,7 +23,7 @@ import numpy as np
 from synth.errors import ConfigError, InputError
 from synth.io import atomic_path
 
-FORMAT = 1
+FORMAT = 2  # 2: exact hashes are synth.dedup.exact's key (1: a sum of token hashes)
 
 
 class DiskIndex:
@@ -50,7 +50,9 @@ class DiskIndex:
         if meta_path.exists():
             meta = json.loads(meta_path.read_text())
             if meta.get("format") != FORMAT:
-                raise InputError(f"index {p} has format {meta.get('format')}, this synth reads {FORMAT}")
+                lock.close()
+                raise InputError(f"index {p} has format {meta.get('format')}, this synth reads {FORMAT}: build a "
+                                 "new index (its rows' exact hashes would not match this synth's)")
             if meta["tag"] != tag:
                 lock.close()
                 raise ConfigError(

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from synth.dedup.index import FORMAT
 from synth.errors import ConfigError, InputError
 
 
@@ -41,9 +42,13 @@ class RedisIndex:
         tag = config.index_tag()
         stored = client.get(f"synth:{name}:tag".encode())
         if stored is None:
+            client.set(f"synth:{name}:format".encode(), str(FORMAT).encode())
             client.set(f"synth:{name}:tag".encode(), tag.encode())
         elif stored.decode() != tag:
             raise ConfigError(f"Redis index {name!r} was built with {stored.decode()} but this run uses {tag}")
+        elif (client.get(f"synth:{name}:format".encode()) or b"1").decode() != str(FORMAT):
+            raise ConfigError(f"Redis index {name!r} was built by an earlier synth, whose exact hashes do not match "
+                              "this one's: use a new index name")
         lsh = MinHashLSH(num_perm=config.num_perm, params=config.params, storage_config={
             "type": "redis", "basename": f"synth:{name}:lsh".encode(),  # datasketch 2.x: bytes, not str
             "redis": {"host": u.hostname or "127.0.0.1", "port": u.port or 6379}})

@@ -77,24 +77,6 @@ def encode_tokens(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray
     return np.fromiter(map(_CACHE.__getitem__, flat), dtype=np.uint64, count=int(lengths.sum())), lengths
 
 
-def text_hashes(token_hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """One 64-bit hash per document of its whole token sequence (order-sensitive): the exact-dedup key.
-
-    ``sum_i fmix64(t_i + i * M)`` over the document, finished with fmix64 of the sum xor the length.
-    """
-    n = len(lengths)
-    out = np.zeros(n, dtype=np.uint64)
-    if len(token_hashes) == 0:
-        return fmix64(out ^ lengths.astype(np.uint64))
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    pos = np.arange(len(token_hashes), dtype=np.uint64) - np.repeat(starts, lengths).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        mixed = fmix64(token_hashes + pos * _M)
-        nonempty = np.flatnonzero(lengths > 0)
-        out[nonempty] = np.add.reduceat(mixed, starts[nonempty])
-    return fmix64(out ^ lengths.astype(np.uint64))
-
-
 def shingle_hashes(token_hashes: np.ndarray, lengths: np.ndarray, ngrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """32-bit shingle hashes of every document, concatenated in document order, and their counts.
 

@@ -20,8 +20,9 @@ from functools import lru_cache
 import numpy as np
 
 from synth.dedup.normalize import _separators as separators
+from synth.dedup.exact import token_keys
 from synth.dedup.normalize import is_cjk, tokens
-from synth.dedup.shingles import encode_tokens, shingle_hashes, text_hashes
+from synth.dedup.shingles import encode_tokens, shingle_hashes
 
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's value for "no shingle seen"
 SCHEME = "affine32"
@@ -90,13 +91,13 @@ def sketch_chunk(texts: Sequence[str], num_perm: int, seed: int, ngram: int, cjk
                  compact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(exact hashes, signatures) of some texts; texts are tokenised once for both.
 
-    The exact hash is a 64-bit hash of the normalised token sequence (``shingles.text_hashes``).
+    The exact hash is synth's one exact-dedup key (``exact.token_keys`` of the same tokens).
     With ``compact`` the signatures come back as their low bytes (what the LSH uses): 4x less to
     send back from a worker process.
     """
     toks_list = [tokens(t) for t in texts]
     th, lengths = encode_tokens(toks_list)
-    exact = text_hashes(th, lengths)
+    exact = token_keys(toks_list, len(toks_list))
     sh, counts = shingle_hashes(th, lengths, doc_ngrams(toks_list, ngram, cjk_ngram))
     sig = minhash(sh, counts, num_perm, seed)
     return exact, ((sig & np.uint32(0xFF)).astype(np.uint8) if compact else sig)

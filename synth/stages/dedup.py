@@ -38,8 +38,8 @@ _DROP_KEYS = ("reason", "duplicate_of", "duplicate_in", "similarity", "benchmark
 
 
 def exact_dedup(records: list[dict], config, name: str = "dedup") -> tuple[list[dict], list[tuple[dict, str, dict]]]:
-    """Exact duplicates only (`dedup: {near: false}`, the default): synth.dedup's normalised-text hash,
-    the first record of each text kept; what `dedup_rows` decides for such a config, without the
+    """Exact duplicates only (`dedup: {near: false}`, the default): synth.dedup's exact key, the first
+    record of each text kept; what `dedup_rows` decides for such a config, without the
     MinHash signatures it computes for near-duplicate search."""
     from synth.dedup.exact import first_occurrence
     from synth.dedup.text import check_fields, default_fields
@@ -61,22 +61,17 @@ def exact_dedup(records: list[dict], config, name: str = "dedup") -> tuple[list[
 
 
 def text_keys(records: list[dict], fields: list[str]):
-    """One 64-bit key per record for exact dedup: xxh64 of synth.dedup's normalised token sequence, so
-    two records get one key exactly when synth.dedup calls them exact duplicates (its own hash caches
-    every distinct token, which grows with a large run; this keeps nothing).
+    """The exact-dedup key (synth.dedup.exact) of each record's text in `fields`.
 
     >>> a, b, c = text_keys([{"t": "Hello, World"}, {"t": "hello world!"}, {"t": "world hello"}], ["t"])
     >>> bool(a == b), bool(a == c)
     (True, False)
     """
-    import numpy as np
-    import xxhash
-
-    from synth.dedup.normalize import tokens
+    from synth.dedup.exact import exact_hashes
     from synth.dedup.text import row_text
 
-    keys = (xxhash.xxh64_intdigest("\x1f".join(tokens(row_text(r, fields))).encode()) for r in records)
-    return np.fromiter(keys, dtype=np.uint64, count=len(records))
+    return exact_hashes([row_text(r, fields) for r in records])
+
 
 
 def split_dropped(row: dict, original: dict | None = None) -> tuple[dict, str, dict]:
