@@ -392,3 +392,15 @@ class _Answer(Exception):
 
 
 __all__ = ["StandInModelScope"]
+
+
+if __name__ == "__main__":  # python -m tests.hub.ms_standin [PORT]: serve until killed (tokens ms-write, ms-read)
+    import sys
+
+    hub = StandInModelScope()
+    if len(sys.argv) > 1:
+        hub.server.server_close()
+        hub.server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), hub._handler())
+        hub.server.daemon_threads = True
+    print(hub.url, flush=True)
+    hub.server.serve_forever()
