@@ -31,12 +31,12 @@ OWNER = {"wrong_language": "lang-match", "truncated": "truncation", "refusal": "
 
 
 def run(rows: list[dict]) -> dict[str, list[str | None]]:
-    from synth.filter import as_verdict, make_filter
+    from synth.filter import as_decision, make_filter
 
     out = {}
     for name in CHAT:
         flt = make_filter(name, None)
-        out[name] = [None if (v := as_verdict(flt.filter(r["record"]), name)).keep else v.reason for r in rows]
+        out[name] = [None if (v := as_decision(flt.filter(r["record"]), name)).keep else v.reason for r in rows]
     return out
 
 
@@ -69,7 +69,7 @@ def measure(rows: list[dict]) -> dict:
 
 def alpaca_share() -> dict:
     from bench.external.build import Rows, Sources
-    from synth.filter import as_verdict, make_filter
+    from synth.filter import as_decision, make_filter
 
     rows = Rows(Sources(Path("/work/.mirror")))._json("alpaca", "data/alpaca_5000.json")
     records = [{"instruction": r["instruction"], "input": r["input"], "output": r["output"]} for r in rows]
@@ -79,7 +79,7 @@ def alpaca_share() -> dict:
         flt = make_filter(name, None)
         reasons = collections.Counter()
         for i, rec in enumerate(records):
-            v = as_verdict(flt.filter(rec), name)
+            v = as_decision(flt.filter(rec), name)
             if not v.keep:
                 reasons[v.reason] += 1
                 dropped_any[i] = True

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from synth.errors import ConfigError
-from synth.filter import Filter, FilterOptions, Verdict, compile_patterns, option
+from synth.filter import Decision, Filter, FilterOptions, compile_patterns, option
 from synth.text import CJK
 
 
@@ -83,5 +83,5 @@ class BlocklistFilter(Filter):
         for where in self.options.fields:
             found = self._pattern.search(self.answer(record) if where == "answer" else self.question(record))
             if found:
-                return Verdict(False, "blocklist_match", detail=f"{where}: {found.group(0)}")
+                return Decision(False, "blocklist_match", detail=f"{where}: {found.group(0)}")
         return True

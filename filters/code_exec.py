@@ -20,7 +20,7 @@ from typing import Literal
 from synth.errors import SynthError
 from synth.execute import Executor, Limits, SQLiteCache
 from synth.execute.code_checks import extract_code, parse_tests, run_tests, tail
-from synth.filter import Filter, FilterOptions, Verdict, option
+from synth.filter import Decision, Filter, FilterOptions, option
 
 
 class CodeExecOptions(FilterOptions):
@@ -58,15 +58,15 @@ class CodeExecFilter(Filter):
         else:
             code = extract_code(self.answer(record))
         if not code:
-            return Verdict(False, "code_exec_no_code", {"code_exec_passed": None, "code_exec_total": None})
+            return Decision(False, "code_exec_no_code", {"code_exec_passed": None, "code_exec_total": None})
         try:
             tests = parse_tests(record.get(o.tests_field))
         except ValueError as exc:
-            return Verdict(False, "code_exec_bad_tests", {"code_exec_passed": None, "code_exec_total": None},
+            return Decision(False, "code_exec_bad_tests", {"code_exec_passed": None, "code_exec_total": None},
                            detail=str(exc)[:300])
         if not tests:
             keep = o.missing_tests == "keep"
-            return Verdict(keep, None if keep else "code_exec_no_tests", {"code_exec_passed": None,
+            return Decision(keep, None if keep else "code_exec_no_tests", {"code_exec_passed": None,
                                                                          "code_exec_total": 0})
         outcomes = run_tests(self.executor, code, tests)
         broken = next((x for x in outcomes if x.status == "sandbox_error"), None)
@@ -76,7 +76,7 @@ class CodeExecFilter(Filter):
         scores = {"code_exec_passed": sum(x.passed for x in outcomes), "code_exec_total": len(outcomes)}
         failed = next((x for x in outcomes if not x.passed), None)
         if failed is None:
-            return Verdict(True, scores=scores)
+            return Decision(True, scores=scores)
         reason = {"tests_failed": "code_exec_failed"}.get(failed.reason, f"code_exec_{failed.reason}")
-        return Verdict(False, reason, scores, detail=f"{failed.test.label[:200]} -> {failed.status}: "
+        return Decision(False, reason, scores, detail=f"{failed.test.label[:200]} -> {failed.status}: "
                        f"{tail(failed.output, o.max_output_chars)}")

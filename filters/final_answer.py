@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from synth.filter import Filter, FilterOptions, Verdict, option
+from synth.filter import Decision, Filter, FilterOptions, option
 from synth.verify import fast_check
 from synth.verify.normalize import matching_brace, squash
 
@@ -102,12 +102,12 @@ class FinalAnswerFilter(Filter):
         scores = {"final_answers": len(distinct)}
         if not distinct:
             if not self.options.require:
-                return Verdict(True, scores=scores)
+                return Decision(True, scores=scores)
             chat = not any(record.get(f) not in (None, "") for f in GOLD_FIELDS)
-            return Verdict(False, "final_answer_missing", scores, detail=NOT_REASONING if chat else None)
+            return Decision(False, "final_answer_missing", scores, detail=NOT_REASONING if chat else None)
         if len(distinct) > 1 and not self.options.allow_several:
-            return Verdict(False, "final_answer_conflicting", scores, detail=" | ".join(distinct[:4])[:200])
-        return Verdict(True, scores=scores)
+            return Decision(False, "final_answer_conflicting", scores, detail=" | ".join(distinct[:4])[:200])
+        return Decision(True, scores=scores)
 
     def summarize(self, score, values):
         """The usual counts, plus a note when most rows state no final answer (chat rows, not reasoning)."""

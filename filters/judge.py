@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from synth.errors import ConfigError
-from synth.filter import LLMFilter, FilterOptions, Verdict, option, reasoning_text
+from synth.filter import Decision, FilterOptions, LLMFilter, option, reasoning_text
 from synth.structured import StructuredOutputError, chat_json
 from synth.text import prompt_language
 
@@ -41,7 +41,7 @@ SCALE = {
                     "real errors or gaps; 1 useless, wrong, off-topic or a refusal.",
     ("zh", "1-10"): "评分范围 1 到 10：10 分各方面都出色；7 分良好但有小问题；4 分部分有用但有明显错误或遗漏；"
                     "1 分无用、错误、答非所问或拒绝回答。",
-    ("en", "pass-fail"): "Verdict: pass if the response is correct and fully usable as a model answer, else fail.",
+    ("en", "pass-fail"): "Decision: pass if the response is correct and fully usable as a model answer, else fail.",
     ("zh", "pass-fail"): "结论：回答正确且可直接作为范例答案时为 pass，否则为 fail。",
 }
 SYSTEM = {
@@ -138,16 +138,16 @@ class JudgeFilter(LLMFilter):
         except StructuredOutputError as exc:
             unscored = {"judge": None, "judge_rationale": None}
             if o.on_error == "keep":
-                return Verdict(True, scores=unscored)
-            return Verdict(False, "judge_unparseable", unscored, detail=str(exc)[:300])
+                return Decision(True, scores=unscored)
+            return Decision(False, "judge_unparseable", unscored, detail=str(exc)[:300])
         if isinstance(judgement, ScoreJudgement):
             score = float(judgement.score)
         else:
             score = 1.0 if judgement.verdict == "pass" else 0.0
         scores = {"judge": score, "judge_rationale": judgement.rationale}
         if o.threshold is not None and score < o.threshold:
-            return Verdict(False, "judge_below_threshold", scores)
-        return Verdict(True, scores=scores)
+            return Decision(False, "judge_below_threshold", scores)
+        return Decision(True, scores=scores)
 
     def summarize(self, score, values):
         if score != "judge":

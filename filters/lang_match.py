@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from pydantic import field_validator
 
-from synth.filter import Filter, FilterOptions, Verdict, option
+from synth.filter import Decision, Filter, FilterOptions, option
 from synth.text import CJK, Language, detect_language, language_labels, strip_code
 
 _CJK_CODES = frozenset({"zh", "ja", "ko"})
@@ -156,22 +156,22 @@ class LangMatchFilter(Filter):
             if code is not None:
                 want = Language(code, 1.0, {code: 1.0})
             elif self._exempt and self._exempt.search(question):
-                return Verdict(True, scores=scores)
+                return Decision(True, scores=scores)
             else:
                 want = self._question_language(question)
         if want.code is None:
-            return Verdict(True, scores=scores)
+            return Decision(True, scores=scores)
         if o.switch_chars and want.code not in _CJK_CODES and _CJK_RUN(o.switch_chars).search(text):
-            return Verdict(False, f"lang_match_zh_not_{want.code}", scores, detail="switches into Chinese")
+            return Decision(False, f"lang_match_zh_not_{want.code}", scores, detail="switches into Chinese")
         if answer.code is None or answer.code == want.code:
-            return Verdict(True, scores=scores)
+            return Decision(True, scores=scores)
         if (answer.code in _CJK_CODES) != (want.code in _CJK_CODES):  # another script: the script decides
-            return Verdict(False, f"lang_match_{answer.code}_not_{want.code}", scores)
+            return Decision(False, f"lang_match_{answer.code}_not_{want.code}", scores)
         if answer.code not in _CJK_CODES and not self._confident(answer, text):
-            return Verdict(True, scores=scores)  # one script, a guess the identifier is not sure of
+            return Decision(True, scores=scores)  # one script, a guess the identifier is not sure of
         if answer.prob(want.code) >= o.tolerance or want.prob(answer.code) >= o.tolerance:
-            return Verdict(True, scores=scores)
-        return Verdict(False, f"lang_match_{answer.code}_not_{want.code}", scores)
+            return Decision(True, scores=scores)
+        return Decision(False, f"lang_match_{answer.code}_not_{want.code}", scores)
 
     def _confident(self, lang: Language, text: str) -> bool:
         o = self.options

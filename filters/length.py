@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from synth.filter import QUESTION_FIELDS, Filter, FilterOptions, Verdict, answer_text, option
+from synth.filter import QUESTION_FIELDS, Decision, Filter, FilterOptions, answer_text, option
 from synth.text import count_units
 
 _CONTENT = re.compile(r"[^\W_]|[\U0001F300-\U0001FAFF\u2600-\u27BF]")  # a letter or digit of any script, or an emoji
@@ -72,12 +72,12 @@ class LengthFilter(Filter):
         n = count_units(text)
         scores = {"length": n}
         if not _CONTENT.search(text):
-            return Verdict(False, "length_empty", scores)
+            return Decision(False, "length_empty", scores)
         if n < o.min_units and self._wants_more(record):
-            return Verdict(False, "length_too_short", scores)
+            return Decision(False, "length_too_short", scores)
         if o.max_units is not None and n > o.max_units:
-            return Verdict(False, "length_too_long", scores)
-        return Verdict(True, scores=scores)
+            return Decision(False, "length_too_long", scores)
+        return Decision(True, scores=scores)
 
     def _wants_more(self, record) -> bool:
         """Whether the short floor applies: always without `relative` or when measuring another field;

@@ -21,7 +21,7 @@ from collections import Counter
 import numpy as np
 from pydantic import model_validator
 
-from synth.filter import Filter, FilterOptions, Verdict, option, reasoning_text
+from synth.filter import Decision, Filter, FilterOptions, option, reasoning_text
 from synth.text import units
 
 DUP_NGRAM_SHARE = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
@@ -130,21 +130,21 @@ class RepetitionFilter(Filter):
         words = units(text)
         loop, share = self._loop(words)
         if loop:
-            return Verdict(False, "repetition_loop", {"repetition": share})
+            return Decision(False, "repetition_loop", {"repetition": share})
         if o.reasoning:
             thinking = reasoning_text(record)
             if thinking:
                 loop, thinking_share = self._loop(units(thinking))
                 share = max(share, thinking_share)
                 if loop:
-                    return Verdict(False, "repetition_reasoning_loop", {"repetition": share})
+                    return Decision(False, "repetition_reasoning_loop", {"repetition": share})
         scores = {"repetition": share}
         if not o.gopher or len(words) < o.min_words:
-            return Verdict(True, scores=scores)
+            return Decision(True, scores=scores)
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if lines and 1 - len(set(lines)) / len(lines) > o.dup_line_share:
-            return Verdict(False, "repetition_duplicate_lines", scores)
+            return Decision(False, "repetition_duplicate_lines", scores)
         for n, limit in sorted(o.dup_ngram_share.items()):
             if duplicated_ngram_share(words, n) > limit:
-                return Verdict(False, f"repetition_{n}gram", scores)
-        return Verdict(True, scores=scores)
+                return Decision(False, f"repetition_{n}gram", scores)
+        return Decision(True, scores=scores)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from synth.execute.sql import Database, extract_sql, has_order_by
-from synth.filter import Filter, FilterOptions, Verdict, option
+from synth.filter import Decision, Filter, FilterOptions, option
 
 
 class SQLExecOptions(FilterOptions):
@@ -69,29 +69,29 @@ class SQLExecFilter(Filter):
         o = self.options
         sql = extract_sql(str(record.get(o.sql_field) or "") if o.sql_field else self.answer(record))
         if not sql:
-            return Verdict(False, "sql_exec_no_sql", {"sql_exec_rows": None})
+            return Decision(False, "sql_exec_no_sql", {"sql_exec_rows": None})
         try:
             db = self._database(record)
         except (OSError, ValueError) as exc:
-            return Verdict(False, "sql_exec_no_database", {"sql_exec_rows": None}, detail=str(exc)[:300])
+            return Decision(False, "sql_exec_no_database", {"sql_exec_rows": None}, detail=str(exc)[:300])
         if db is None:
-            return Verdict(False, "sql_exec_no_database", {"sql_exec_rows": None},
+            return Decision(False, "sql_exec_no_database", {"sql_exec_rows": None},
                            detail=f"no {o.schema_field!r} or {o.db_field!r} field and no `database` option")
         result = db.execute(sql, timeout_s=o.timeout_s, max_rows=0, max_fetch=o.max_fetch)
         if not result.ok:
             reason = {"denied": "sql_exec_denied", "timeout": "sql_exec_timeout"}.get(result.status, "sql_exec_error")
-            return Verdict(False, reason, {"sql_exec_rows": None}, detail=result.detail)
+            return Decision(False, reason, {"sql_exec_rows": None}, detail=result.detail)
         scores = {"sql_exec_rows": result.row_count}
         reference = str(record.get(o.reference_field) or "").strip() if o.reference_field else ""
         if reference:
             ref = db.execute(reference, timeout_s=o.timeout_s, max_rows=0, max_fetch=o.max_fetch)
             if not ref.ok:
-                return Verdict(False, "sql_exec_reference_error", scores, detail=ref.detail)
+                return Decision(False, "sql_exec_reference_error", scores, detail=ref.detail)
             ordered = has_order_by(reference)
             if result.signature(ordered) != ref.signature(ordered):
-                return Verdict(False, "sql_exec_mismatch", scores,
+                return Decision(False, "sql_exec_mismatch", scores,
                                detail=f"{result.row_count} rows, the reference's {ref.row_count}"
                                + (" (ordered)" if ordered else ""))
         elif not result.row_count and not o.allow_empty:
-            return Verdict(False, "sql_exec_empty", scores)
-        return Verdict(True, scores=scores)
+            return Decision(False, "sql_exec_empty", scores)
+        return Decision(True, scores=scores)

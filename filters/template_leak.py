@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from synth.filter import Filter, FilterOptions, Verdict, compile_patterns, option
+from synth.filter import Decision, Filter, FilterOptions, compile_patterns, option
 from synth.text import strip_code
 
 SPECIAL_TOKENS = (
@@ -65,9 +65,9 @@ class TemplateLeakFilter(Filter):
             text = strip_code(self.answer(record) if where == "answer" else self.question(record))
             found = self._tokens.search(text)
             if found:
-                return Verdict(False, "template_leak_special_token", detail=f"{where}: {found.group(0).strip()}")
+                return Decision(False, "template_leak_special_token", detail=f"{where}: {found.group(0).strip()}")
             for header in self._headers:
                 found = header.search(text)
                 if found:
-                    return Verdict(False, "template_leak_header", detail=f"{where}: {found.group(0).strip()}")
+                    return Decision(False, "template_leak_header", detail=f"{where}: {found.group(0).strip()}")
         return True

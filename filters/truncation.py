@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from synth.filter import Filter, FilterOptions, Verdict, finish_reason, option
+from synth.filter import Decision, Filter, FilterOptions, finish_reason, option
 from synth.text import strip_code
 
 _FENCE_LINE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
@@ -89,7 +89,7 @@ class TruncationFilter(Filter):
             return True
         return self.from_text(self.answer(record).rstrip())
 
-    def from_text(self, text: str) -> bool | tuple[bool, str] | Verdict:
+    def from_text(self, text: str) -> bool | tuple[bool, str] | Decision:
         if not text:
             return True  # empty answers are the length filter's business
         if len(_FENCE_LINE.findall(text)) % 2:
@@ -101,18 +101,18 @@ class TruncationFilter(Filter):
             return True
         open_at = unclosed_bracket(prose)
         if open_at >= 0 and len(prose) - open_at <= self.options.bracket_window:
-            return Verdict(False, "truncation_bracket", detail=prose[open_at:open_at + 40])
+            return Decision(False, "truncation_bracket", detail=prose[open_at:open_at + 40])
         last = prose.splitlines()[-1].strip() if prose.splitlines() else ""
         if _LIST_MARKER.match(last) or _HEADING.match(last) or _OPEN_END.search(last):
-            return Verdict(False, "truncation_cut_list" if _LIST_MARKER.match(last) or _HEADING.match(last)
+            return Decision(False, "truncation_cut_list" if _LIST_MARKER.match(last) or _HEADING.match(last)
                            or last.endswith((":", "：")) else "truncation_cut_sentence", detail=last[-40:])
         word = _LAST_WORD.search(last)
         if word and word.group(1).lower() in CONNECTORS_EN:
-            return Verdict(False, "truncation_cut_sentence", detail=last[-40:])
+            return Decision(False, "truncation_cut_sentence", detail=last[-40:])
         if last.endswith(CONNECTORS_ZH):
-            return Verdict(False, "truncation_cut_sentence", detail=last[-40:])
+            return Decision(False, "truncation_cut_sentence", detail=last[-40:])
         if _stops_mid_sentence(prose):
-            return Verdict(False, "truncation_cut_sentence", detail=last[-40:])
+            return Decision(False, "truncation_cut_sentence", detail=last[-40:])
         return True
 
 

@@ -3,7 +3,7 @@
 A filter declares its options as a pydantic model (`Options`, unknown keys rejected), validated when
 the filter is built, so a misspelt key or a wrong type stops a run before any request is sent. Each
 option's `source` says where its default comes from (shown by `synth filters NAME`). A filter may
-return a `Verdict` instead of a bool or tuple to keep scores on the record (`record["scores"][name]`,
+return a `Decision` instead of a bool or tuple to keep scores on the record (`record["scores"][name]`,
 declared in `score_names` so every row gets the same keys) or a `detail` for rejected.jsonl.
 Filters never count or write rejects themselves: `FilterStage` in synth.stages does.
 
@@ -56,7 +56,7 @@ def option(default: Any, help: str, *, source: str | None = None, **constraints:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Decision:
     """A filter's decision, with scores to keep on the record and a detail for rejected.jsonl."""
 
     keep: bool
@@ -65,16 +65,16 @@ class Verdict:
     detail: str | None = None
 
 
-def as_verdict(result: bool | tuple | Verdict, name: str) -> Verdict:
-    """Any return value of `Filter.filter` as a Verdict (a drop without a reason gets `<name>_rejected`)."""
-    if isinstance(result, Verdict):
+def as_decision(result: bool | tuple | Decision, name: str) -> Decision:
+    """Any return value of `Filter.filter` as a Decision (a drop without a reason gets `<name>_rejected`)."""
+    if isinstance(result, Decision):
         verdict = result
     elif isinstance(result, tuple):
-        verdict = Verdict(bool(result[0]), result[1] if len(result) > 1 else None)
+        verdict = Decision(bool(result[0]), result[1] if len(result) > 1 else None)
     else:
-        verdict = Verdict(bool(result))
+        verdict = Decision(bool(result))
     if not verdict.keep and not verdict.reason:
-        return Verdict(False, f"{name.replace('-', '_')}_rejected", verdict.scores, verdict.detail)
+        return Decision(False, f"{name.replace('-', '_')}_rejected", verdict.scores, verdict.detail)
     return verdict
 
 
@@ -110,7 +110,7 @@ class Filter:
             except ValidationError as exc:
                 raise ConfigError(f"filter {self.name!r}: bad options: " + format_validation(exc)) from None
 
-    def filter(self, record: dict[str, Any]) -> bool | tuple[bool, str] | Verdict:  # pragma: no cover - abstract
+    def filter(self, record: dict[str, Any]) -> bool | tuple[bool, str] | Decision:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def summarize(self, score: str, values: list[Any]) -> dict[str, Any] | None:
@@ -129,7 +129,7 @@ class LLMFilter(Filter):
 
     needs_llm = True
 
-    async def afilter(self, record: dict[str, Any], llm) -> Verdict:  # pragma: no cover - abstract
+    async def afilter(self, record: dict[str, Any], llm) -> Decision:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def filter(self, record):

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from synth.errors import ConfigError, InputError, RequestFailed
-from synth.filter import Filter, Verdict, as_verdict
+from synth.filter import Decision, Filter, as_decision
 from synth.stages.base import Stage
 
 
@@ -29,7 +29,7 @@ class FilterStage(Stage):
         if getattr(self.filter, "needs_llm", False):
             raise ConfigError(f"filter {self.filter.name!r} asks a model: run the stages with run_stages_async")
         name = self.filter.name
-        return self._split(records, [as_verdict(self.filter.filter(r), name) for r in records])
+        return self._split(records, [as_decision(self.filter.filter(r), name) for r in records])
 
     def run(self, records):
         start = time.perf_counter()
@@ -46,7 +46,7 @@ class FilterStage(Stage):
         if self.role:
             llm = llm.role(self.role)
         start = time.perf_counter()
-        verdicts: list[Verdict | None] = [None] * len(records)
+        verdicts: list[Decision | None] = [None] * len(records)
         queue = list(range(len(records) - 1, -1, -1))
         done, failed = [0], [0]
 
@@ -54,7 +54,7 @@ class FilterStage(Stage):
             while queue:
                 i = queue.pop()
                 try:
-                    verdicts[i] = as_verdict(await self.filter.afilter(records[i], llm), self.filter.name)
+                    verdicts[i] = as_decision(await self.filter.afilter(records[i], llm), self.filter.name)
                 except RequestFailed as exc:  # this row's request, not the stage: the other rows go on
                     verdicts[i] = self._failed_request(exc)
                     failed[0] += 1
@@ -75,15 +75,15 @@ class FilterStage(Stage):
         report.failed_requests = failed[0]
         return kept, rejected, report
 
-    def _failed_request(self, exc: RequestFailed) -> Verdict:
+    def _failed_request(self, exc: RequestFailed) -> Decision:
         """A request that failed after its retries (a 400 such as a context overflow fails on every re-run
         too) is that row's outcome: `<filter>_failed` with the error, or kept unscored under
         `on_error: keep`; a server that is down (EngineError) still stops the run."""
         if getattr(getattr(self.filter, "options", None), "on_error", "reject") == "keep":
-            return Verdict(True)
-        return Verdict(False, f"{self.filter.name.replace('-', '_')}_failed", detail=str(exc)[:300])
+            return Decision(True)
+        return Decision(False, f"{self.filter.name.replace('-', '_')}_failed", detail=str(exc)[:300])
 
-    def _split(self, records: list[dict], verdicts: list[Verdict]):
+    def _split(self, records: list[dict], verdicts: list[Decision]):
         names = tuple(getattr(self.filter, "score_names", ()))
         # free text (a judge's rationale) stays on its record; the summary sees only whether it is there,
         # so a streamed stage holds a pointer per record, not every rationale of the run

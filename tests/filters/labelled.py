@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from synth.filter import Filter, as_verdict, make_filter
+from synth.filter import Filter, as_decision, make_filter
 
 TABLE = Path(__file__).with_name("labelled.jsonl")
 FILTERS = ("truncation", "finish-reason", "length", "refusal", "template-leak", "lang-match", "repetition",
@@ -33,7 +33,7 @@ def in_scope(name: str, row: dict) -> bool:
 
 def decide(flt: Filter, row: dict) -> str | None:
     """The reason `flt` rejects the row with, or None when it keeps it."""
-    verdict = as_verdict(flt.filter(row["record"]), flt.name)
+    verdict = as_decision(flt.filter(row["record"]), flt.name)
     return None if verdict.keep else verdict.reason
 
 

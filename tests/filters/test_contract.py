@@ -113,7 +113,7 @@ def test_a_third_party_filter_package_is_discovered_and_runs(tmp_path):
     site = tmp_path / "site"
     (site / "acme_filters").mkdir(parents=True)
     (site / "acme_filters" / "__init__.py").write_text(textwrap.dedent('''
-        from synth.filter import Filter, FilterOptions, Verdict, option
+        from synth.filter import Decision, Filter, FilterOptions, option
 
         class NoExclamationOptions(FilterOptions):
             most: int = option(0, "exclamation marks allowed", ge=0, source="acme style guide")
@@ -126,7 +126,7 @@ def test_a_third_party_filter_package_is_discovered_and_runs(tmp_path):
 
             def filter(self, record):
                 n = self.answer(record).count("!")
-                return Verdict(n <= self.options.most, "no_exclamation_too_many", {"exclamations": n})
+                return Decision(n <= self.options.most, "no_exclamation_too_many", {"exclamations": n})
     '''), encoding="utf-8")
     info = site / "acme_filters-1.0.dist-info"
     info.mkdir()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from synth import plugins
-from synth.filter import as_verdict
+from synth.filter import as_decision
 from synth.filters.lang_match import named_language
 from synth.stages.filter import FilterStage
 
@@ -17,7 +17,7 @@ def rec(question: str, answer: str) -> dict:
 
 
 def verdict(name: str, question: str, answer: str, **options):
-    v = as_verdict(plugins.load(plugins.FILTERS, name)(**options).filter(rec(question, answer)), name)
+    v = as_decision(plugins.load(plugins.FILTERS, name)(**options).filter(rec(question, answer)), name)
     return True if v.keep else (False, v.reason)
 
 

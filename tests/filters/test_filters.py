@@ -6,7 +6,7 @@ import pytest
 
 from synth import plugins
 from synth.errors import ConfigError
-from synth.filter import as_verdict
+from synth.filter import as_decision
 from synth.filters.lang_match import script_language
 from synth.filters.length import length_units
 from synth.filters.repetition import duplicated_ngram_share
@@ -61,7 +61,7 @@ GOOD_LONG = ("First compute the monthly interest rate by dividing the annual rat
     ("repetition", {}, "Q", "short loop short loop short loop", True),
 ])
 def test_filter_verdicts(name, options, question, answer, expected):
-    verdict = as_verdict(make(name, **options).filter(rec(question, answer)), name)
+    verdict = as_decision(make(name, **options).filter(rec(question, answer)), name)
     assert (verdict.keep if expected is True else (verdict.keep, verdict.reason)) == expected
 
 
