@@ -16,9 +16,9 @@ results (ORDER BY ignored) is the label when it has `min_votes` votes and a `min
 the queries that ran; empty results do not vote unless `empty_votes`.
 
 Each candidate is one record: matching ones are kept with their result rows (the first `max_rows`),
-SFT `messages` and failing candidates in `rejected` for DPO pairs; the others are rejected with
+SFT `messages` and failing candidates in `rejected_solutions` for DPO pairs; the others are rejected with
 `no_sql`, `sql_error`, `denied` (it tried to write), `timeout`, `result_mismatch`, `no_majority` or
-`reference_error`.
+`reference_error` (and a database the model wrote no question about is one record rejected `no_questions`).
 
 Left out: Spider's test-suite accuracy (distilled databases that tell near-miss queries apart);
 column-permutation-insensitive comparison; schema linking and value retrieval for large databases;
@@ -142,8 +142,8 @@ class TextToSQLRecipe(Recipe):
                                        temperature=o.question_temperature, max_tokens=o.max_tokens,
                                        seed=o.question_seed)
                 questions = [(q, None) for q in parse_questions(asked[0].text, o.n_questions)]
-                if not questions:
-                    raise RecipeError("the model wrote no questions")
+                if not questions:  # one record says so, and the runner books it in rejected.jsonl
+                    return [self.no_questions(db, lang, asked[0].text)]
             records = []
             for per_question in await asyncio.gather(*(self.question(llm, db, described, lang, q, ref)
                                                         for q, ref in questions)):
@@ -223,8 +223,8 @@ class TextToSQLRecipe(Recipe):
                 "detail": detail,
                 "correct": ok,
                 "selected": ok,
-                "rejected": [{"solution": completions[j].text, "sql": queries[j], "status": verdicts[j][0]}
-                             for j in partners] if ok else [],
+                "rejected_solutions": [{"solution": completions[j].text, "sql": queries[j], "status": verdicts[j][0]}
+                                       for j in partners] if ok else [],
                 "stats": stats,
                 "generation": generation_info(llm, completion, **sampling),
                 "messages": sft_messages(prompt, completion.text) if ok else None,
@@ -233,6 +233,14 @@ class TextToSQLRecipe(Recipe):
                 record["rejected"] = reason
             out.append(record)
         return out
+
+    def no_questions(self, db: Database, lang: str, answer: str) -> dict:
+        """The record of a database the model wrote no question about, with the keys of the others."""
+        return {"question": None, "language": lang, "database": db.name, "schema": db.ddl(), "sample_index": None,
+                "response": answer, "sql": None, "reference_sql": None, "label_source": None, "result": None,
+                "reference_result": None, "majority": None, "status": "no_questions", "detail": None,
+                "correct": False, "selected": False, "rejected_solutions": [], "stats": None, "generation": None,
+                "messages": None, "rejected": "no_questions"}
 
     async def close(self) -> None:
         if self._shared is not None:

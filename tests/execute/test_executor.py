@@ -5,6 +5,7 @@ Bounds are generous (a loaded 2-core machine): tests assert the kind of outcome,
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import socket
@@ -207,3 +208,24 @@ def test_bad_programs_and_options_are_refused():
         Program("", files={"../x": ""})
     with pytest.raises(ConfigError, match="isolation: 'vm'"):
         Executor(isolation="vm")
+
+
+def test_the_program_sees_none_of_synths_environment(isolation, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    result = executor(isolation).run(Program("import os\nprint(sorted(os.environ))"))
+    assert result.status == "ok" and "OPENAI_API_KEY" not in result.stdout, result
+    assert ast.literal_eval(result.stdout) == ["HOME", "LANG", "LC_ALL", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED",
+                                   "PYTHONIOENCODING", "TMPDIR"]
+
+
+def test_bubblewrap_shows_the_system_read_only_and_hides_the_rest(tmp_path):
+    (tmp_path / "secret.txt").write_text("s")
+    os.chmod(tmp_path, 0o755)
+    code = (f"import os\nfor path in ['/usr/bin', '/etc', {str(tmp_path)!r}, '/root', {os.getcwd()!r}]:\n"
+            "    print(path, os.path.isdir(path))\n"
+            "try:\n    open('/usr/synth-test', 'w')\nexcept OSError as e:\n    print('usr', e.errno)")
+    result = executor("bwrap").run(Program(code))
+    assert result.status == "ok", result
+    seen = dict(line.rsplit(" ", 1) for line in result.stdout.splitlines())
+    assert seen["/usr/bin"] == "True" and seen["/etc"] == "True" and seen["usr"] in ("13", "30")
+    assert seen[str(tmp_path)] == "False" and seen[os.getcwd()] == "False"

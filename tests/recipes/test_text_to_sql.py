@@ -174,3 +174,10 @@ def test_synth_run_keeps_rejects_pairs_and_resumes(tmp_path, server):
     synth_run(cfg, server.base_url, tmp_path / "resumed", "--limit", "1")
     synth_run(cfg, server.base_url, tmp_path / "resumed")
     assert run_outcome(tmp_path / "resumed") == (kept, rejected)
+
+
+def test_a_database_the_model_asks_nothing_about_is_one_rejected_record(server):
+    with ScriptedServer(lambda kind, body: "```sql\nSELECT 1\n```") as only_sql:
+        (record,) = run_recipe(TextToSQLRecipe(OPTIONS), [ZH], only_sql.base_url)
+    assert record["rejected"] == "no_questions" and record["schema"] == SCHEMA and record["question"] is None
+    assert set(record) == set(run_recipe(TextToSQLRecipe(OPTIONS), [COUNT], server.base_url)[0])  # one schema
