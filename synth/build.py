@@ -7,15 +7,15 @@ request is sent.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from synth import plugins
 from synth.config import DEFAULT_ROLE, EngineConfig, RunConfig
 from synth.engines.base import Engine
-from synth.errors import ConfigError, InputError, format_validation
+from synth.errors import ConfigError, InputError, PluginError, format_validation
 from synth.filter import make_filter
 from synth.paths import check_file, spec_file
 from synth.stages import DedupStage, FilterStage, Stage
@@ -30,40 +30,13 @@ def make_engines(config: RunConfig, log_dir: Path | None = None) -> dict[str, En
 
 
 def make_engine(cfg: EngineConfig, log_dir: Path | None = None, *, role: str = DEFAULT_ROLE) -> Engine:
-    """The engine a config asks for; a server it starts (vllm-server) logs to `log_dir`/vllm-server.log
-    (vllm-server-<role>.log for an engine by role)."""
-    common = dict(timeout_s=cfg.timeout_s, max_retries=cfg.max_retries, backoff_s=cfg.backoff_s,
-                  extra_body=cfg.extra_body)
-    if cfg.kind == "embedded":
-        from synth.engines.embedded import EmbeddedEngine
-
-        return EmbeddedEngine(max_in_flight=cfg.in_flight, threads=cfg.threads, n_ctx=cfg.n_ctx, **common)
-    if cfg.kind == "vllm":
-        from synth.engines.vllm_local import VLLMEngine
-
-        return VLLMEngine(cfg.model or "", extra_sampling=cfg.extra_body, **cfg.vllm_args)
-    if cfg.kind == "vllm-server" and cfg.launch:
-        from synth.engines.vllm_server import VLLMServer, VLLMServerEngine
-
-        server = VLLMServer(cfg.model or "", python=cfg.python, port=cfg.port, args=cfg.vllm_args,
-                            tensor_parallel_size=cfg.tensor_parallel_size, data_parallel_size=cfg.data_parallel_size,
-                            log_path=(log_dir / server_log_name(role)) if log_dir else None)
-        return VLLMServerEngine(server, startup_timeout_s=cfg.startup_timeout_s, max_in_flight=cfg.in_flight,
-                                api_key=os.environ.get(cfg.api_key_env), **common)
-    from synth.engines.openai_http import OpenAIEngine
-
-    urls = cfg.base_url if isinstance(cfg.base_url, list) else [cfg.base_url or ""]
-    engines = [OpenAIEngine(url, cfg.model, api_key=os.environ.get(cfg.api_key_env), max_in_flight=cfg.in_flight,
-                            **common) for url in urls]
-    if len(engines) == 1:
-        return engines[0]
-    from synth.engines.multi import MultiEngine
-
-    return MultiEngine(engines)
-
-
-def server_log_name(role: str) -> str:
-    return "vllm-server.log" if role == DEFAULT_ROLE else f"vllm-server-{role}.log"
+    """The engine of `cfg.kind`, built by its factory (synth.engines.kinds, or a plugin's under the entry
+    points synth.engines); a server it starts logs into `log_dir`."""
+    factory = plugins.load(plugins.ENGINES, cfg.kind)
+    engine = factory(cfg, log_dir=log_dir, role=role)
+    if not isinstance(engine, Engine):
+        raise PluginError(f"engine kind {cfg.kind!r} made {type(engine).__name__}, not a synth.engines.base.Engine")
+    return engine
 
 
 def check_roles(config: RunConfig, recipe: Recipe) -> None:
@@ -101,35 +74,72 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
         if spec.engine is not None and not getattr(flt, "needs_llm", False):
             raise ConfigError(f"filter {spec.name!r} asks no model: remove its engine: {spec.engine}")
         stages.append(FilterStage(flt, role=spec.engine))
-    if config.dedup is not None:
-        from synth.dedup import DedupConfig
-
-        dedup = validated(DedupConfig, config.dedup, "dedup")  # its defaults decide what an unset key means
-        if dedup.exact or dedup.near:
-            stages.append(DedupStage(dedup))
-    if config.decontam:
-        from synth.dedup import DecontamConfig
-
-        raw = dict(config.decontam)
-        raw["benchmarks"] = [resolve_spec(b, base_dir) for b in raw.get("benchmarks", [])]
-        decontam = validated(DecontamConfig, raw, "decontam")
-        for spec in decontam.benchmarks:
-            check_file(spec_file(spec), "decontam.benchmarks")
-        try:  # the benchmarks are read here, once: an empty file or a missing field stops the run now
-            stages.append(DedupStage(decontam, decontam=True))
-        except InputError as exc:
-            raise InputError(f"decontam.benchmarks: {exc}") from None
+    named = [("dedup", config.dedup, "dedup")] if config.dedup is not None else []
+    named += [("decontam", config.decontam, "decontam")] if config.decontam else []
+    for i, spec in enumerate(config.stages):
+        if spec.name in STAGES:
+            raise ConfigError(f"stages[{i}]: {spec.name} has its own key: write {spec.name}: {{...}} instead")
+        named.append((spec.name, spec.options, f"stages[{i}]"))
+    for name, options, where in named:
+        stage = make_stage(name, options, base_dir, where)
+        if stage is not None:
+            stages.append(stage)
     return stages
 
 
-def check_export_formats(config: RunConfig, recipe: Recipe) -> None:
-    """Every format in export.formats is a built-in one or the recipe's own."""
-    from synth.exports import FORMATS
+def make_stage(name: str, options: dict[str, Any], base_dir: Path, where: str) -> Stage | None:
+    """The stage registered as `name` (synth.build.STAGES, or a plugin's under the entry points
+    synth.stages), built from its options; None when those options turn it off."""
+    factory = plugins.load(plugins.STAGES, name)
+    try:
+        stage = factory(dict(options), base_dir=base_dir)
+    except ConfigError as exc:
+        if name in STAGES:  # the built-ins name their key already
+            raise
+        raise ConfigError(f"{where} ({name}): {exc}") from None
+    if stage is not None and not isinstance(stage, Stage):
+        raise PluginError(f"stage {name!r} made {type(stage).__name__}, not a synth.stages.Stage")
+    return stage
 
-    unknown = [f for f in config.export.formats if f not in recipe.exports and f not in FORMATS]
+
+def dedup_stage(options: dict[str, Any], *, base_dir: Path) -> Stage | None:
+    """`dedup:` (synth.dedup.DedupConfig, its defaults deciding what an unset key means); None when
+    both exact and near are off."""
+    from synth.dedup import DedupConfig
+
+    dedup = validated(DedupConfig, options, "dedup")
+    return DedupStage(dedup) if dedup.exact or dedup.near else None
+
+
+def decontam_stage(options: dict[str, Any], *, base_dir: Path) -> Stage:
+    """`decontam:` (synth.dedup.DecontamConfig), its benchmark files relative to the config file and
+    read now, once: an empty file or a missing field stops the run before any request."""
+    from synth.dedup import DecontamConfig
+
+    options["benchmarks"] = [resolve_spec(b, base_dir) for b in options.get("benchmarks", [])]
+    decontam = validated(DecontamConfig, options, "decontam")
+    for spec in decontam.benchmarks:
+        check_file(spec_file(spec), "decontam.benchmarks")
+    try:
+        return DedupStage(decontam, decontam=True)
+    except InputError as exc:
+        raise InputError(f"decontam.benchmarks: {exc}") from None
+
+
+# the built-in stages a config builds from its own keys, listed by synth.plugins like the entry points
+# synth.stages; a plugin's stage goes under `stages:`
+STAGES = {"dedup": dedup_stage, "decontam": decontam_stage}
+
+
+def check_export_formats(config: RunConfig, recipe: Recipe) -> None:
+    """Every format in export.formats is installed (built in or a plugin's) or the recipe's own."""
+    from synth.exports import format_names
+
+    names = format_names()
+    unknown = [f for f in config.export.formats if f not in recipe.exports and f not in names]
     if unknown:
         raise ConfigError(f"export.formats: recipe {recipe.name!r} has no format {unknown[0]!r} "
-                          f"(available: {', '.join([*FORMATS, *recipe.exports])})")
+                          f"(available: {', '.join([*names, *recipe.exports])})")
 
 
 def load_seeds(config: RunConfig, base_dir: Path, recipe: Recipe, limit: int | None) -> Seeds:

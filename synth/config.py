@@ -4,10 +4,11 @@
     recipe: instruct                 # a registered recipe, or module.path:Class
     seeds: seeds/en/instructions.jsonl   # relative to this file
     options: {...}                   # the recipe's own options (checked by the recipe)
-    engine: {kind: embedded | openai | vllm | vllm-server, base_url, model, ...}   # the default engine
+    engine: {kind: embedded | openai | vllm | vllm-server | a plugin's, base_url, model, ...}   # the default engine
     engines: {judge: {base_url, model, ...}}   # more engines by role, asked by a recipe or an LLM filter
     sampling: {temperature, top_p, max_tokens, seed}
     filters: [finish-reason, {name: length, min_chars: 20}, {name: judge, engine: judge}]
+    stages: [{name: my-stage, key: value}]   # stages plugins register (synth.stages), after the built-ins
     dedup: {exact: true, near: true, threshold: 0.7}
     decontam: {benchmarks: [bench/gsm8k_test.jsonl:question]}
     export: {jsonl: true, formats: [messages]}
@@ -34,8 +35,9 @@ class Strict(BaseModel):
 
 
 class EngineConfig(Strict):
-    # None: openai if base_url, else embedded; vllm-server: synth starts `vllm serve` for the run
-    kind: Literal["embedded", "openai", "vllm", "vllm-server"] | None = None
+    # None: openai if base_url, else embedded; vllm-server: synth starts `vllm serve` for the run; or an
+    # engine kind a plugin registers (entry points synth.engines, see synth.engines.kinds)
+    kind: str | None = None
     base_url: str | list[str] | None = None  # a list: several endpoints of one model, balanced by load
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
@@ -57,11 +59,23 @@ class EngineConfig(Strict):
     # fields sent with every request, e.g. vLLM's {top_k: 20, min_p: 0.05, repetition_penalty: 1.05,
     # chat_template_kwargs: {enable_thinking: false}}; in-process vLLM: extra SamplingParams
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)  # a plugin engine kind's own settings
 
     @model_validator(mode="after")
     def _resolve_kind(self) -> EngineConfig:
+        from synth import plugins
+        from synth.engines.kinds import KINDS
+
         if self.kind is None:
             self.kind = "openai" if self.base_url else "embedded"
+        if ":" not in self.kind:  # `module:factory` names a plugin that is not installed
+            kinds = plugins.available(plugins.ENGINES)
+            if self.kind not in kinds:
+                raise ValueError(f"engine.kind {self.kind!r} is not an engine kind: choose one of {', '.join(kinds)} "
+                                 "(or install a plugin that registers it under synth.engines)")
+        if self.options and self.kind in KINDS:
+            raise ValueError(f"engine.options is a plugin engine's own settings: kind {self.kind} takes its "
+                             "settings as engine keys (base_url, model, max_in_flight, ...)")
         if isinstance(self.base_url, list):
             if len(set(self.base_url)) != len(self.base_url):
                 raise ValueError("engine.base_url lists an endpoint twice")
@@ -98,6 +112,11 @@ class FilterSpec(Strict):
     name: str
     options: dict[str, Any] = Field(default_factory=dict)
     engine: str | None = None  # an LLM filter's engine role (a name under `engines:`); None: the default engine
+
+
+class StageSpec(Strict):
+    name: str  # a stage registered under synth.stages (a plugin's), or module.path:factory
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class ExportConfig(Strict):
@@ -138,6 +157,8 @@ class RunConfig(Strict):
     engines: dict[str, EngineConfig] = Field(default_factory=dict)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     filters: list[FilterSpec] = Field(default_factory=list)
+    # more stages, after filters, dedup and decontam, in this order: [my-stage, {name: other, key: value}]
+    stages: list[StageSpec] = Field(default_factory=list)
     # synth.dedup.DedupConfig's fields; unset ones take its defaults, the only ones; null: no dedup
     dedup: dict[str, Any] | None = Field(default_factory=lambda: _dedup_defaults())
     decontam: dict[str, Any] | None = None
@@ -162,25 +183,12 @@ class RunConfig(Strict):
     @field_validator("filters", mode="before")
     @classmethod
     def _filter_shorthand(cls, value: Any) -> Any:
-        # `- finish-reason` or `- {name: length, min_chars: 5}` as well as {name, options}; a filter's
-        # `engine` (its role) is never one of its options
-        if not isinstance(value, list):
-            return value
-        out = []
-        for item in value:
-            if isinstance(item, str):
-                out.append({"name": item})
-            elif isinstance(item, dict) and len(item) == 1 and "name" not in item:  # {length: {min_chars: 5}}
-                (name, opts), = item.items()
-                opts = dict(opts or {}) if isinstance(opts, dict) else opts
-                role = opts.pop("engine", None) if isinstance(opts, dict) else None
-                out.append({"name": name, "options": opts or {}, **({"engine": role} if role else {})})
-            elif isinstance(item, dict) and "options" not in item and "name" in item:
-                out.append({"name": item["name"], **({"engine": item["engine"]} if "engine" in item else {}),
-                            "options": {k: v for k, v in item.items() if k not in ("name", "engine")}})
-            else:
-                out.append(item)
-        return out
+        return _shorthand(value, ("engine",))  # a filter's `engine` (its role) is never one of its options
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _stage_shorthand(cls, value: Any) -> Any:
+        return _shorthand(value, ())
 
     @model_validator(mode="after")
     def _check_filter_roles(self) -> RunConfig:
@@ -208,11 +216,34 @@ class RunConfig(Strict):
         return hashlib.sha256(dump_json(identity).encode()).hexdigest()[:12]
 
 
+def _shorthand(value: Any, own: tuple[str, ...]) -> Any:
+    """`- finish-reason`, `- {name: length, min_chars: 5}` and `- {length: {min_chars: 5}}` as
+    {name, options} (keys in `own` are the spec's, not options)."""
+    if not isinstance(value, list):
+        return value
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append({"name": item})
+        elif isinstance(item, dict) and len(item) == 1 and "name" not in item:  # {length: {min_chars: 5}}
+            (name, opts), = item.items()
+            opts = dict(opts or {}) if isinstance(opts, dict) else opts
+            mine = {k: opts.pop(k) for k in own if k in opts} if isinstance(opts, dict) else {}
+            out.append({"name": name, "options": opts or {}, **mine})
+        elif isinstance(item, dict) and "options" not in item and "name" in item:
+            out.append({"name": item["name"], **{k: item[k] for k in own if k in item},
+                        "options": {k: v for k, v in item.items() if k not in ("name", *own)}})
+        else:
+            out.append(item)
+    return out
+
+
 def _engine_identity(engine: EngineConfig) -> dict[str, Any]:
     """What of an engine's config changes its answers."""
     return {"engine": engine.kind, "model": engine.model,
             **({} if engine.json_schema else {"json_schema": False}),  # old fingerprints hold
             **({"extra_body": engine.extra_body} if engine.extra_body else {}),
+            **({"options": engine.options} if engine.options else {}),
             "base_url": (sorted(engine.base_url) if isinstance(engine.base_url, list) else engine.base_url)
             if engine.kind == "openai" or not engine.launch else None}
 

@@ -1,7 +1,9 @@
 """Export views any chat record can take, in the shapes the trainers load.
 
-Each format turns one record (its `messages` and, when present, `reasoning`) into one row, or `None` to
-skip it. Shapes (checked against the trainers' own converters):
+Formats are plugins like recipes and filters: these built-ins and any a package registers under the
+entry points ``synth.exports`` (see synth.plugins). Each format turns one record (its `messages` and,
+when present, `reasoning`) into one row, or `None` to skip it. Shapes (checked against the trainers'
+own converters):
 
 - ``messages`` / ``sft`` / ``ms_swift``: ``{"messages": [{"role", "content"}, ...]}`` — TRL SFT, ms-swift's
   standard format, OpenAI fine-tuning;
@@ -95,10 +97,26 @@ def to_sharegpt(record: dict, reasoning: Reasoning = "field") -> dict | None:
     return _with_reasoning({"conversations": conversations, "system": system}, record, reasoning)
 
 
+# the built-in formats, listed by synth.plugins like the entry points synth.exports (a plugin's format
+# is a function of the same shape: (record, reasoning) -> row or None)
 FORMATS: dict[str, Callable[[dict, Reasoning], dict | None]] = {
     "messages": to_messages, "sft": to_messages, "ms_swift": to_messages, "alpaca": to_alpaca, "sharegpt": to_sharegpt,
     "llamafactory": to_sharegpt,
 }
+
+
+def format_names() -> list[str]:
+    """Every installed export format: the built-ins and the plugins' (entry points synth.exports)."""
+    from synth import plugins
+
+    return list(plugins.available(plugins.EXPORTS))
+
+
+def export_format(name: str) -> Callable[[dict, Reasoning], dict | None]:
+    """The export format registered as `name`."""
+    from synth import plugins
+
+    return plugins.load(plugins.EXPORTS, name)
 
 
 def llamafactory_entry(file_name: str) -> dict:

@@ -25,9 +25,10 @@ from synth.spool import Spool, like
 
 def converters(config, recipe) -> dict[str, Any]:
     """format -> record converter for the run's configured export formats."""
-    from synth.exports import FORMATS
+    from synth.exports import export_format
 
-    return {fmt: recipe.exports[fmt] if fmt in recipe.exports else partial(FORMATS[fmt], reasoning=config.export.reasoning)
+    return {fmt: recipe.exports[fmt] if fmt in recipe.exports else partial(export_format(fmt),
+                                                                          reasoning=config.export.reasoning)
             for fmt in config.export.formats}
 
 
@@ -95,7 +96,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, *, split: str | None = None,
     from synth import plugins
     from synth.config import RunConfig
     from synth.errors import ConfigError, InputError
-    from synth.exports import FORMATS, add_dataset_info
+    from synth.exports import add_dataset_info, format_names
     from synth.hub.push import read_run
     from synth.io import read_rows, write_table
 
@@ -114,7 +115,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, *, split: str | None = None,
     except Exception:  # noqa: BLE001 - options that name files may not resolve from here; class exports still do
         recipe = cls.__new__(cls)
         recipe.exports = getattr(cls, "exports", {})
-    available = [*FORMATS, *recipe.exports]
+    available = [*format_names(), *recipe.exports]
     if fmt not in available:
         raise ConfigError(f"--format {fmt!r}: recipe {config.recipe!r} exports {', '.join(available)}")
     if out.suffix not in (".jsonl", ".parquet"):
