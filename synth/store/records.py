@@ -35,7 +35,7 @@ _SEED_KEY = re.compile(r'"seed_key": ?"([0-9a-f]+)"')
 
 
 def _record_seed_key(line: str) -> str:
-    """The seed key of a record line: synth's own comes before the recipe's fields (runner.stamp), so
+    """The seed key of a record line: synth's own comes before the recipe's fields (synth.generation.stamp), so
     the first match is it; a record without one (never written by a run) is parsed.
 
     >>> _record_seed_key('{"id":"a1","recipe":"x","recipe_version":"1","seed_key":"00ff","q":"\\"seed_key\\":\\"11\\""}')
@@ -53,7 +53,7 @@ def _parse_record(line: str) -> dict:
 
 
 def _record_id(line: str) -> str:
-    """The id of a record line; records start with it (runner.stamp), so no JSON parse is needed.
+    """The id of a record line; records start with it (synth.generation.stamp), so no JSON parse is needed.
 
     >>> _record_id('{"id":"00ff00ff00ff00ff","x":1}'), _record_id('{"id": "00ff00ff00ff00ff", "x": 1}')
     ('00ff00ff00ff00ff', '00ff00ff00ff00ff')
