@@ -332,7 +332,11 @@ def test_answer_engine_as_an_endpoint_is_refused_with_how_to_name_a_role():
 
 def test_answer_engine_role_requests_and_tokens_are_in_the_manifest_and_card(tmp_path):
     write(tmp_path, "tree.yaml", "Banking:\n  - Fixed deposits\n  - Wire transfers\n")
-    with ScriptedServer(scripted(lambda text, n: questions_json(QUESTIONS[:n]))) as asker, \
+    def per_leaf(text, n):  # each cell its own questions: two cells never send one answer request at once
+        leaf = "Fixed deposits" if "Fixed deposits" in text else "Wire transfers"
+        return questions_json([f"{q} ({leaf})" for q in QUESTIONS[:n]])
+
+    with ScriptedServer(scripted(per_leaf)) as asker, \
             ScriptedServer(lambda kind, body: "Answered elsewhere, in detail.", model="answerer") as answerer:
         options = {"task_types": ["qa"], "difficulties": ["basic"], "quota": 2, "max_rounds": 0,
                    "answer_engine": "teacher"}
