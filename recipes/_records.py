@@ -112,8 +112,8 @@ def to_prm800k(record: dict) -> dict | None:
 
 
 def to_dpo(record: dict) -> dict | None:
-    """Chosen = this (correct) solution, rejected = the first wrong solution stored with it."""
-    rejected = record.get("rejected") or []
+    """Chosen = this (correct) solution, rejected = the first wrong one stored with it (`rejected_solutions`)."""
+    rejected = record.get("rejected_solutions") or []
     messages = record.get("messages") or []
     if not record.get("correct") or not rejected or not messages:
         return None

@@ -11,7 +11,7 @@ model's tests may be wrong too, so the solutions and tests vote: CodeT's dual ex
 (solutions x tests) and keeps the solutions that pass the best group's tests.
 
 Each candidate is one record: kept ones carry `execution` (a verdict per test), their SFT `messages`
-and up to `rejected_per_record` failing candidates in `rejected` (the `dpo` export pairs them); a
+and up to `rejected_per_record` failing candidates in `rejected_solutions` (the `dpo` export pairs them); a
 failing one is rejected (`"rejected": "tests_failed"`, `timeout`, `resource_limit`, `no_code`,
 `no_tests`, `no_consensus`) and lands in rejected.jsonl with its `failure` (the test and its output).
 
@@ -171,8 +171,9 @@ class CodeRecipe(Recipe):
                 "failure": failure,
                 "correct": kept,
                 "selected": kept,
-                "rejected": [{"solution": completions[j].text, "code": codes[j], "status": verdicts[j][0],
-                              "failure": verdicts[j][1]} for j in partners] if kept else [],
+                "rejected_solutions": [{"solution": completions[j].text, "code": codes[j], "status": verdicts[j][0],
+                                        "failure": verdicts[j][1]} for j in partners] if kept else [],
+                "rejected": None,
                 "stats": stats,
                 "generation": generation_info(llm, completions[i], **sampling),
                 "messages": sft_messages(prompt, completions[i].text) if kept else None,

@@ -160,5 +160,5 @@ def dropped_record(problem: str, gold: str | None, augment: dict) -> dict:
     return {"problem": problem, "reference_answer": gold, "reference_answer_source": "gold" if gold else None,
             "majority": None, "votes": [], "sample_index": None, "solution": None, "steps": [],
             "final_answer": None, "answer_pattern": None, "correct": False, "selected": False,
-            "verification": None, "rejected": [], "stats": None, "generation": None, "messages": None,
+            "verification": None, "rejected_solutions": [], "rejected": None, "stats": None, "generation": None, "messages": None,
             "augment": augment}

@@ -176,7 +176,9 @@ def build_records(llm, problem: str, prompt: list[dict], lab: Labelled, o: Solve
             "correct": s.verdict.status == "correct",
             "selected": is_kept,
             "verification": verification(s.verdict),
-            "rejected": [{"solution": w.text, "final_answer": w.answer, "status": w.verdict.status} for w in rejected],
+            "rejected_solutions": [{"solution": w.text, "final_answer": w.answer, "status": w.verdict.status}
+                                   for w in rejected],
+            "rejected": None,
             "stats": stats,
             "generation": generation_info(llm, s.completion, **sampling),
             "messages": sft_messages(prompt, s.text) if is_kept else None,
@@ -190,8 +192,8 @@ def unsolved_record(problem: str, lab: Labelled, stats: dict) -> dict:
     return {"problem": problem, "reference_answer": lab.reference, "reference_answer_source": lab.source,
             "majority": lab.majority, "votes": distribution(lab.classes), "sample_index": None, "solution": None,
             "steps": [], "final_answer": None, "answer_pattern": None, "correct": False, "selected": False,
-            "verification": None, "rejected": "no_label" if lab.source is None else "no_correct_solution",
-            "stats": stats, "generation": None, "messages": None}
+            "verification": None, "rejected_solutions": [], "stats": stats, "generation": None, "messages": None,
+            "rejected": "no_label" if lab.source is None else "no_correct_solution"}
 
 
 class ReasoningRecipe(Recipe):

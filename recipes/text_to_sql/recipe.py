@@ -225,6 +225,7 @@ class TextToSQLRecipe(Recipe):
                 "selected": ok,
                 "rejected_solutions": [{"solution": completions[j].text, "sql": queries[j], "status": verdicts[j][0]}
                                        for j in partners] if ok else [],
+                "rejected": None,
                 "stats": stats,
                 "generation": generation_info(llm, completion, **sampling),
                 "messages": sft_messages(prompt, completion.text) if ok else None,

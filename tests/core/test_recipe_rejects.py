@@ -1,7 +1,10 @@
-"""Records a recipe rejects go to rejected.jsonl with their reason; other uses of the key are left alone."""
+"""Records a recipe rejects go to rejected.jsonl with their reason; `rejected` means nothing else."""
 
 from __future__ import annotations
 
+import pytest
+
+from synth.schema import RecordSchemaError
 from synth.stages import RecipeRejectStage
 
 
@@ -14,7 +17,10 @@ def test_string_reasons_are_rejected_and_the_key_leaves_kept_records():
     assert report.dropped == {"ungrounded_number": 1}
 
 
-def test_a_list_of_dpo_partners_is_not_a_rejection():
-    record = {"id": "r", "correct": True, "rejected": [{"solution": "wrong"}]}
+def test_rejected_is_a_reason_only():
+    """DPO partners live under rejected_solutions; a list under `rejected` is a recipe bug, said in one line."""
+    record = {"id": "r", "correct": True, "rejected_solutions": [{"solution": "wrong"}]}
     kept, rejected, _ = RecipeRejectStage("reasoning").run([record])
     assert kept == [record] and rejected == []
+    with pytest.raises(RecordSchemaError, match="put preference partners under 'rejected_solutions'"):
+        RecipeRejectStage("mine").run([{"id": "r", "rejected": [{"solution": "wrong"}]}])

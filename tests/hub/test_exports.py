@@ -67,7 +67,7 @@ def test_sft_and_dpo_rows_go_through_trl_data_utils(maths_run):
     sft = load_dataset(str(maths_run), "messages", split="train")
     dpo = [to_dpo({"correct": True, "messages": [{"role": "user", "content": p},
                                                  {"role": "assistant", "content": "答案是 7"}],
-                   "rejected": [{"solution": "答案是 8"}]}) for p in ("12 - 5 = ?", "What is 12 - 5?")]
+                   "rejected_solutions": [{"solution": "答案是 8"}]}) for p in ("12 - 5 = ?", "What is 12 - 5?")]
     tok = tokenizer([m["content"] for row in sft for m in row["messages"]] + ["答案是 7", "答案是 8"])
     for row in sft:
         assert is_conversational(row)

@@ -76,7 +76,8 @@ def test_given_asserts_keep_the_passing_solution_and_reject_the_others_with_thei
     assert [t["status"] for t in good["execution"]["tests"]] == ["passed", "passed"]
     assert good["messages"][-1] == {"role": "assistant", "content": SOLUTIONS["add(a, b)"][0]}
     # the DPO partner is the first failing candidate with code
-    assert good["rejected"][0]["solution"] == SOLUTIONS["add(a, b)"][1] and good["rejected"][0]["status"] == "tests_failed"
+    partner = good["rejected_solutions"][0]
+    assert partner["solution"] == SOLUTIONS["add(a, b)"][1] and partner["status"] == "tests_failed"
     wrong = records[1]
     assert wrong["failure"]["test"] == "assert add(1, 2) == 3" and wrong["failure"]["status"] == "failed"
     assert "AssertionError" in wrong["failure"]["output"] and wrong["messages"] is None
@@ -110,7 +111,7 @@ def test_generated_tests_keep_the_solutions_of_the_best_consensus_set(server):
 
 def test_keep_all_returns_every_candidate_as_data(server):
     records = run_recipe(CodeRecipe({**OPTIONS, "keep": "all"}), [ADD], server.base_url)
-    assert [(r["correct"], r["rejected"] if not r["correct"] else "kept") for r in records] == [
+    assert [(r["correct"], r["rejected_solutions"] if not r["correct"] else "kept") for r in records] == [
         (True, "kept"), (False, []), (False, []), (False, [])]
     assert [r["execution"]["status"] for r in records] == ["passed", "tests_failed", "timeout", "no_code"]
 

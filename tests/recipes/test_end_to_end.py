@@ -45,12 +45,12 @@ def test_gsm8k_reasoning_example(tmp_path, llm_server):
         assert r["generation"]["model"] and r["generation"]["completion_tokens"] > 0
     assert len(export(out, "messages")) == sum(r["selected"] for r in rows)
     assert len(export(out, "trl_stepwise")) == sum(r["correct"] for r in rows)
-    assert len(export(out, "dpo")) == sum(bool(r["selected"] and r["rejected"]) for r in rows)
+    assert len(export(out, "dpo")) == sum(bool(r["selected"] and r["rejected_solutions"]) for r in rows)
 
 
 def test_majority_zh_example(tmp_path, llm_server):
     out, manifest, rows = run_example("reasoning-majority-zh", tmp_path, llm_server)
-    unlabelled = [r for r in rows if isinstance(r["rejected"], str)]  # no sample gave an answer
+    unlabelled = [r for r in rows if isinstance(r.get("rejected"), str)]  # no sample gave an answer
     assert all(r["rejected"] == "no_label" and r["stats"]["answered"] == 0 for r in unlabelled)
     assert manifest["stages"][1]["dropped"] == len(unlabelled)  # recipe:reasoning, into rejected.jsonl
     by_problem = {}

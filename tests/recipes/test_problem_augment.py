@@ -37,7 +37,7 @@ def run(options, rows=(SEED,)):
 
 def test_rephrase_and_fobar_kept_copied_similar_dropped_before_solving():
     records, chats = run({})
-    (copied,) = [r for r in records if isinstance(r["rejected"], str)]
+    (copied,) = [r for r in records if isinstance(r.get("rejected"), str)]
     records = [r for r in records if r is not copied]
     assert copied["rejected"] == "contaminated" and copied["augment"]["mode"] == "similar"
     assert [(r["augment"]["mode"], r["problem"], r["reference_answer"]) for r in records] == [

@@ -59,8 +59,8 @@ def test_gold_mode_keeps_distinct_correct_paths_with_wrong_ones_for_dpo():
     assert first["verification"] == {"status": "correct", "method": "number", "detail": None}
     assert [s["text"] for s in first["steps"]] == ["Half of 1 is 1/2.", "The answer is 1/2."]
     # the two wrong paths are spread over the two kept records: two different DPO pairs
-    assert [r["rejected"][0]["solution"] for r in records] == [SAMPLES[3], SAMPLES[4]]
-    assert [r["rejected"][0]["status"] for r in records] == ["incorrect", "no_answer"]
+    assert [r["rejected_solutions"][0]["solution"] for r in records] == [SAMPLES[3], SAMPLES[4]]
+    assert [r["rejected_solutions"][0]["status"] for r in records] == ["incorrect", "no_answer"]
     assert first["messages"][-1] == {"role": "assistant", "content": SAMPLES[0]}
     assert first["generation"]["seed"] == 0 and first["generation"]["k"] == 5
     dpo = to_dpo(second)
@@ -74,7 +74,7 @@ def test_gold_mode_keeps_distinct_correct_paths_with_wrong_ones_for_dpo():
 def test_path_dedup_off_and_cap_per_problem():
     assert [r["sample_index"] for r in run({"dedup_paths": False})] == [0, 1, 2]
     assert [r["sample_index"] for r in run({"max_per_problem": 1, "rejected_per_record": 2})] == [0]
-    assert [len(r["rejected"]) for r in run({"rejected_per_record": 0})] == [0, 0]
+    assert [len(r["rejected_solutions"]) for r in run({"rejected_per_record": 0})] == [0, 0]
 
 
 def test_majority_mode_labels_by_the_largest_equivalence_class():
@@ -106,7 +106,8 @@ def test_a_problem_with_no_kept_solution_is_one_rejected_record_saying_why():
     (unlabelled,) = run({"label": "majority", "min_votes": 4})
     assert unlabelled["rejected"] == "no_label" and unlabelled["reference_answer"] is None
     kept, rejected, report = RecipeRejectStage("reasoning").run(solved + [wrong, unlabelled])
-    assert kept == solved and report.dropped == {"no_correct_solution": 1, "no_label": 1}
+    assert kept == [{k: v for k, v in r.items() if k != "rejected"} for r in solved]  # the key leaves kept records
+    assert report.dropped == {"no_correct_solution": 1, "no_label": 1}
     assert [r["record"]["problem"] for r in rejected] == [ROW["problem"]] * 2
 
 

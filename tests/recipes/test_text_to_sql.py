@@ -85,7 +85,7 @@ def test_a_reference_query_labels_candidates_by_result_and_writes_are_denied(ser
     kept = records[0]
     assert kept["label_source"] == "reference" and kept["result"]["rows"] == [["2"]]
     assert kept["reference_result"]["rows"] == [["2"]] and kept["language"] == "en"
-    assert kept["rejected"][0]["sql"] == "SELECT count(*) FROM orders" and kept["messages"][-1]["content"] == \
+    assert kept["rejected_solutions"][0]["sql"] == "SELECT count(*) FROM orders" and kept["messages"][-1]["content"] == \
         ANSWERS[q][0]
     assert "-- customers(id, name, city)\n(1, 'Carol', 'Beijing')" in kept["messages"][0]["content"]  # sample rows
     assert kept["schema"] == SCHEMA
@@ -109,7 +109,7 @@ def test_thresholds_without_a_majority_reject_every_candidate(server):
     records = run_recipe(TextToSQLRecipe({**OPTIONS, "min_votes": 3}), [ZH], server.base_url)
     assert {r["rejected"] for r in records if r["sql"] and r["result"]["status"] == "ok"} == {"no_majority"}
     every = run_recipe(TextToSQLRecipe({**OPTIONS, "min_votes": 3, "keep": "all"}), [ZH], server.base_url)
-    assert len(every) == 8 and not any(r["correct"] for r in every) and all(r["rejected"] == [] for r in every)
+    assert len(every) == 8 and not any(r["correct"] for r in every) and all(r["rejected_solutions"] == [] for r in every)
 
 
 def test_an_ordered_reference_on_a_sqlite_file_needs_the_order_and_the_file_is_unchanged(server, tmp_path):

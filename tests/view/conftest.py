@@ -38,7 +38,7 @@ def process_records() -> list[dict]:
         "solution": "…", "steps": _steps([1, 1, -1, None], [1.0, 0.75, 0.0, None]), "first_error_step": 2,
         "final_answer": "17", "answer_pattern": "boxed", "correct": False,
         "verification": {"status": "incorrect", "method": "number", "detail": None},
-        "majority": None, "votes": None, "rejected": None, "messages": None, "generation": _generation(11)}
+        "majority": None, "votes": None, "rejected_solutions": None, "messages": None, "generation": _generation(11)}
     zh = {
         "id": "b2", "recipe": "reasoning", "recipe_version": "1", "seed_key": "s2",
         "problem": CHINESE_QUESTION, "reference_answer": "8", "reference_answer_source": "majority_vote",
@@ -47,13 +47,13 @@ def process_records() -> list[dict]:
         "verification": {"status": "correct", "method": "number", "detail": None},
         "majority": {"answer": "8", "votes": 3, "total": 4, "agreement": 0.75},
         "votes": [{"answer": "8", "votes": 3}, {"answer": "2", "votes": 1}],
-        "rejected": [{"solution": "5 - 3 = 2，答案是 2。", "final_answer": "2", "status": "incorrect"}],
+        "rejected_solutions": [{"solution": "5 - 3 = 2，答案是 2。", "final_answer": "2", "status": "incorrect"}],
         "messages": [{"role": "user", "content": CHINESE_QUESTION},
                      {"role": "assistant", "content": "5 + 3 = 8，答案是 $\\boxed{8}$。"}],
         "generation": _generation(12)}
     en = {**zh, "id": "c3", "seed_key": "s3", "problem": "What is 2 + 2?", "reference_answer": "4",
           "reference_answer_source": "gold", "solution": "2 + 2 = 4. The answer is 4.", "final_answer": "4",
-          "majority": None, "votes": None, "rejected": None, "answer_pattern": "the_answer_is",
+          "majority": None, "votes": None, "rejected_solutions": None, "answer_pattern": "the_answer_is",
           "messages": [{"role": "user", "content": "What is 2 + 2?"},
                        {"role": "assistant", "content": "2 + 2 = 4. The answer is **4**."}]}
     return [step_labelled, zh, en]

@@ -483,7 +483,7 @@
 
     if (Array.isArray(rec.steps) && rec.steps.length) { take("steps", "first_error_step", "solution"); el.append(stepsSection(rec)); }
     if (rec.majority || (Array.isArray(rec.votes) && rec.votes.length)) { take("majority", "votes"); el.append(votesSection(rec)); }
-    if (Array.isArray(rec.rejected) && rec.rejected.length) { take("rejected"); el.append(pairSection(rec)); }
+    if (Array.isArray(rec.rejected_solutions) && rec.rejected_solutions.length) { take("rejected_solutions"); el.append(pairSection(rec)); }
     const verdict = verdictSection(rec, take);
     if (verdict) el.append(verdict);
     const prov = provenanceSection(rec, d.seed, take);
@@ -543,8 +543,8 @@
 
   function pairSection(rec) {
     const chosen = Array.isArray(rec.messages) && rec.messages.length ? rec.messages[rec.messages.length - 1].content : rec.solution;
-    const cols = rec.rejected.map((r, k) => h("div", { class: "rejected" },
-      h("h4", { text: t("Rejected ") + (rec.rejected.length > 1 ? k + 1 : "") }),
+    const cols = rec.rejected_solutions.map((r, k) => h("div", { class: "rejected" },
+      h("h4", { text: t("Rejected ") + (rec.rejected_solutions.length > 1 ? k + 1 : "") }),
       kv([["final answer", r.final_answer], ["status", r.status]]), markdown(r.solution)));
     return section("Preference pair (DPO)", h("div", { class: "pair", id: "pair" },
       h("div", { class: "chosen" }, h("h4", { text: t("Chosen") }), kv([["final answer", rec.final_answer], ["status", rec.verification ? rec.verification.status : rec.correct]]), markdown(chosen)),
