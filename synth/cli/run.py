@@ -28,7 +28,8 @@ def run_command(
     model: Annotated[str | None, typer.Option("--model", help="Model name served at --base-url.")] = None,
     api_key_env: Annotated[str | None, typer.Option("--api-key-env",
                                                     help="Environment variable holding the API key (default OPENAI_API_KEY).")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="embedded | openai | vllm (overrides the config).")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="Kind of the default engine, overriding the config's "
+                                               "engine.kind: embedded, openai, vllm, vllm-server or a plugin's kind.")] = None,
     max_in_flight: Annotated[int | None, typer.Option("--max-in-flight", min=1,
                                                       help="Concurrent requests to the server.")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Make new records for every row (the request cache "
