@@ -30,8 +30,8 @@ from synth.verify.normalize import clean
 _GOLD = re.compile(r"\(?\s*([A-J])\s*\)?[.:)]?")
 _GOLD_WITH_TEXT = re.compile(r"(?:[(（]\s*([A-J])\s*[)）]|([A-J])\s*[.:：、)）])\s*(\S.*)", re.DOTALL)
 # "B Bertrand", "C 12 cm": a letter, a space, then the option's text (not "A triangle", "I think").
-_GOLD_SPACED = re.compile(r"([B-HJ])\s+(?=[A-Z0-9$\\(\[\u4e00-\u9fff-])(\S.*)|([AI])\s+(?=[A-Z0-9$\\(\[-])(\S.*)",
-                          re.DOTALL)
+# A and I are English words ("A Tale of Two Cities"): never read this way.
+_GOLD_SPACED = re.compile(r"([B-HJ])\s+(?=[A-Z0-9$\\(\[\u4e00-\u9fff-])(\S.*)", re.DOTALL)
 _BARE = re.compile(r"\(?\s*([A-J])\s*\)?[.:)]?", re.IGNORECASE)
 # A letter written as a variable: an operator or a digit right next to it.
 _MATH_BEFORE_LETTER = re.compile(r"(?:[*×·^/=_+\-]|\\cdot|\\times)\s*$|\d$")
@@ -100,7 +100,7 @@ def gold_option(text: str) -> tuple[str, str | None] | None:
         return m.group(1) or m.group(2), m.group(3).strip()
     m = _GOLD_SPACED.fullmatch(s)
     if m and not _MATH_AFTER_LETTER.match(s[1:]):
-        return m.group(1) or m.group(3), (m.group(2) or m.group(4)).strip()
+        return m.group(1), m.group(2).strip()
     return None
 
 

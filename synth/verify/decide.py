@@ -49,6 +49,8 @@ Status = Literal["correct", "incorrect", "no_answer", "unverifiable", "timeout"]
 # Words that are maths, not prose: "pi" vs "3.14" must go to math-verify.
 _MATH_WORDS = {"pi", "e", "i", "inf", "infinity", "oo", "sqrt", "undefined", "dne", "none", "nan"}
 _PLAIN_WORDS = re.compile(r"[^\W\d_]{2,}(?:[\s'-]+[^\W\d_]+)*")
+# After a gold solution's last value: at most a few words (a unit, "are left") and the full stop.
+_ENDS_ON = re.compile(r"^\s*\$?\s*(?:[^\W\d_]+[\s.,;:!?。]*){0,4}[\s.。!！]*$")
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,16 @@ def _is_answer(text: str) -> bool:
     return len(text) <= 200 and (_value(text) is not None or (_is_plain_words(text) and not is_prose(text)))
 
 
+_GROUPED = re.compile(r"\d,\d{3}(?!\d)")
+
+
+def _same(gold: str, pred: str) -> bool:
+    """The same text but for presentation; ``1,000`` and ``1, 000`` (a list) are not."""
+    if squash(gold) != squash(pred):
+        return False
+    return gold == pred or "," not in gold or bool(_GROUPED.search(clean(gold))) == bool(_GROUPED.search(clean(pred)))
+
+
 def _has_list(text: str) -> bool:
     return "," in text or ";" in text
 
@@ -134,7 +146,7 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, or
     if not p:
         return Verdict("no_answer", "none", detail="no answer in the prediction", extraction=found,
                        gold_extraction=gold_found)
-    if g == p:
+    if g == p and _same(gold, pred):
         return verdict(True, "exact", g, p)
     if depth < 2:
         listed = _compare_lists(gold, pred, found, gold_found, order, depth)
@@ -161,6 +173,10 @@ def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | No
     gi, pi = multi.items(gold), multi.items(pred)
     if not gi and not pi:
         return None
+    if gi and not pi:  # beside a list, 3,5 is the list 3 and 5 (alone it is 3.5)
+        pi = multi.items(pred, lone_comma=True)
+    elif pi and not gi:
+        gi = multi.items(gold, lone_comma=True)
     if not gi or not pi:  # a list against one thing: settled here only when the one thing is a plain value
         one = gold if not gi else pred
         if _value(one) or _is_plain_words(one):
@@ -237,7 +253,8 @@ def read_gold(text: str) -> Reading:
         return Reading(marked.answer, marked.pattern)
     if ("\n" in text.strip() or len(text) > 80) and is_prose(text):
         last = find_last_value(text)
-        if last:
+        # only a value the text ends on ("…\nA: 18", "so 19 are left."), not one met along the way
+        if last and _ENDS_ON.search(text[text.rfind(last.answer) + len(last.answer) :]):
             return Reading(last.answer, last.pattern)
     return Reading(text, None)
 
@@ -262,7 +279,7 @@ def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
     if gold is None or not clean(str(gold)):
         return Verdict("unverifiable", "none", detail="the gold answer is empty")
     gold, pred = str(gold), str(pred)
-    if squash(gold) == squash(pred):  # the common case, before any reading
+    if _same(gold, pred):  # the common case, before any reading
         return Verdict("correct", "exact", squash(gold), squash(pred), gold_extraction=gold_found)
     if gold_found is None:
         read = read_gold(gold)

@@ -96,7 +96,7 @@ _GAP_MARKUP = re.compile(r"\$+|\\[\[\]()]|\\q?quad|\\[,;:! ]|~|\\\\|&|\*\*")
 _GAP_LABEL = re.compile(r"\(\s*(?:[a-h]|[ivx]{1,4}|\d{1,2})\s*\)|(?<![\w])(?:[a-h]|[ivx]{1,4}|\d{1,2})\)")
 _GAP_WORD = re.compile(r"[^\W\d_]+")
 _GAP_NAME = re.compile(r"(?:\\?[a-z](?:_\{?\w+\}?)?)\s*=\s*$")  # "$ or $x = " before the next box
-_GAP_JOINERS = {"and", "or", "et", "ou", "und", "oder", "y", "o", "e", "和", "与", "及", "或", "以及", "或者"}
+_GAP_JOINERS = {"and", "or", "et", "ou", "und", "oder", "y", "o", "和", "与", "及", "或", "以及", "或者"}
 _GAP_WORDS = _GAP_JOINERS | {
     "for", "part", "parts", "in", "the", "case", "respectively", "pour", "la", "partie", "für", "teil", "para",
     "parte", "el", "bzw", "resp", "also", "as", "well", "第", "问", "小题",
@@ -184,9 +184,10 @@ def _last_boxed(text: str) -> Extraction | None:
         if not joins_answers(text[box[1] : run[0][0]]):
             break
         run.insert(0, box)
-    if len(run) == 1:
-        return Extraction(run[0][2], run[0][3])
-    return Extraction(", ".join(content for _, _, content, _ in run), "boxes")
+    answers = list(dict.fromkeys(content for _, _, content, _ in run))  # the same box twice is one answer
+    if len(answers) == 1:
+        return Extraction(answers[0], run[-1][3])
+    return Extraction(", ".join(answers), "boxes")
 
 
 def drop_rejected(text: str) -> str:

@@ -68,13 +68,30 @@ def _comma(text: str, i: int) -> int:
     if text[i] not in ",;；，":
         return 0
     if text[i] == ",":
-        before = re.search(r"\d+$", text[:i])
-        after = re.match(r"\d+", text[i + 1 :])
-        if before and after:  # digits on both sides, no space: thousands (1,000) or a decimal comma (3,5)
-            whole = re.search(r"[\d,.]+$", text[:i]).group(0) + "," + re.match(r"[\d,.]+", text[i + 1 :]).group(0)
-            if _THOUSANDS.fullmatch(whole.rstrip(",")) or whole.count(",") == 1:
-                return 0
+        return 0 if _grouping_comma(text, i) else 1
     return 1
+
+
+def _lone_comma(text: str, i: int) -> int:
+    """As ``_comma``, but a lone decimal comma (``3,5``) separates: the reading beside another list."""
+    if text[i] not in ",;；，":
+        return 0
+    if text[i] == ",":
+        before = re.search(r"[\d,.]+$", text[:i])
+        after = re.match(r"[\d,.]+", text[i + 1 :])
+        if before and after and _THOUSANDS.fullmatch(before.group(0) + "," + after.group(0)):
+            return 0
+    return 1
+
+
+def _grouping_comma(text: str, i: int) -> bool:
+    """Is the comma at ``i`` inside a number (thousands ``1,000`` or a lone decimal comma ``3,5``)?"""
+    before = re.search(r"[\d,.]+$", text[:i])
+    after = re.match(r"[\d,.]+", text[i + 1 :])
+    if not (before and after and before.group(0)[-1].isdigit() and after.group(0)[0].isdigit()):
+        return False  # a separator unless digits touch it on both sides
+    whole = before.group(0) + "," + after.group(0)
+    return bool(_THOUSANDS.fullmatch(whole.rstrip(","))) or whole.count(",") == 1
 
 
 def _words(text: str, i: int) -> int:
@@ -94,14 +111,17 @@ def _enclosed(text: str, left: str, right: str) -> bool:
     return depth == 0
 
 
-def items(text: str) -> list[str]:
-    """The items of a list or set answer, or ``[]`` when the answer is one thing."""
+def items(text: str, lone_comma: bool = False) -> list[str]:
+    """The items of a list or set answer, or ``[]`` when the answer is one thing.
+
+    ``lone_comma``: read ``3,5`` as the list 3 and 5 (as beside another list) rather than 3.5.
+    """
     s = clean(_MATH_THOUSANDS.sub("", text))
     for left, right in (("\\{", "\\}"), ("{", "}")):
         if _enclosed(s, left, right):
             s = s[len(left) : len(s) - len(right)].strip()
             break
-    parts = _split_top(s, _comma)
+    parts = _split_top(s, _lone_comma if lone_comma else _comma)
     if len(parts) == 1 and re.search(r"[\d=\\^]", s):  # "6 and 8", "x = 1 or x = 2"; never "Romeo and Juliet"
         parts = _split_top(s, _words)
     parts = [p for p in parts if p]

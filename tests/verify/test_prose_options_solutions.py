@@ -74,8 +74,10 @@ def test_options_with_text(gold, pred, status):
 
 def test_gold_options_and_words():
     assert gold_option("D Marie Curie") == ("D", "Marie Curie")
-    assert gold_option("A Tale of Two Cities") == ("A", "Tale of Two Cities")
-    assert gold_option("A triangle") is None and gold_option("I think so") is None  # English, not options
+    assert gold_option("F Paris") == ("F", "Paris")
+    # "A" and "I" are English words: a title or a sentence, never an option with its text
+    assert gold_option("A Tale of Two Cities") is None and gold_option("I Robot") is None
+    assert gold_option("A triangle") is None
     assert gold_option("D*3") is None and gold_option("B = 4") is None
     assert find_choice("\\mathrm{D}*3") is None
     assert find_choice("B) 0.5") == "B"
@@ -103,5 +105,9 @@ def test_solution_as_gold(gold, pred, status):
 
 def test_read_gold():
     assert tuple(read_gold("So 6 * 7 = 42 apples in all.\nShe gives 2 away, 42 - 2 = 40.\nA: 40")) == ("40", "last_number", None)
+    # a long worded gold whose last number is met along the way is kept whole, not read as that number
+    gold = "The least value is 3, reached when x = 2 and y is 1 on the edge of the square region"
+    assert read_gold(gold)[0] == gold
+    assert check(gold, "1").status != "correct"
     assert read_gold("The midpoints form a regular hexagon")[0] == "The midpoints form a regular hexagon"
     assert read_gold("12")[0] == "12"

@@ -26,6 +26,7 @@ from synth.verify.multi import align, items, split_name
         # a later box after reasoning revises the earlier one: only the last counts
         (r"I get \boxed{10}. Checking again, the count double-counts one case, so \boxed{9}.", "9", "boxed"),
         (r"\boxed{10}" + "\n\n" + r"\boxed{9}", "9", "boxed"),
+        (r"\boxed{9}, i.e. \boxed{9}", "9", "boxed"),  # the same answer twice is one answer
     ],
 )
 def test_runs_of_boxes_are_one_answer(text, answer, pattern):
@@ -86,6 +87,12 @@ def test_names():
         (r"\frac{\sqrt{2}}{2}, 3", r"\boxed{3} and \boxed{\sqrt{2}}", "incorrect"),
         # a list in words
         (r"5 \text{ and } 13", "13, 5", "correct"),
+        # commas inside numbers: thousands and a lone decimal comma stay numbers, beside a list 3,5 is a list
+        ("4,000", "4, 000", "incorrect"),
+        ("4,000", "4000", "correct"),
+        ("2,5", "2, 5", "correct"),
+        ("2,5", "2.5", "correct"),
+        ("2, 5", "5, 2", "correct"),
     ],
 )
 def test_several_answers(gold, pred, status):
