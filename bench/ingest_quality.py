@@ -24,7 +24,7 @@ writes (``--json``):
 - HTML: ``P``/``R`` of the document text against a reference text of the page's visible article
   (bench/docs-corpus/refs/NAME.txt, character bigrams for Chinese, words otherwise; see SOURCES.md for
   how each reference was made);
-- ``ms/p``: ingest time (read + split) per page (PDF) or per document.
+- ``ms/p``: ingest time (read + split) per page (PDF) or per document; PDFs read by OCR are timed apart.
 
 Files that cannot be read are listed with the reason (encrypted with a user password, scanned).
 """
@@ -221,7 +221,8 @@ def measure_document(ingest, path: Path, refs: Path) -> dict:
     document, chunks = docs[0]
     text = document.text
     pages = len(document.page_starts or ()) or 1
-    row.update(chunks=len(chunks), pages=pages, ms_per_page=1000 * seconds / pages)
+    row.update(chunks=len(chunks), pages=pages, ms_per_page=1000 * seconds / pages,
+               ocr_pages=len(getattr(document, "ocr_pages", None) or ()))
     row["span_err"] = sum(1 for c in chunks if text[c["start"]:c["end"]] != c["text"])
     ptt = pdftotext_pages(path) if path.suffix.lower() == ".pdf" else None
     furn_keys, numbered = furniture(ptt) if ptt and len(ptt) >= 3 else (set(), False)
@@ -294,7 +295,8 @@ def run(code: Path | None, files: list[Path], refs: Path) -> list[dict]:
 def summary(rows: list[dict]) -> dict:
     read = [r for r in rows if "skipped" not in r]
     chunks = sum(r["chunks"] for r in read)
-    pdf = [r for r in read if r["format"] == "pdf"]
+    pdf = [r for r in read if r["format"] == "pdf" and not r.get("ocr_pages")]
+    ocr = [r for r in read if r.get("ocr_pages")]
     html = [r for r in read if "P" in r]
     out = {
         "documents": len(rows), "read": len(read), "skipped": len(rows) - len(read), "chunks": chunks,
@@ -308,6 +310,9 @@ def summary(rows: list[dict]) -> dict:
         "pdf_ms_per_page": sum(r["ms_per_page"] * r["pages"] for r in pdf) / max(1, sum(r["pages"] for r in pdf)),
         "lost": sum(r.get("lost", 0) for r in pdf) / max(1, len(pdf)),
     }
+    if ocr:
+        out["ocr_pages"] = sum(r["ocr_pages"] for r in ocr)
+        out["ocr_s_per_page"] = sum(r["ms_per_page"] * r["pages"] for r in ocr) / 1000 / max(1, out["ocr_pages"])
     with_outline = [r for r in read if "outline_ok" in r]
     if with_outline:
         n = sum(r["chunks"] for r in with_outline)
@@ -348,6 +353,8 @@ def cell(r: dict) -> str:
         out += f" · ol {r['outline_ok']:.0%}"
     if "P" in r:
         out += f" · P {r['P']:.2f} R {r['R']:.2f}"
+    if r.get("ocr_pages"):
+        out += f" · OCR {r['ocr_pages']} p"
     return out + f" · {r['ms_per_page']:.0f} ms"
 
 
@@ -361,6 +368,39 @@ def markdown(files: list[Path], results: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def speed(baseline: Path | None, files: list[Path], rounds: int) -> None:
+    """Read + split time per PDF page, best of ``rounds`` runs alternating this checkout and the
+    baseline in one process, OCR off (the baseline has none)."""
+    best: dict[str, dict[str, float]] = {}
+    labels = (["before"] if baseline else []) + ["after"]
+    for _ in range(rounds):
+        for label in labels:
+            ingest = load_synth(baseline if label == "before" else None)
+            try:
+                import synth.ingest.ocr as ocr_module  # noqa: PLC0415
+                ocr_module._engine = lambda: None
+            except ImportError:
+                pass
+            from synth.ingest.split import split_text  # noqa: PLC0415
+            for f in files:
+                started = time.perf_counter()
+                try:
+                    doc = ingest.read_document(f)
+                except Exception:
+                    continue
+                split_text(doc.text, 1500, markdown=doc.markdown)
+                ms = 1000 * (time.perf_counter() - started) / max(1, len(doc.page_starts or ()))
+                best.setdefault(label, {})[f.name] = min(best.get(label, {}).get(f.name, 1e9), ms)
+    for label in labels:
+        rows = best.get(label, {})
+        print(f"speed {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in rows.items())
+              + f"; mean {sum(rows.values()) / max(1, len(rows)):.1f} ms/page")
+    if baseline and best.get("before") and best.get("after"):
+        common = best["before"].keys() & best["after"].keys()
+        ratio = sum(best["after"][k] for k in common) / sum(best["before"][k] for k in common)
+        print(f"speed after/before: {ratio:.2f}x over {len(common)} PDFs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -368,16 +408,21 @@ def main() -> None:
                         "measured first, in the same run")
     parser.add_argument("--only", help="substring of file names to measure")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "out" / "ingest_quality.json")
+    parser.add_argument("--speed", type=int, metavar="ROUNDS", help="only time read + split per PDF page, "
+                        "best of ROUNDS alternating runs (with --baseline: both checkouts), OCR off")
     parser.add_argument("--markdown", action="store_true", help="print the per-document table for RESULTS.md")
     parser.add_argument("--verbose", "-v", action="store_true", help="junk heading examples and broken kinds")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"no corpus at {args.corpus}: see bench/docs-corpus/SOURCES.md for where each document comes from")
-    files = sorted(p for p in args.corpus.iterdir() if p.is_file() and p.suffix.lower() in
+    files = sorted(p for p in args.corpus.iterdir() if p.is_file() and p.name != "SOURCES.md" and p.suffix.lower() in
                    (".pdf", ".docx", ".html", ".htm", ".pptx", ".xlsx", ".md", ".txt", ".epub"))
     if args.only:
         files = [f for f in files if args.only in f.name]
     refs = args.corpus / "refs"
+    if args.speed:
+        speed(args.baseline, [f for f in files if f.suffix.lower() == ".pdf"], args.speed)
+        return
     os.environ.setdefault("SYNTH_QUIET", "1")
     results = {}
     if args.baseline:
