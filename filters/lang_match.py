@@ -83,11 +83,6 @@ def named_language(question: str) -> str | None:
     return _NAME_CODE[name.lower()]
 
 
-def script_language(text: str, han_share: float = 0.5) -> str | None:
-    """The language of `text` as an ISO code ('zh', 'en', 'de', ...), None when there is too little to tell."""
-    return detect_language(strip_code(text, math=True), cjk_threshold=han_share).code
-
-
 class LangMatchOptions(FilterOptions):
     language: str | None = option(None, "require this ISO 639-1 language (zh, en, de, ja, ...) instead of the question's")
     tolerance: float = option(0.05, "a text counts as possibly in a language at this identifier probability",

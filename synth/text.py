@@ -6,8 +6,6 @@ much as one English word; so one threshold serves both:
 
     >>> count_units("hello world"), count_units("你好世界"), count_units("GDP增长5%")
     (2, 4, 4)
-    >>> round(cjk_share("An ETF (交易所交易基金) trades on an exchange like a stock."), 2)
-    0.39
     >>> strip_code("Use `print()`:\\n```python\\nprint('<|im_end|>')\\n```\\nDone.")
     'Use  :\\n \\nDone.'
     >>> detect_language("指数基金是跟踪某个市场指数的基金。").code
@@ -57,14 +55,6 @@ def units(text: str) -> list[str]:
 def count_units(text: str) -> int:
     """len(units(text)) without building the list twice."""
     return len(_UNITS.findall(text))
-
-
-def cjk_share(text: str) -> float:
-    """Weighted share of CJK characters among letters (0.0 for text without letters)."""
-    cjk = len(_CJK_CHAR.findall(text))
-    other = len(_LETTER.findall(text)) - cjk
-    total = cjk * CJK_WEIGHT + other
-    return cjk * CJK_WEIGHT / total if total else 0.0
 
 
 def has_cjk(text: str) -> bool:

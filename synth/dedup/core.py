@@ -175,7 +175,7 @@ def decide(ex: np.ndarray, sig8: np.ndarray, config: DedupConfig, *, rank=None, 
         ok = s >= config.threshold
         stats["candidate_pairs"] += len(a)
         stats["verified_pairs"] += int(ok.sum())
-        ea, eb, es = a[ok], c[ok], s[ok]
+        ea, eb = a[ok], c[ok]
         # against the index: nodes n.. are index rows
         ia = ib = np.zeros(0, np.int64)
         if index is not None and index.count:

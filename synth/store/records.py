@@ -1,6 +1,6 @@
 """Record shards: `records/<fingerprint>/part-*.jsonl`, generated records as append-only JSON lines, a
 file per session, written a group commit at a time and fsynced before their rows are marked done
-(synth.store.run); read back each record once, in shard order or in seed order. A line cut by a kill
+(synth.store.run); read back each record once, in seed order. A line cut by a kill
 is skipped: its row was not marked done, so it is generated again.
 """
 
@@ -97,28 +97,6 @@ class RecordShards:
             self._shard.close()
             self._shard = None
 
-    def read(self) -> Iterator[dict]:
-        """Every record once (by id); a line cut by a kill is skipped.
-
-        A record is written twice only when a kill fell between writing a row's records and marking it
-        done; a first pass reads just the ids (8 bytes each) to find those, so no set of every id is kept.
-        """
-        shards = sorted(self.folder.glob("part-*.jsonl"))
-        ids = array("Q")
-        for line in self._lines(shards):
-            ids.append(int(_record_id(line), 16))
-        values, counts = np.unique(np.frombuffer(ids, dtype=np.uint64), return_counts=True) if ids else ([], [])
-        repeated = {f"{v:016x}" for v in np.asarray(values)[np.asarray(counts) > 1].tolist()}
-        del ids, values, counts  # 24 bytes per record, not to be held while the caller reads the records
-        seen: set[str] = set()
-        for line in self._lines(shards):
-            rec = _parse_record(line)
-            if rec["id"] in repeated:
-                if rec["id"] in seen:
-                    continue
-                seen.add(rec["id"])
-            yield rec
-
     def read_by_seed(self, seed_keys: np.ndarray) -> Iterator[dict]:
         """The records whose seed row is among `seed_keys` (uint64 row keys in seed
         order), in seed order and, within a row, in the order the recipe returned them; each once.
@@ -167,12 +145,3 @@ class RecordShards:
         finally:
             for fh in handles:
                 fh.close()
-
-    @staticmethod
-    def _lines(shards: list[Path]) -> Iterator[str]:
-        for shard in shards:
-            with open(shard, encoding="utf-8") as fh:
-                for line in fh:
-                    if not line.endswith("\n"):
-                        break  # the process died mid-write; the row was not marked done
-                    yield line

@@ -127,12 +127,9 @@ class RunStore:
         return known
 
     # -- row progress ----------------------------------------------------------------------------
-    def done_keys(self, keys: Iterable[str]) -> set[str]:
-        """Which of `keys` are done under this fingerprint (asked in batches: no table in memory)."""
-        return set(self.done_rows(keys))
-
     def done_rows(self, keys: Iterable[str]) -> dict[str, int]:
-        """The rows among `keys` done under this fingerprint, with the number of records each made."""
+        """The rows among `keys` done under this fingerprint, with the number of records each made (asked in
+        batches: no table in memory)."""
         keys = list(keys)
         done: dict[str, int] = {}
         for i in range(0, len(keys), 900):  # SQLite's default limit on bound parameters is 999
@@ -170,11 +167,6 @@ class RunStore:
     def append_records(self, records: list[dict]) -> None:
         """Queue one row's records; the next commit writes and fsyncs them before marking the row done."""
         self._records.append(b"".join([record_line(r) for r in records]))
-
-    def iter_records(self) -> Iterator[dict]:
-        """Every record of this fingerprint once (by id); see RecordShards.read."""
-        self.commit()
-        yield from self.shards.read()
 
     def iter_records_by_seed(self, seed_keys: np.ndarray) -> Iterator[dict]:
         """This fingerprint's records whose seed row is among `seed_keys`, in seed order; see

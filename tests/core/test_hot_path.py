@@ -9,6 +9,7 @@ import hashlib
 import json
 
 import jinja2
+import numpy as np
 import pytest
 
 from synth import plugins
@@ -93,14 +94,16 @@ def test_a_single_sample_uses_the_key_of_sample_zero(tmp_path):
 
 def test_records_read_back_as_written(tmp_path):
     store = RunStore(tmp_path / "run", "fp")
-    record = {"id": "00ff00ff00ff00ff", "text": "答案 \"q\"\n\t", "when": datetime.datetime(2024, 1, 2, 3, 4, 5),
-              "big": 2 ** 70, "n": 1.5, "none": None, "nested": {"l": [1, 2]}}
+    record = {"id": "00ff00ff00ff00ff", "seed_key": "00000000000000aa", "text": "答案 \"q\"\n\t",
+              "when": datetime.datetime(2024, 1, 2, 3, 4, 5), "big": 2 ** 70, "n": 1.5, "none": None,
+              "nested": {"l": [1, 2]}}
     store.append_records([record, {**record, "id": "00ff00ff00ff0100", "big": 1}])
     store.commit()
     # a shard of an earlier session, written by json (spaces, NaN)
     (tmp_path / "run" / "records" / "fp" / "part-00099.jsonl").write_text(
-        json.dumps({"id": "0123456789abcdef", "x": float("nan")}) + "\n", encoding="utf-8")
-    back = list(store.iter_records())
+        json.dumps({"id": "0123456789abcdef", "seed_key": "00000000000000bb", "x": float("nan")}) + "\n",
+        encoding="utf-8")
+    back = list(store.iter_records_by_seed(np.array([0xAA, 0xBB], dtype=np.uint64)))
     store.close()
     assert back[0] == {**record, "when": "2024-01-02 03:04:05"}  # as json's default=str wrote it
     assert back[1]["big"] == 1 and back[1]["text"] == record["text"]

@@ -7,7 +7,6 @@ import pytest
 from synth import plugins
 from synth.errors import ConfigError
 from synth.filter import as_decision
-from synth.filters.lang_match import script_language
 from synth.filters.length import length_units
 from synth.filters.repetition import duplicated_ngram_share
 
@@ -67,8 +66,6 @@ def test_filter_verdicts(name, options, question, answer, expected):
 
 def test_helpers():
     assert length_units("hello world") == 2 and length_units("你好世界") == 4 and length_units("GDP增长5%") == 4
-    assert script_language("指数基金") == "zh" and script_language("an index fund tracks a market") == "en"
-    assert script_language("12345 !!!") is None and script_language("index fund") is None  # too few letters
     assert duplicated_ngram_share("a b c d e a b c d e".split(), 5) == 1.0
     assert duplicated_ngram_share("a b c d e f g h i j".split(), 5) == 0.0
 

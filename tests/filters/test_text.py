@@ -1,16 +1,15 @@
-"""synth.text: units, CJK shares, code stripping and language identification across scripts."""
+"""synth.text: units, CJK detection, code stripping and language identification across scripts."""
 
 from __future__ import annotations
 
 import pytest
 
-from synth.text import cjk_share, count_units, detect_language, has_cjk, strip_code
+from synth.text import count_units, detect_language, has_cjk, strip_code
 
 
 def test_units_and_cjk():
     assert count_units("The fund tracks 沪深300 index.") == 3 + 2 + 1 + 1  # 3 words, 沪 深, "300", "index."
     assert count_units("") == 0 and not has_cjk("plain text") and has_cjk("カタカナ")
-    assert cjk_share("指数基金") == 1.0 and cjk_share("12345") == 0.0
 
 
 def test_strip_code_leaves_prose():
