@@ -52,15 +52,15 @@ from synth.grounding_context import Context, as_context
 from synth.grounding_fold import normalize, normalize_map
 from synth.grounding_numbers import Mention, find_numbers, missing_numbers
 from synth.grounding_quotes import QuoteMatch, locate
-from synth.grounding_terms import LEAK, is_chinese, leak, lexical_support, unknown_terms
+from synth.grounding_terms import LEAK, leak, lexical_support, unknown_terms
 
-__all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "Verdict", "as_context", "check_answer",
-           "find_numbers", "is_chinese", "leak", "lexical_support", "locate", "missing_numbers", "normalize",
+__all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "GroundingResult", "as_context", "check_answer",
+           "find_numbers", "leak", "lexical_support", "locate", "missing_numbers", "normalize",
            "normalize_map", "unknown_terms", "verify_quotes"]
 
 
 @dataclass
-class Verdict:
+class GroundingResult:
     """``status``: "pass" (grounded on hard evidence), "fail" (``reason`` says why) or "uncertain"
     (``reason`` is what would reject it; a judge decides)."""
 
@@ -85,7 +85,7 @@ def verify_quotes(quotes: list[str], context: str | Context, t: Thresholds = Thr
 
 
 def check_answer(answer: str, quotes: list[str], context: str | Context, *, calculation: bool = False,
-                 thresholds: Thresholds = Thresholds()) -> Verdict:
+                 thresholds: Thresholds = Thresholds()) -> GroundingResult:
     """Cheap checks of one answer against its context, hard evidence first.
 
     ``calculation``: the question asks for a computed value, so a number absent from the context
@@ -114,8 +114,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
     checks.update({"unbound_claims": claims["unbound"], "modality_mismatch": claims["modality"],
                    "negation_mismatch": claims["negation"], "unsupported_claims": claims["unsupported"]})
 
-    def verdict(status: str, reason: str | None) -> Verdict:
-        return Verdict(status, reason, matches, checks)
+    def verdict(status: str, reason: str | None) -> GroundingResult:
+        return GroundingResult(status, reason, matches, checks)
 
     if checks["leak"]:
         return verdict("fail", "answer_leaks_source")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from synth.dedup.normalize import CJK_RANGES
 from synth.grounding_context import Context, _bigrams, as_context
 
 
@@ -91,14 +90,3 @@ def lexical_support(answer: str, context: str | Context) -> float:
     return sum(g in ctx.bigrams for g in grams) / len(grams)
 
 
-_CJK = re.compile(f"[{CJK_RANGES}]")
-
-
-def is_chinese(text: str, share: float = 0.2) -> bool:
-    """True when at least ``share`` of the non-space characters are CJK.
-
-    >>> is_chinese("GMP 要求"), is_chinese("GMP rules apply")
-    (True, False)
-    """
-    chars = [c for c in text if not c.isspace()]
-    return bool(chars) and sum(1 for c in chars if _CJK.match(c)) >= share * len(chars)
