@@ -5,12 +5,15 @@ every block element (p, li, div, blockquote, ...) becomes its own paragraph, ``<
 a table one paragraph with a line per row (cells joined by `` | ``), ``<pre>`` keeps its spacing.
 Scripts, styles, navigation and forms are dropped.
 
-Web pages (``main_content``): the article is found with trafilatura (Apache-2.0), favouring
-precision, and its title (the page's ``<h1>``, else ``<title>``) kept above it; menus, comment
-widgets, related-link lists and footers go. A page where it finds no article (under 50 characters,
+Web pages (``main_content``): trafilatura (Apache-2.0), favouring precision, finds the article's
+text; the page's own element holding it (the smallest with nine tenths of that text) is then read
+like any HTML, so headings, lists and tables keep their structure, less the link lists and the blocks
+named like boilerplate (share, comment, related ...) inside it that hold none of the article's text.
+The title (the page's ``<h1>``, else ``<title>``) stays above it. Menus, comment widgets,
+related-link lists and footers go. A page where trafilatura finds no article (under 50 characters,
 or under 5 % of the page's text) is read whole. Measured on
 real news pages, a blog and a Wikipedia article (bench/ingest_quality.py): precision 0.22–0.86 ->
-0.95–1.00 against hand-made references, recall 0.88–1.00; readability-lxml scored alike but needs
+0.92–1.00 against hand-made references, recall 0.96–0.99; readability-lxml scored alike but needs
 chardet (LGPL).
 """
 
@@ -44,17 +47,65 @@ def main_content(html: str) -> str:
         return whole
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
-        found = trafilatura.extract(html, output_format="html", include_tables=True, include_comments=False,
-                                    include_images=False, include_links=False, favor_precision=True)
+        found = trafilatura.extract(html, output_format="txt", include_tables=True, include_comments=False,
+                                    include_images=False, include_links=False, favor_precision=True) or ""
     except Exception:  # a page trafilatura cannot parse is read whole
         return whole
-    text = html_to_text(found) if found else ""
-    if len(text) < 0.05 * len(whole) or len(text) < 50:
+    # trafilatura's text marks list items ("- ") and table rows ("| a | b |"): compare the words only
+    lines = (_MARKUP.sub("", line).replace("|", "") for line in found.split("\n"))
+    paragraphs = [_squash(p) for p in lines if len(_squash(p)) >= 8]
+    if sum(map(len, paragraphs)) < 50 or sum(map(len, paragraphs)) < 0.05 * len(_squash(whole)):
+        return whole
+    text = _article_text(html, paragraphs)
+    if not text:
         return whole
     title = _title(html)
-    if title and title not in text[:len(title) + 200]:
+    if title and _squash(title) not in _squash(text[:len(title) + 300]):
         text = "# " + title + "\n\n" + text
     return text
+
+
+_BOILERPLATE = re.compile(r"share|social|comment|related|recommend|footer|breadcrumb|sidebar|advert|banner|"
+                          r"toolbar|subscribe|newsletter|copyright|hot|rank|nav|menu", re.IGNORECASE)
+
+
+_MARKUP = re.compile(r"^\s*(?:[-*•]\s+|#+\s+|\|?[-:| ]+\|?\s*$)")
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _article_text(html: str, paragraphs: list[str]) -> str:
+    """The article's own element (the smallest holding nine tenths of what trafilatura found) as text,
+    with headings, lists and tables kept; inside it, link lists and blocks named like boilerplate
+    (share, comment, related ...) that hold none of the found text are dropped."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(_DROP)
+    total = sum(map(len, paragraphs))
+    best, best_len = None, None
+    for node in tree.css("article, main, section, div, td, body"):
+        flat = _squash(node.text(separator=""))
+        if best_len is not None and len(flat) >= best_len:
+            continue
+        covered = sum(len(p) for p in paragraphs if p in flat)
+        if covered >= 0.9 * total:
+            best, best_len = node, len(flat)
+    if best is None:
+        return ""
+    for node in list(best.css("div, ul, ol, section, aside, p, span, table")):
+        if node.parent is None:
+            continue
+        flat = _squash(node.text(separator=""))
+        if not flat or any(p in flat or flat in p for p in paragraphs if len(p) >= 8):
+            continue
+        names = " ".join(str(node.attributes.get(k) or "") for k in ("class", "id"))
+        links = sum(len(_squash(a.text(separator=""))) for a in node.css("a"))
+        if _BOILERPLATE.search(names) or (len(flat) >= 20 and links >= 0.5 * len(flat)):
+            node.decompose()
+    return html_to_text(best.html)
 
 
 def _title(html: str) -> str:

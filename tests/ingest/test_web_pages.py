@@ -48,3 +48,19 @@ def test_a_page_that_is_not_an_article_is_read_whole(tmp_path):
     rows = "".join(f"<tr><td>设备{i}</td><td>{i * 10}</td></tr>" for i in range(3))
     path.write_text(f"<html><body><h1>点检表</h1><table>{rows}</table></body></html>", encoding="utf-8")
     assert read_document(path).text == "# 点检表\n\n设备0 | 0\n设备1 | 10\n设备2 | 20"
+
+
+def test_the_article_keeps_its_headings_lists_and_tables_and_loses_boilerplate_inside_it(tmp_path):
+    menu = "".join(f"<li><a href='/c{i}'>栏目{i}</a></li>" for i in range(30))
+    related = "".join(f"<li><a href='/r{i}'>相关阅读：另一篇文章第{i}篇</a></li>" for i in range(8))
+    article = (f"<h1>冲压车间安全操作规程</h1><h2>1 适用范围</h2><p>{ARTICLE[0]}</p><h2>2 点检要求</h2>"
+               f"<ul><li>{ARTICLE[1]}</li><li>{ARTICLE[2]}</li></ul>"
+               "<table><tr><th>项目</th><th>周期</th></tr><tr><td>润滑油位</td><td>每班</td></tr></table>"
+               f"<div class='share-bar'>分享到：微信 微博 QQ空间</div><ul class='related'>{related}</ul>")
+    path = tmp_path / "rules.html"
+    path.write_text(f"<html><body><div class='nav'><ul>{menu}</ul></div><div class='content'>{article}</div>"
+                    "<div class='footer'>版权所有 © 2024 某公司</div></body></html>", encoding="utf-8")
+    text = read_document(path).text
+    assert text.startswith("# 冲压车间安全操作规程\n\n## 1 适用范围\n\n" + ARTICLE[0] + "\n\n## 2 点检要求")
+    assert ARTICLE[1] + "\n\n" + ARTICLE[2] in text and "项目 | 周期\n润滑油位 | 每班" in text
+    assert "栏目7" not in text and "相关阅读" not in text and "分享到" not in text and "版权所有" not in text
