@@ -104,12 +104,17 @@ def dedup_cmd(
     id_field: Annotated[str, typer.Option(help="Column naming a row in the dropped file (else its 0-based position).")] = "id",
     workers: Annotated[Optional[int], typer.Option(help="Processes for signatures (default: all cores).")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs: pip install 'synth-datagen\\[ray]').")] = None,
+    batch_rows: Annotated[int, typer.Option(min=100, help="Rows read at a time; a killed run started again with the same options goes on from the last batch (state in OUT.state/).")] = 20_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ):
     """Remove duplicate rows from INPUT (exact, and with --near MinHash LSH near-duplicates); write the kept rows to OUT.
 
     Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
+
+    Without --index or --ray-address it streams: INPUT is read in batches keeping only each row's
+    exact hash and one-byte MinHash signature (8 + num_perm bytes a row), then read again to write
+    the kept rows; OUT.state/ holds a checkpoint per batch, so a killed run resumes when started again.
     """
     from synth.dedup import dedup_rows, format_report
     from synth.io import write_jsonl, write_table
@@ -120,6 +125,20 @@ def dedup_cmd(
     cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
                   near=near, workers=workers)
+    if index is None and not ray_address:  # streamed: hashes and signatures in memory, not rows
+        from synth.dedup.stream import dedup_file
+
+        dropped_path = _sibling(out, ".dropped.jsonl")
+        with _Progress(quiet) as progress:
+            report = dedup_file(input, out, dropped_path, cfg, state_dir=_sibling(out, ".state"),
+                                batch_rows=batch_rows, progress=progress)
+        report_path = _sibling(out, ".report.json")
+        report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
+                                          ensure_ascii=False, default=str))
+        if not quiet:
+            typer.echo(format_report(report))
+            typer.echo(f"wrote {out} ({report['rows_kept']:,} rows), {dropped_path}, {report_path}")
+        return
     data = _rows(input)
     backend = None
     if ray_address:
