@@ -116,6 +116,8 @@ def filter_cmd(
     max_in_flight: Annotated[Optional[int], typer.Option("--max-in-flight", min=1, help="Concurrent requests to the server.")] = None,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Folder of the request cache for LLM filters "
                                                   "(default OUT.cache; a run directory reuses that run's answers).")] = None,
+    batch_rows: Annotated[int, typer.Option(min=1, help="Rows read at a time; a killed run started again with the "
+                                            "same options goes on from the last batch (state in OUT.state/).")] = 10_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or funnel.")] = False,
 ):
     """Filter the rows of INPUT and write the kept ones to OUT; print the funnel.
@@ -125,42 +127,87 @@ def filter_cmd(
     completion, question / answer, problem / solution); --field names the answer column otherwise.
     Every rejected row goes to OUT.rejected.jsonl with its stage and reason; OUT.report.json holds the
     funnel and score distributions. Scores filters compute stay on the rows (`scores.<name>`).
+    Rows are read, filtered and written in batches, so memory holds one batch, not the input.
     """
+    from synth.dedup.stream import count_rows, finish_jsonl, iter_batches_with_state
     from synth.filter import SHAPES, make_filter, row_shape
-    from synth.io import read_rows, write_jsonl, write_table
     from synth.stages import FilterStage
+    from synth.stages.base import StageReport
 
     _check_out(input, out)
     specs = [parse_filter_spec(f) for f in filters]
     built = [make_filter(name, options) for name, options in specs]  # every option checked before any row is read
     for flt in built:
         flt.answer_field, flt.question_field = field, question_field
-    rows = read_rows(input)
-    if not rows:
-        raise InputError(f"{input} has no rows")
-    for i, row in enumerate(rows, 1):
-        if field and _missing(row, field):
-            raise InputError(f"{input}: row {i} has no {field!r} field (check --field)")
-        if not field and row_shape(row) is None:
-            raise InputError(f"{input}: row {i} has none of the recognised shapes ({'; '.join(SHAPES)}); "
-                             "name the answer column with --field")
     stages = [FilterStage(f) for f in built]
-    needs_llm = any(getattr(f, "needs_llm", False) for f in built)
-    with _Progress(quiet or not needs_llm) as progress:
-        kept, dropped, reports = asyncio.run(_run(stages, rows, needs_llm, progress, base_url=base_url, model=model,
-                                                  api_key_env=api_key_env, max_in_flight=max_in_flight,
-                                                  cache=cache or _sibling(out, ".cache")))
-    report_dicts = [r.as_dict() for r in reports]
     rejected_path = rejected or _sibling(out, ".rejected.jsonl")
-    write_table(out, kept)
-    write_jsonl(rejected_path, dropped)
+    key = {"filters": [[n, o] for n, o in specs], "field": field, "question_field": question_field}
+    # rows go through in batches appended to partial files; OUT.state/ checkpoints each batch
+    state, handles, todo = iter_batches_with_state(input, _sibling(out, ".state"), key,
+                                                   {"kept": out, "rejected": rejected_path, "scores": out},
+                                                   batch_rows)
+    meta = state.meta
+    reports = [StageReport(s.name) for s in stages]
+    for rep, saved in zip(reports, meta.get("reports", [])):
+        rep.n_in, rep.n_kept, rep.seconds = saved["in"], saved["kept"], saved["seconds"]
+        rep.dropped.update(saved["dropped_by_reason"])
+        rep.failed_requests = saved.get("failed_requests", 0)
+    for stage in stages:
+        stage._acc = {}  # score values of every batch so far (the distributions cover the whole input)
+    if state.resumed:
+        with open(state.folder / "scores.partial", encoding="utf-8") as fh:
+            for line in fh:
+                for stage, part in zip(stages, json.loads(line)):
+                    for name, vals in part.items():
+                        stage._acc.setdefault(name, []).extend(vals)
+    counts = {"in": meta.get("rows", 0), "out": meta.get("rows_out", 0), "rejected": meta.get("rows_rejected", 0)}
+    total = count_rows(input) if input.is_file() else None
+
+    def check(chunk: list[dict]) -> None:
+        for i, row in enumerate(chunk, counts["in"] + 1):
+            if field and _missing(row, field):
+                raise InputError(f"{input}: row {i} has no {field!r} field (check --field)")
+            if not field and row_shape(row) is None:
+                raise InputError(f"{input}: row {i} has none of the recognised shapes ({'; '.join(SHAPES)}); "
+                                 "name the answer column with --field")
+
+    def done(chunk, kept, dropped, parts) -> None:
+        for total_rep, part in zip(reports, parts):
+            total_rep.n_in += part.n_in
+            total_rep.n_kept += part.n_kept
+            total_rep.dropped.update(part.dropped)
+            total_rep.seconds += part.seconds
+            total_rep.failed_requests += part.failed_requests
+            total_rep.scores = part.scores
+        handles["kept"].write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in kept))
+        handles["rejected"].write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in dropped))
+        counts["in"] += len(chunk)
+        counts["out"] += len(kept)
+        counts["rejected"] += len(dropped)
+
+    needs_llm = any(getattr(f, "needs_llm", False) for f in built)
+    with _Progress(quiet) as progress:
+        asyncio.run(_run(stages, todo, check, done, handles, state, counts, reports, progress, total, needs_llm,
+                         base_url=base_url, model=model, api_key_env=api_key_env, max_in_flight=max_in_flight,
+                         cache=cache or _sibling(out, ".cache")))
+    if counts["in"] == 0:
+        raise InputError(f"{input} has no rows")
+    for h in handles.values():
+        h.close()
+    finish_jsonl(state, "kept", out)
+    finish_jsonl(state, "rejected", rejected_path)
+    import shutil
+
+    shutil.rmtree(state.folder, ignore_errors=True)
+    report_dicts = [r.as_dict() for r in reports]
     report_path = _sibling(out, ".report.json")
-    report = {"input": str(input), "output": str(out), "rejected": str(rejected_path), "rows_in": len(rows),
-              "rows_out": len(kept), "filters": [{"name": n, "options": o} for n, o in specs], "stages": report_dicts}
+    report = {"input": str(input), "output": str(out), "rejected": str(rejected_path), "rows_in": counts["in"],
+              "rows_out": counts["out"], "filters": [{"name": n, "options": o} for n, o in specs],
+              "stages": report_dicts, "streamed": {"batch_rows": batch_rows}}
     report_path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     if not quiet:
-        typer.echo(format_funnel(len(rows), report_dicts, len(kept)))
-        typer.echo(f"wrote {out} ({len(kept):,} rows), {rejected_path} ({len(dropped):,}), {report_path}")
+        typer.echo(format_funnel(counts["in"], report_dicts, counts["out"]))
+        typer.echo(f"wrote {out} ({counts['out']:,} rows), {rejected_path} ({counts['rejected']:,}), {report_path}")
 
 
 def _missing(row: dict, path: str) -> bool:
@@ -172,11 +219,26 @@ def _missing(row: dict, path: str) -> bool:
     return False
 
 
-async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_env, max_in_flight, cache):
+async def _run(stages, todo, check, done, handles, state, counts, reports, progress, total, needs_llm, *,
+               base_url, model, api_key_env, max_in_flight, cache):
+    """Each batch of `todo` through the stages, then `done` writes it and a checkpoint follows."""
+    from synth.dedup.stream import checkpoint
     from synth.stages import run_stages_async
 
+    async def over(llm=None, concurrency=8):
+        for chunk in todo:
+            check(chunk)
+            sizes = [{n: len(v) for n, v in s._acc.items()} for s in stages]
+            kept, dropped, parts = await run_stages_async(stages, chunk, llm=llm, concurrency=concurrency)
+            done(chunk, kept, dropped, parts)
+            new_scores = [{n: v[sizes[i].get(n, 0):] for n, v in s._acc.items()} for i, s in enumerate(stages)]
+            handles["scores"].write(json.dumps(new_scores, default=str) + "\n")
+            checkpoint(state, handles, counts["in"], rows_out=counts["out"], rows_rejected=counts["rejected"],
+                       reports=[r.as_dict() for r in reports])
+            progress("filter", counts["in"], max(total or 0, counts["in"]))
+
     if not needs_llm:
-        return await run_stages_async(stages, rows)
+        return await over()
     from pydantic import ValidationError
 
     from synth.config import EngineConfig
@@ -196,7 +258,7 @@ async def _run(stages, rows, needs_llm, progress, *, base_url, model, api_key_en
     try:
         llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=512), run_seed=0, json_schema=cfg.json_schema,
                   extra_body=cfg.extra_body)
-        return await run_stages_async(stages, rows, llm=llm, concurrency=max(4, 2 * cfg.in_flight), progress=progress)
+        return await over(llm, max(4, 2 * cfg.in_flight))
     finally:
         store.close()
         await engine.close()
