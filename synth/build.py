@@ -76,6 +76,7 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
         stages.append(FilterStage(flt, role=spec.engine))
     named = [("dedup", config.dedup, "dedup")] if config.dedup is not None else []
     named += [("decontam", config.decontam, "decontam")] if config.decontam else []
+    named += [("student", config.student, "student")] if config.student is not None else []
     for i, spec in enumerate(config.stages):
         if spec.name in STAGES:
             raise ConfigError(f"stages[{i}]: {spec.name} has its own key: write {spec.name}: {{...}} instead")
@@ -84,6 +85,11 @@ def make_stages(config: RunConfig, base_dir: Path) -> list[Stage]:
         stage = make_stage(name, options, base_dir, where)
         if stage is not None:
             stages.append(stage)
+        role = getattr(stage, "role", None) if name == "student" else None
+        if role is not None and role != DEFAULT_ROLE and role not in config.engines:
+            raise ConfigError(f"student.engine: {role!r} is not a role under engines: "
+                              f"({', '.join([DEFAULT_ROLE, *config.engines])}); add engines: {{{role}: "
+                              "{base_url: ..., model: ...}} for the model being trained")
     return stages
 
 
@@ -126,9 +132,16 @@ def decontam_stage(options: dict[str, Any], *, base_dir: Path) -> Stage:
         raise InputError(f"decontam.benchmarks: {exc}") from None
 
 
+def student_stage(options: dict[str, Any], *, base_dir: Path) -> Stage:
+    """`student:` (synth.stages.student.StudentOptions): the pass-rate band of the student role."""
+    from synth.stages.student import student_stage as make
+
+    return make(options, base_dir=base_dir)
+
+
 # the built-in stages a config builds from its own keys, listed by synth.plugins like the entry points
 # synth.stages; a plugin's stage goes under `stages:`
-STAGES = {"dedup": dedup_stage, "decontam": decontam_stage}
+STAGES = {"dedup": dedup_stage, "decontam": decontam_stage, "student": student_stage}
 
 
 def check_export_formats(config: RunConfig, recipe: Recipe) -> None:

@@ -11,6 +11,7 @@
     stages: [{name: my-stage, key: value}]   # stages plugins register (synth.stages), after the built-ins
     dedup: {exact: true, near: true, threshold: 0.7}
     decontam: {benchmarks: [bench/gsm8k_test.jsonl:question]}
+    student: {engine: student, k: 8, preset: rl}   # keep what the model being trained solves sometimes
     export: {jsonl: true, formats: [messages]}
     max_failed_share: 0.5            # `synth run` exits 1 when more seed rows than this share (or all) failed
 """
@@ -162,6 +163,8 @@ class RunConfig(Strict):
     # synth.dedup.DedupConfig's fields; unset ones take its defaults, the only ones; null: no dedup
     dedup: dict[str, Any] | None = Field(default_factory=lambda: _dedup_defaults())
     decontam: dict[str, Any] | None = None
+    # the student stage (synth.stages.student): {engine: student, k: 8, preset: rl | sft, min_pass, max_pass}
+    student: dict[str, Any] | None = None
     export: ExportConfig = Field(default_factory=ExportConfig)
     license: str | None = None        # Hub license id for the dataset card (apache-2.0, cc-by-4.0, mit, other…)
     pretty_name: str | None = None    # the card's title (default: name)

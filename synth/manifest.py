@@ -65,7 +65,8 @@ def _engine_entry(engine: Engine) -> dict[str, Any]:
 def _used_by(role: str, config: RunConfig, recipe: Recipe) -> list[str]:
     """Who asks engine role `role`: the recipe (an option names it) and the filters whose `engine:` it is."""
     return ([f"recipe:{recipe.name}"] if role in recipe.roles() else []) + \
-        [f"filter:{spec.name}" for spec in config.filters if spec.engine == role]
+        [f"filter:{spec.name}" for spec in config.filters if spec.engine == role] + \
+        (["stage:student"] if config.student is not None and config.student.get("engine", "student") == role else [])
 
 
 def _by_engine_before(previous: dict) -> dict[str, dict[str, int]]:

@@ -23,6 +23,7 @@ class StageReport:
     seconds: float = 0.0
     scores: dict[str, Any] = field(default_factory=dict)  # score name -> distribution (filters that score)
     failed_requests: int = 0  # LLM filters: rows whose request failed (rejected or kept unscored per on_error)
+    info: dict[str, Any] = field(default_factory=dict)  # a stage's own summary (the student stage's probe)
 
     def as_dict(self) -> dict[str, Any]:
         out = {"name": self.name, "in": self.n_in, "kept": self.n_kept, "dropped": sum(self.dropped.values()),
@@ -31,6 +32,8 @@ class StageReport:
             out["scores"] = self.scores
         if self.failed_requests:
             out["failed_requests"] = self.failed_requests
+        if self.info:
+            out.update(self.info)
         return out
 
 

@@ -12,6 +12,7 @@ from synth.stages.base import Stage, StageReport
 from synth.stages.dedup import DedupStage, exact_only, text_keys
 from synth.stages.filter import FilterStage
 from synth.stages.recipe_rejects import RecipeRejectStage
+from synth.stages.student import StudentStage
 
 
 def can_stream(stages: list[Stage]) -> bool:
@@ -28,7 +29,7 @@ def _stream_kind(stage: Stage) -> str:
             return "chunk"
         cfg = stage.config
         return "global" if getattr(cfg, "index", None) is None and cfg.keep == "first" else "no"
-    return "chunk" if isinstance(stage, (RecipeRejectStage, FilterStage)) else "no"
+    return "chunk" if isinstance(stage, (RecipeRejectStage, FilterStage, StudentStage)) else "no"
 
 
 async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, concurrency: int = 8,
@@ -48,7 +49,7 @@ async def run_stages_spooled(stages: list[Stage], records, folder, *, llm=None, 
 
     reports = [StageReport(s.name) for s in stages]
     for stage in stages:
-        if isinstance(stage, FilterStage):
+        if isinstance(stage, (FilterStage, StudentStage)):
             stage._acc = {}
     rejected = Spool(folder / "rejected.jsonl")
     g = next((i for i, s in enumerate(stages) if _stream_kind(s) == "global"), len(stages))
@@ -171,4 +172,6 @@ def _merge(total: StageReport, part: StageReport) -> None:
     total.seconds += part.seconds
     total.failed_requests += part.failed_requests
     if part.scores:
-        total.scores = part.scores  # FilterStage's summaries already cover every chunk so far
+        total.scores = part.scores  # FilterStage's and StudentStage's summaries already cover every chunk so far
+    if part.info:
+        total.info = part.info  # so does StudentStage's

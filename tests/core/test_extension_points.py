@@ -122,7 +122,7 @@ def test_a_plugin_engine_export_and_stage_registered_by_entry_points_run(tmp_pat
 
 def test_built_ins_are_listed_and_loaded_through_the_same_registry():
     assert list(plugins.available(plugins.ENGINES)) == ["embedded", "openai", "vllm", "vllm-server"]
-    assert list(plugins.available(plugins.STAGES)) == ["decontam", "dedup"]
+    assert list(plugins.available(plugins.STAGES)) == ["decontam", "dedup", "student"]
     assert set(plugins.available(plugins.EXPORTS)) == set(FORMATS) == set(format_names())
     assert export_format("sft") is to_messages and plugins.load(plugins.EXPORTS, "synth.exports:to_alpaca")
     engine = make_engine(EngineConfig(base_url=["http://127.0.0.1:9/v1"]))
