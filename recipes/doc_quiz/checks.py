@@ -5,7 +5,9 @@
   its offsets in the original chunk are recorded;
 - give-aways: the answer (folded), or every number of it, appears in the question;
 - standalone: the question points at a text its reader does not have (doc-qa's CONTEXT_DEPENDENT);
-- MCQ: duplicate options, a distractor equal to a correct option, options guessable by length;
+- MCQ: duplicate options, a distractor equal to a correct option, options guessable by length or
+  form (only the answer carries a number, or only it lacks one);
+
 - true/false: the altered statement must differ from the chunk's statement by a negation alone or by a
   changed number (a contradiction by construction); anything else is left to the judge.
 
@@ -20,6 +22,10 @@
 True
 >>> alteration("保温时间不少于2小时。", "保温时间不少于3小时。"), alteration("保温时间为2小时。", "保温时间为3小时。")
 (None, 'number')
+>>> mcq_problem("How often are audits held?", ["every 12 months"], ["once a year", "when needed", "after repairs"])
+'mcq_guessable_form'
+>>> mcq_problem("How often are audits held?", ["every 12 months"], ["every 6 months", "every 2 years", "weekly"]) is None
+True
 """
 
 from __future__ import annotations
@@ -117,4 +123,7 @@ def mcq_problem(question: str, correct: list[str], distractors: list[str]) -> st
         longest = max(len(normalize(d)) for d in distractors)
         if len(options[0]) >= 12 and len(options[0]) > 2 * longest:
             return "mcq_guessable_length"
+        digits = [bool(re.search(r"\d", o)) for o in correct + distractors]
+        if digits[0] != digits[1] and len(set(digits[1:])) == 1:  # only the answer has (or lacks) a number
+            return "mcq_guessable_form"
     return None

@@ -331,3 +331,22 @@ def test_example_configs_run_on_the_example_documents(tmp_path, name):
            set(yaml.safe_load((EXAMPLES / name).read_text())["options"]["formats"])
     for r in run.kept:
         assert Path(EXAMPLES / "docs" / "manufacturing-zh" / r["chunk"]["source"]).exists()
+
+
+def test_a_resumed_run_makes_the_records_an_uninterrupted_one_makes(tmp_path):
+    seeds = tmp_path / "chunks.jsonl"
+    write_jsonl(seeds, CHUNKS + [{**CHUNKS[0], "id": f"loto-{i}"} for i in range(2, 6)])
+    config = tmp_path / "quiz.yaml"
+    config.write_text(yaml.safe_dump({"name": "quiz", "recipe": "doc-quiz", "seeds": str(seeds),
+                                      "options": {"items_per_format": 4, "formats": ["mcq", "true_false"]},
+                                      "sampling": {"max_tokens": 400}}), encoding="utf-8")
+
+    def view(run):
+        return sorted((r["id"], r["answer"], json.dumps(r["options"]), r["verifier"]["answer"]) for r in run.kept)
+
+    with ScriptedServer(Script()) as server:
+        run_config(config, tmp_path / "resumed", base_url=server.base_url, args=("--limit", "2"))
+        resumed = run_config(config, tmp_path / "resumed", base_url=server.base_url)
+        straight = run_config(config, tmp_path / "straight", base_url=server.base_url)
+    assert view(resumed) == view(straight) and len(view(straight)) > 6
+    assert sorted(r["reason"] for r in resumed.rejected) == sorted(r["reason"] for r in straight.rejected)
