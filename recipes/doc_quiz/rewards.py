@@ -101,3 +101,47 @@ def _correct(verifier: dict, completion: str) -> bool:
 
         return check(str(gold), answer, use_math_verify=False).correct
     return False
+
+
+def _verifier_of(data_source: str | None, ground_truth, extra_info: dict | None) -> dict:
+    spec = (extra_info or {}).get("verifier")
+    if isinstance(spec, str):
+        import json
+
+        spec = json.loads(spec)
+    if isinstance(spec, dict):
+        return spec
+    fmt = str(data_source or "").rsplit("/", 1)[-1]
+    kind = {"cloze": "exact_span", "mcq": "choice", "true_false": "bool"}.get(fmt, "equivalence")
+    return {"kind": kind, "answer": str(ground_truth), "choices": sorted(letters(str(ground_truth)) or ())
+            if kind == "choice" else []}
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None) -> float:
+    """verl's custom reward signature (``custom_reward_function.path`` = this file, ``name`` =
+    ``compute_score``) over the ``rl`` export's columns: the checker spec from ``extra_info.verifier``,
+    else the kind from ``data_source`` (synth/doc-quiz/<format>) and ``ground_truth``.
+
+    >>> compute_score("synth/doc-quiz/mcq", "Answer: C", "C"), compute_score("synth/doc-quiz/true_false", "错误", "false")
+    (1.0, 1.0)
+    """
+    try:
+        return score(_verifier_of(data_source, ground_truth, extra_info), solution_str)
+    except Exception:  # noqa: BLE001 - a reward must not stop training
+        return 0.0
+
+
+def trl_reward(prompts, completions, verifier=None, **columns) -> list[float]:
+    """A TRL ``GRPOTrainer`` reward function over the ``rl`` export (its ``verifier`` column arrives as a
+    keyword list); completions may be strings or conversational ``[{role, content}]`` lists.
+
+    >>> trl_reward(["q"], [[{"role": "assistant", "content": "B"}]], verifier=[{"kind": "choice", "answer": "B"}])
+    [1.0]
+    """
+    out = []
+    for i, completion in enumerate(completions):
+        if isinstance(completion, list):
+            completion = (completion[-1] or {}).get("content", "") if completion else ""
+        spec = (verifier or [None] * len(completions))[i] or {}
+        out.append(score(spec, completion))
+    return out

@@ -302,6 +302,13 @@ def test_synth_run_end_to_end_books_exports_and_resume(tmp_path):
         assert row["prompt"][0]["role"] == "user" and row["reward_model"]["style"] == "rule"
         assert rewards.score(row["verifier"], row["answer"]) == 1.0
         assert json.loads(row["extra_info"]["verifier"]) == row["verifier"]
+        # verl's signature over the row's own columns: the gold scores 1, a wrong answer 0
+        args = (row["data_source"], row["reward_model"]["ground_truth"], row["extra_info"])
+        assert rewards.compute_score(args[0], row["answer"], *args[1:]) == 1.0
+        assert rewards.compute_score(args[0], "Answer: zzz", *args[1:]) == 0.0
+    completions = [[{"role": "assistant", "content": row["answer"]}] for row in rl]
+    assert rewards.trl_reward([r["prompt"] for r in rl], completions, verifier=[r["verifier"] for r in rl]) == \
+        [1.0] * len(rl)
     mcq = [e for e in ev if e["format"] == "mcq"]
     assert mcq and all(len(e["choices"]) == 4 and len(e["gold"]) == 1 for e in mcq)
     # the second run resumes the finished run: same records, nothing sent again
