@@ -12,8 +12,8 @@ from synth import plugins
 from synth.errors import PluginError
 from tests.conftest import REPO, synth_cli
 
-RECIPES = {"code", "doc-qa", "doc-quiz", "evolve", "instruct", "multi-hop", "problem-augment", "reasoning",
-           "step-labels", "taxonomy", "text-to-sql"}
+RECIPES = {"code", "dialogue", "doc-qa", "doc-quiz", "evolve", "instruct", "multi-hop", "problem-augment",
+           "reasoning", "step-labels", "taxonomy", "text-to-sql"}
 FILTERS = {"blocklist", "code-exec", "final-answer", "finish-reason", "judge", "lang-match", "length", "refusal",
            "repetition", "sql-exec", "template-leak", "truncation"}
 
