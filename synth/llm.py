@@ -99,13 +99,25 @@ class LLM:
 
     async def chat(self, messages: list[dict[str, str]], *, n: int = 1, temperature: float | None = None,
                    top_p: float | None = None, max_tokens: int | None = None, seed: int | None = None,
-                   stop: list[str] | None = None, json_schema: dict | None = None) -> list[Completion]:
-        """`n` answers to a conversation (sample i uses seed + i)."""
+                   stop: list[str] | None = None, json_schema: dict | None = None,
+                   top_logprobs: int | None = None) -> list[Completion]:
+        """`n` answers to a conversation (sample i uses seed + i). `top_logprobs=N` asks for each token's
+        N likeliest alternatives (Completion.logprobs); only where `await supports_logprobs()` says so."""
         sampling = self.defaults if temperature is None and top_p is None and max_tokens is None and stop is None \
             else self._sampling(dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop))
+        if top_logprobs is not None:  # part of the request's identity, only when asked
+            request_json = dump_json({**self._request("chat", messages, sampling, json_schema),
+                                      "top_logprobs": top_logprobs})
+            return await self._cached(request_json, sampling, seed, n,
+                                      lambda s, k: self.engine.chat(messages, s, n=k, json_schema=json_schema,
+                                                                    top_logprobs=top_logprobs))
         request_json = self._request_json("chat", messages, sampling, json_schema)
         return await self._cached(request_json, sampling, seed, n,
                                   lambda s, k: self.engine.chat(messages, s, n=k, json_schema=json_schema))
+
+    async def supports_logprobs(self) -> bool:
+        """Whether this engine returns token logprobs (probed once, at the first ask, where it can be)."""
+        return await self.engine.supports_logprobs()
 
     async def complete(self, prompt: str, *, n: int = 1, temperature: float | None = None,
                        top_p: float | None = None, max_tokens: int | None = None, seed: int | None = None,

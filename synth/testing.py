@@ -87,12 +87,18 @@ class ScriptedServer(LoopServer):
         finish_reason: every choice's finish_reason ("length" to play a truncated answer).
         api_key: when set, requests without `Authorization: Bearer <api_key>` get HTTP 401.
         refuse: `refuse(kind, body) -> message or None`; a message answers with HTTP 400 instead.
+        logprobs: `logprobs(kind, body) -> {token: logprob}`, the first token's likeliest tokens; when
+            given, a chat request with `logprobs: true` gets OpenAI's / vLLM's `choices[].logprobs.content`
+            (that token first, with the `top_logprobs` likeliest); without it the server ignores the field
+            and answers `logprobs: null`, as servers without logprobs do.
     """
 
     def __init__(self, answer: Callable[[str, dict], str], *, model: str = "scripted",
                  native_n: bool = False, finish_reason: str = "stop", api_key: str | None = None,
-                 refuse: Callable[[str, dict], str | None] | None = None) -> None:
+                 refuse: Callable[[str, dict], str | None] | None = None,
+                 logprobs: Callable[[str, dict], dict[str, float]] | None = None) -> None:
         super().__init__()
+        self.logprobs = logprobs
         self.api_key = api_key
         self.refuse = refuse
         self.answer = answer
@@ -140,8 +146,22 @@ class ScriptedServer(LoopServer):
         return web.json_response({
             "id": "x", "object": "chat.completion", "model": self.model,
             "choices": [{"index": i, "message": {"role": "assistant", "content": t},
-                         "finish_reason": self.finish_reason} for i, t in enumerate(texts)],
+                         "logprobs": self._logprobs(body, i), "finish_reason": self.finish_reason}
+                        for i, t in enumerate(texts)],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5 * len(texts), "total_tokens": 10 + 5 * len(texts)}})
+
+    def _logprobs(self, body: dict, i: int) -> dict | None:
+        """OpenAI's chat `logprobs` of choice i: the likeliest first token, with its `top_logprobs`."""
+        if self.logprobs is None or not body.get("logprobs"):
+            return None
+        seed = body.get("seed")
+        top = sorted(self.logprobs("chat", {**body, "seed": None if seed is None else seed + i}).items(),
+                     key=lambda kv: -kv[1])[: max(1, int(body.get("top_logprobs") or 1))]
+
+        def entry(token: str, logprob: float) -> dict:
+            return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+        return {"content": [{**entry(*top[0]), "top_logprobs": [entry(t, lp) for t, lp in top]}]}
 
     async def completions(self, request):
         body = await request.json()

@@ -28,6 +28,18 @@ class RaftOptions(BaseModel):
     cite: bool = Field(True, description="response = verified quotes in ##begin_quote## markers + <ANSWER>:")
 
 
+class ProbeOptions(BaseModel):
+    """The knowledge probe (synth.knowledge_probe): questions go where the student's loss is high."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: str = Field("student", description="engine role of the model being trained (under engines:)")
+    statements: int = Field(3, ge=1, le=20, description="true statements per chunk (each with its negation)")
+    method: Literal["auto", "logprobs", "accuracy"] = Field("auto", description="auto: yes/no logprobs where "
+                                                            "the server gives them, else sampled accuracy")
+    samples: int = Field(4, ge=1, le=64, description="accuracy method: answers sampled per statement")
+    min_questions: int = Field(1, ge=0, le=50, description="questions for a chunk the student knows fully")
+
+
 class DocQAOptions(RecipeOptions):
     text_field: str = Field("text", description="seed column holding the chunk text")
     language: Literal["auto", "zh", "en"] = Field("auto", description="prompt language; auto: the chunk's "
@@ -55,5 +67,7 @@ class DocQAOptions(RecipeOptions):
     question_max_tokens: int | None = Field(None, ge=1, description="default: the run's max_tokens")
     answer_max_tokens: int | None = Field(None, ge=1, description="default: the run's max_tokens")
     retries: int = Field(2, ge=0, le=5, description="extra asks when an answer is not valid JSON")
+    probe: ProbeOptions | None = Field(None, description="probe the student per chunk and scale its questions "
+                                       "by the student's error: max(min_questions, round(n * min(1, 2 * error)))")
     chunk_size: int | None = Field(None, ge=1, description="when seeds are documents: chunk size (ingest default)")
     overlap: int | None = Field(None, ge=0, description="when seeds are documents: overlap (ingest default)")

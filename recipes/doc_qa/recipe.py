@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from synth import knowledge_probe
 from synth.grounding import Context, Thresholds, check_answer, verify_quotes
 from synth.recipe import Recipe
 from synth.recipes.doc_qa import questions as q
@@ -121,6 +122,9 @@ class DocQARecipe(Recipe):
     def required_fields(self) -> list[str]:
         return [self.options.text_field]
 
+    def roles(self) -> list[str]:
+        return [self.options.probe.engine] if self.options.probe else []
+
     def stages(self) -> list:
         """Near-duplicate questions across chunks: decided over all records at once (duplicates.py)."""
         threshold = self.options.dedup_threshold
@@ -146,9 +150,16 @@ class DocQARecipe(Recipe):
         ctx = Context(text)
         types = [t for t in o.task_types if t != "calculation" or q.has_numbers(text)] or list(o.task_types)
         n = q.question_count(text, o.chars_per_question or q.CHARS_PER_QUESTION[lang], o.max_questions)
+        base = {"chunk": chunk, "context": text, "lang": lang}
+        if o.probe is not None:  # fewer questions where the student already knows the chunk
+            p = o.probe
+            found = await knowledge_probe.probe(llm, llm.role(p.engine), text, lang, n=p.statements,
+                                                samples=p.samples, method=p.method)
+            if found["error"] is not None:
+                n = max(p.min_questions, round(n * min(1.0, 2 * found["error"])))
+            base["probe"] = {**found, "questions": n, "model": llm.role(p.engine).engine.model}
         passes = o.audiences or [None]
         asked = await asyncio.gather(*(self._questions(llm, chunk, text, lang, n, types, ga) for ga in passes))
-        base = {"chunk": chunk, "context": text, "lang": lang}
         # standalone check and rewrites (concurrent), then dedup within the chunk in slot order (across
         # chunks: QuestionDedupStage, after generation, whatever order the rows finish in)
         slots = [s for group in asked for s in group]
@@ -162,7 +173,10 @@ class DocQARecipe(Recipe):
         live = [s for s in slots if not s["rejected"]]
         answered = await asyncio.gather(*(self._answer(llm, s, ctx, chunk, lang) for s in live))
         by_slot = {id(s): r for s, r in zip(live, answered)}
-        return [by_slot.get(id(s)) or self._record(base, s) for s in slots] if slots else []
+        records = [by_slot.get(id(s)) or self._record(base, s) for s in slots] if slots else []
+        if "probe" in base:  # every record of the chunk says what the student knew of it
+            records = [{**r, "probe": base["probe"]} for r in records]
+        return records
 
     def _language(self, row: dict, text: str) -> str:
         if self.options.language != "auto":

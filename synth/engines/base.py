@@ -41,16 +41,22 @@ class Completion:
     seed: int | None = None
     cached: bool = False
     reasoning: str | None = None  # a reasoning model's thinking, when the server splits it out (vLLM)
+    # asked with logprobs: per generated token {"token", "logprob", "top": {token: logprob}} (OpenAI's
+    # choices[].logprobs.content[] with its top_logprobs); None when not asked or not given
+    logprobs: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "finish_reason": self.finish_reason, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "seed": self.seed, "reasoning": self.reasoning}
+        out = {"text": self.text, "finish_reason": self.finish_reason, "prompt_tokens": self.prompt_tokens,
+               "completion_tokens": self.completion_tokens, "seed": self.seed, "reasoning": self.reasoning}
+        if self.logprobs is not None:  # only then, so the cache entries of other requests stay as they were
+            out["logprobs"] = self.logprobs
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any], *, cached: bool = False) -> Completion:
         return cls(text=d["text"], finish_reason=d.get("finish_reason"), prompt_tokens=d.get("prompt_tokens", 0),
                    completion_tokens=d.get("completion_tokens", 0), seed=d.get("seed"), cached=cached,
-                   reasoning=d.get("reasoning"))
+                   reasoning=d.get("reasoning"), logprobs=d.get("logprobs"))
 
 
 @dataclass
@@ -91,13 +97,18 @@ class Engine(ABC):
     async def start(self) -> None:
         """Connect / start the server and detect capabilities."""
 
+    async def supports_logprobs(self) -> bool:
+        """Whether `chat(..., top_logprobs=N)` returns token logprobs; engines that can probe override it."""
+        return self.capabilities.logprobs
+
     async def close(self) -> None:
         """Release every resource (always called, also on errors)."""
 
     @abstractmethod
     async def chat(self, messages: list[dict[str, str]], sampling: Sampling, *, n: int = 1,
                    json_schema: dict | None = None) -> list[Completion]:
-        """Answer a conversation `n` times; sample i uses seed `sampling.seed + i`."""
+        """Answer a conversation `n` times; sample i uses seed `sampling.seed + i`. An engine whose
+        `supports_logprobs()` is true also takes `top_logprobs=N` (each Completion's `logprobs`)."""
 
     @abstractmethod
     async def complete(self, prompt: str, sampling: Sampling, *, n: int = 1) -> list[Completion]:

@@ -110,8 +110,15 @@ class MultiEngine(Engine):
                 ep.probing.cancel()
             await ep.engine.close()
 
-    async def chat(self, messages, sampling, *, n=1, json_schema=None):
-        return await self._send(lambda e: e.chat(messages, sampling, n=n, json_schema=json_schema))
+    async def chat(self, messages, sampling, *, n=1, json_schema=None, top_logprobs=None):
+        extra = {} if top_logprobs is None else {"top_logprobs": top_logprobs}
+        return await self._send(lambda e: e.chat(messages, sampling, n=n, json_schema=json_schema, **extra))
+
+    async def supports_logprobs(self) -> bool:
+        """Every endpoint serves one model on one kind of server: the first one's answer holds for all."""
+        ok = await self.endpoints[0].engine.supports_logprobs()
+        self.capabilities.logprobs = ok
+        return ok
 
     async def complete(self, prompt, sampling, *, n=1):
         return await self._send(lambda e: e.complete(prompt, sampling, n=n))

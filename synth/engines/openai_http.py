@@ -96,8 +96,10 @@ class OpenAIEngine(ServerProbes, Engine):
 
     # -- requests --------------------------------------------------------------------------------
     async def chat(self, messages: list[dict[str, str]], sampling: Sampling, *, n: int = 1,
-                   json_schema: dict | None = None) -> list[Completion]:
+                   json_schema: dict | None = None, top_logprobs: int | None = None) -> list[Completion]:
         payload: dict[str, Any] = {"model": self.model, "messages": messages, **self._sampling(sampling)}
+        if top_logprobs is not None:  # OpenAI / vLLM: choices[].logprobs.content[].top_logprobs
+            payload.update(logprobs=True, top_logprobs=top_logprobs)
         if json_schema is not None:
             return await self._chat_json(payload, json_schema, sampling, n)
         return await self._sample("/chat/completions", payload, sampling, n)
@@ -246,6 +248,18 @@ def parse_choices(data: dict, seeds: list[int | None]) -> list[Completion]:
         reasoning = (msg.get("reasoning") or msg.get("reasoning_content")) if msg is not None else None
         out.append(Completion(text=text, finish_reason=choice.get("finish_reason"),
                               prompt_tokens=usage.get("prompt_tokens") or 0,
-                              completion_tokens=per_choice, seed=seed, reasoning=reasoning))
+                              completion_tokens=per_choice, seed=seed, reasoning=reasoning,
+                              logprobs=parse_logprobs(choice.get("logprobs"))))
     return out
+
+
+def parse_logprobs(data: Any) -> list[dict[str, Any]] | None:
+    """A chat choice's `logprobs` ({"content": [{"token", "logprob", "top_logprobs": [...]}, ...]}) as
+    [{"token", "logprob", "top": {token: logprob}}]; None when the server gave none."""
+    content = data.get("content") if isinstance(data, dict) else None
+    if not isinstance(content, list):
+        return None
+    return [{"token": t.get("token"), "logprob": t.get("logprob"),
+             "top": {a.get("token"): a.get("logprob") for a in t.get("top_logprobs") or []}}
+            for t in content if isinstance(t, dict)]
 

@@ -49,6 +49,7 @@ class ServerProbes:
                 # vLLM's own field, the same on every release since the guided_* fields went (0.12)
                 self.capabilities.json_schema = "structured_outputs"
                 self.capabilities.completions = True
+                self.capabilities.logprobs = True  # chat logprobs / top_logprobs (at most --max-logprobs, 20)
                 self.capabilities.version = await self._read_version()
             self.capabilities.native_n = await self._probe_n()
             self.capabilities.metrics = await self._probe_metrics()
@@ -128,6 +129,21 @@ class ServerProbes:
                 continue
         return "none"
 
+    async def supports_logprobs(self) -> bool:
+        """Chat logprobs: known for vLLM and llama-cpp-python, else asked once (a server that ignores the
+        field answers without `logprobs`) at the first request that wants them."""
+        if self.capabilities.logprobs or not self.probe:
+            return self.capabilities.logprobs
+        if getattr(self, "_logprobs_probe", None) is None:  # concurrent rows wait for the one probe
+            self._logprobs_probe = asyncio.ensure_future(self._probe_logprobs())
+        self.capabilities.logprobs = await asyncio.shield(self._logprobs_probe)
+        return self.capabilities.logprobs
+
+    async def _probe_logprobs(self) -> bool:
+        data = await self._try("/chat/completions", self._tiny_chat(logprobs=True, top_logprobs=2))
+        content = ((data or {}).get("choices") or [{}])[0].get("logprobs") or {}
+        return bool(isinstance(content, dict) and content.get("content"))
+
     async def probe_all(self) -> Capabilities:
         """Probe every capability (used by `synth serve-check`)."""
         caps = self.capabilities
@@ -137,8 +153,7 @@ class ServerProbes:
         caps.json_schema = await self._probe_json_schema()
         caps.completions = await self._try("/completions", {"model": self.model, "prompt": "1",
                                                             "max_tokens": 1}) is not None
-        data = await self._try("/chat/completions", self._tiny_chat(logprobs=True, top_logprobs=1))
-        caps.logprobs = bool(data) and bool((data.get("choices") or [{}])[0].get("logprobs"))
+        caps.logprobs = await self._probe_logprobs()
         caps.metrics = await self._probe_metrics()
         return caps
 
