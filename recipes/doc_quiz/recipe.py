@@ -8,7 +8,7 @@ cheap rules first (checks.py), the model only for what rules cannot settle:
 - ``cloze``: a sentence copied from the chunk and a key span of it masked; the sentence and the span
   must be found in the chunk (offsets recorded), the blank not trivial, the masked sentence must not
   still contain the answer and must stand alone;
-- ``mcq``: single or multiple answer (``multiple_share``, decided per slot by a hash of the chunk),
+- ``mcq``: single or multiple answer (``multiple_share`` of the chunks, decided by a hash of the chunk id),
   distractors drawn by the model from the chunk and a related chunk (doc-qa's DistractorPool);
   options shuffled by a generator seeded from the seed row's key, format and slot (same seed row, same
   letters; a resumed run is identical). Rules: no duplicate options, no distractor equal to a correct
@@ -175,13 +175,14 @@ class DocQuizRecipe(Recipe):
             return "en"
         return prompt_language(text)
 
-    def _multiple(self, chunk_id: str, slot: int) -> bool:
-        return _hash(f"{chunk_id}|mcq|{slot}") % 1000 < self.options.multiple_share * 1000
+    def _multiple(self, chunk_id: str) -> bool:
+        """Whether this chunk's MCQ ask wants 2 correct options (a hash of the chunk: no state, no order)."""
+        return _hash(f"{chunk_id}|mcq") % 1000 < self.options.multiple_share * 1000
 
     async def _format(self, llm, base: dict, fmt: str) -> list[dict]:
         o = self.options
         chunk, n = base["chunk"], o.items_per_format
-        multiple = fmt == "mcq" and self._multiple(chunk["id"], 0)
+        multiple = fmt == "mcq" and self._multiple(chunk["id"])
         related = None
         if fmt == "mcq" and len(self.pool) > 1:
             picked = self.pool.pick({**chunk, "text": base["context"]}, 1)
@@ -201,7 +202,7 @@ class DocQuizRecipe(Recipe):
             if fmt == "cloze":
                 recs = [self._cloze(base, slot, item)]
             elif fmt == "mcq":
-                recs = [self._mcq(base, slot, item, related, self._multiple(chunk["id"], slot))]
+                recs = [self._mcq(base, slot, item, related, multiple)]  # as the ask asked for
             elif fmt == "true_false":
                 recs = self._true_false(base, slot, item)
             else:

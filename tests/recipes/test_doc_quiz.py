@@ -357,3 +357,18 @@ def test_a_resumed_run_makes_the_records_an_uninterrupted_one_makes(tmp_path):
         straight = run_config(config, tmp_path / "straight", base_url=server.base_url)
     assert view(resumed) == view(straight) and len(view(straight)) > 6
     assert sorted(r["reason"] for r in resumed.rejected) == sorted(r["reason"] for r in straight.rejected)
+
+
+def test_multiple_share_splits_chunks_by_their_id_and_every_item_follows_its_ask():
+    rows = [{**CHUNKS[0], "id": f"loto-{i}"} for i in range(20)]
+    with ScriptedServer(Script()) as server:
+        records = run_recipe(recipe(formats=["mcq"], multiple_share=0.5), rows, server.base_url, max_tokens=400)
+        asks = [prompt_of(b) for b in sent(server, "chat")]
+    multiple = [a for a in asks if "multiple-answer" in a]
+    assert 0 < len(multiple) < len(asks)  # some chunks ask for two correct options, some for one
+    by_chunk = {}
+    for r in records:
+        if r.get("rejected") != "item_shortfall":
+            by_chunk.setdefault(r["chunk"]["id"], set()).add(r["variant"])
+    assert all(len(v) == 1 for v in by_chunk.values())
+    assert sum(v == {"multiple"} for v in by_chunk.values()) == len(multiple)
