@@ -309,6 +309,12 @@ def test_synth_run_end_to_end_books_exports_and_resume(tmp_path):
     completions = [[{"role": "assistant", "content": row["answer"]}] for row in rl]
     assert rewards.trl_reward([r["prompt"] for r in rl], completions, verifier=[r["verifier"] for r in rl]) == \
         [1.0] * len(rl)
+    # what TRL / verl read: the JSONL loads as one Arrow table with the prompt, answer and verifier columns
+    datasets = pytest.importorskip("datasets")
+    for name, rows in (("rl", rl), ("eval", ev)):
+        table = datasets.load_dataset("json", data_files=str(tmp_path / "run" / "exports" / f"{name}.jsonl"),
+                                      split="train", cache_dir=str(tmp_path / "hf"))
+        assert table.num_rows == len(rows) and {"answer", "verifier"} <= set(table.column_names)
     mcq = [e for e in ev if e["format"] == "mcq"]
     assert mcq and all(len(e["choices"]) == 4 and len(e["gold"]) == 1 for e in mcq)
     # the second run resumes the finished run: same records, nothing sent again
