@@ -18,7 +18,8 @@ cheap rules first (checks.py), the model only for what rules cannot settle:
 - ``true_false``: two records, the chunk's statement (grounded by verified quotes) and a minimally
   altered one that must contradict it: by rule when only a negation was added/removed or only an
   unbounded number changed (checks.alteration), else by the judge; an altered statement found in the
-  chunk is rejected;
+  chunk is rejected. The two are kept or rejected together (``tf_twin_rejected``), so true and false
+  answers stay balanced;
 - ``short_answer``: a number with unit, date, name or term found verbatim in the chunk (offsets),
   short, not in the question, comparable by synth.verify.check, and inside a verified evidence quote
   (else the judge answers the question from the chunk and must agree).
@@ -217,6 +218,16 @@ class DocQuizRecipe(Recipe):
             status = r["verification"]["status"]
             if status != "pass" and not r.get("rejected"):
                 r["rejected"] = r["verification"]["reason"]
+        if fmt == "true_false":  # kept in pairs: true and false items stay balanced (a policy always
+            for slot in range(len(items)):  # answering "true" must not earn a reward on the rest)
+                pair = [r for r in out if r["slot"] == slot]
+                if any(r.get("rejected") for r in pair):
+                    for r in pair:
+                        if not r.get("rejected"):
+                            v = r["verification"]
+                            v["checks"]["own_status"] = v["status"]
+                            v["status"], v["reason"] = "fail", "tf_twin_rejected"
+                            r["rejected"] = "tf_twin_rejected"
         return out
 
     def _wants_judge(self, record: dict) -> bool:
