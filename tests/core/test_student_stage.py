@@ -186,3 +186,29 @@ def test_config_errors_name_the_key(tmp_path, capsys):
         code, _, err = cli_in_process(capsys, "run", str(both), "--out", str(tmp_path / "b"))
         assert code == 2 and "student" in err and "preset or min_pass/max_pass" in err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_the_streaming_path_decides_what_the_in_memory_path_decides(tmp_path, monkeypatch):
+    memory, _, _, _ = run(tmp_path, "memory", {"k": K, "preset": "rl"})
+    monkeypatch.setattr("synth.runner.SPILL_ROWS", 1)  # stream these rows a chunk at a time, as a large run would
+    import synth.runner
+
+    chunks = []
+    spooled = synth.runner.run_stages_spooled
+
+    async def two_a_chunk(stages, records, folder, **kwargs):
+        def counted():
+            for i, r in enumerate(records):
+                if i % 2 == 0:
+                    chunks.append(i)
+                yield r
+        return await spooled(stages, counted(), folder, **{**kwargs, "chunk_size": 2})
+
+    monkeypatch.setattr(synth.runner, "run_stages_spooled", two_a_chunk)
+    streamed, _, at_student, _ = run(tmp_path, "streamed", {"k": K, "preset": "rl"})
+    assert len(chunks) == 3  # 5 records, 2 a chunk
+    assert sorted(r["problem"] for r in streamed.kept) == sorted(r["problem"] for r in memory.kept)
+    stages = {s["name"]: s for s in streamed.manifest["stages"]}
+    assert stages["student"] == {**{s["name"]: s for s in memory.manifest["stages"]}["student"],
+                                 "seconds": stages["student"]["seconds"]}  # totals over every chunk
+    assert stages["student"]["student"]["samples"] == len(at_student)

@@ -119,3 +119,38 @@ def test_a_rerun_probes_from_the_cache(tmp_path):
 def test_sampled_answers_read_as_yes_or_no():
     assert [says_true(t) for t in ("Yes.", "no", "是的", "否", "不对", "Maybe")] == [True, False, True, False,
                                                                                   False, None]
+
+
+def test_yes_no_logprobs_from_the_real_embedded_server(llm_server, tmp_path):
+    """llama.cpp's server answers chat logprobs in OpenAI's format: parsed into Completion.logprobs, the
+    request keyed with them in the cache (a second ask is a hit), read as P(yes) by the probe."""
+    import asyncio
+
+    from synth.engines.base import Sampling
+    from synth.engines.openai_http import OpenAIEngine
+    from synth.knowledge_probe import p_true_from_logprobs
+    from synth.llm import LLM
+    from synth.store import RunStore
+
+    async def ask(tmp):
+        async with OpenAIEngine(llm_server) as engine:
+            store = RunStore(tmp, "f")
+            try:
+                llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=1))
+                assert await llm.supports_logprobs()
+                messages = [{"role": "user", "content": "Is Paris the capital of France? Answer yes or no."}]
+                (first,) = await llm.chat(messages, top_logprobs=5)
+                (again,) = await llm.chat(messages, top_logprobs=5)
+                (plain,) = await llm.chat(messages)
+                return first, again, plain, llm.cache_stats
+            finally:
+                store.close()
+
+    first, again, plain, stats = asyncio.run(ask(tmp_path))
+    top = first.logprobs[0]["top"]
+    assert len(top) == 5 and all(lp <= 0 for lp in top.values()) and first.logprobs[0]["token"] in top
+    assert again.cached and again.logprobs == first.logprobs
+    assert plain.logprobs is None and not plain.cached  # without logprobs: another request, another cache entry
+    assert (stats.hits, stats.misses) == (1, 2)
+    p = p_true_from_logprobs(top)
+    assert p is None or 0 <= p <= 1
