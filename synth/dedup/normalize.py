@@ -2,7 +2,8 @@
 
 ``normalize`` folds what a copy-editor or a model changes without changing the content: Unicode
 compatibility forms (full-width ``ＡＢＣ１２３``, ligatures) via NFKC, case via ``casefold``, punctuation
-and symbols, and runs of whitespace. ``tokens`` then splits spaced text into words and gives every
+and symbols, runs of whitespace, and traditional (and Taiwan/Hong Kong variant) Chinese characters
+to simplified, one character for one (``synth.dedup.t2s``, from OpenCC's tables: ``頭髮`` -> ``头发``). ``tokens`` then splits spaced text into words and gives every
 Chinese/Japanese/Korean character its own token, so one pass handles mixed text: word n-grams for the
 spaced parts, character n-grams for the CJK parts.
 """
@@ -26,8 +27,17 @@ _WORD = re.compile(r"[^\W_]")
 
 
 @functools.cache
+def _traditional() -> dict[int, str]:
+    """Traditional/variant character -> simplified character (str.translate table)."""
+    from synth.dedup.t2s import SIMPLIFIED, TRADITIONAL
+
+    return str.maketrans(TRADITIONAL, SIMPLIFIED)
+
+
+@functools.cache
 def _separators() -> dict[int, str]:
-    """ASCII non-alphanumerics, and BMP punctuation, symbols, spaces and controls that are separators
+    """The one translate table of the non-ASCII path: traditional -> simplified characters, and
+    ASCII non-alphanumerics, and BMP punctuation, symbols, spaces and controls that are separators
     before *and* after NFKC (e.g. "，" "。" "（" and newlines). Mapping them to a space first changes
     no token, and leaves most Chinese text already NFKC-normal and purely CJK, so the costly
     normalisation and the regex are skipped. Combining marks are excluded: NFKC would fuse them with
@@ -41,21 +51,25 @@ def _separators() -> dict[int, str]:
             continue
         if _WORD.match(ch) is None and _WORD.search(unicodedata.normalize("NFKC", ch)) is None:
             table[cp] = " "
+    table.update(_traditional())  # CJK characters: no separator among them
     return table
 
 
 def tokens(text: str) -> list[str]:
-    """Fold width (NFKC), case, punctuation and whitespace, then split into words; each CJK
-    character is one token.
+    """Fold width (NFKC), case, punctuation, whitespace and traditional characters, then split into
+    words; each CJK character is one token.
 
     >>> tokens("Ｈｅｌｌｏ, 世界 is big!")
     ['hello', '世', '界', 'is', 'big']
+    >>> tokens("頭髮") == tokens("头发")
+    True
     """
     if text.isascii():  # fast path: most English rows
         return text.lower().translate(_ASCII_SEPARATORS).split()
     text = text.translate(_separators())
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+        # NFKC can yield a traditional character (CJK compatibility ideographs): fold after it too
+        text = unicodedata.normalize("NFKC", text).translate(_traditional())
     text = text.casefold()
     if _CJK_OR_SPACE.fullmatch(text):  # pure Chinese/Japanese/Korean: one token per character
         return list(text.replace(" ", ""))

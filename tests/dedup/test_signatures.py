@@ -43,6 +43,13 @@ def test_datasketch_lsh_indexes_our_signatures():
     assert to_minhash(sig[0]).jaccard(_datasketch("a b c d e f g h i j k l")) == 1.0
 
 
+def test_normalisation_folds_traditional_and_variant_characters():
+    simplified = "头发里的后来，这个程序员说：面条和软件。"
+    assert tokens("頭髮裡的後來，這個程序員說：麵條和軟件。") == tokens(simplified)  # OpenCC s2tw of it
+    assert tokens("頭髮裏的後來") == tokens("头发里的后来")  # a Hong Kong variant
+    assert tokens("\uf914") == tokens("乐")  # a compatibility ideograph NFKC turns into a traditional one
+
+
 def test_normalisation_folds_case_width_punctuation_space():
     assert normalize("Ｈｅｌｌｏ,   WORLD!!") == normalize("hello world") == "hello world"
     assert tokens("中文和English混合") == ["中", "文", "和", "english", "混", "合"]
@@ -68,13 +75,15 @@ def _reference_tokens(text: str) -> list[str]:
 
     from synth.dedup.normalize import _TOKEN
 
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    from synth.dedup.normalize import _traditional
+
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold().translate(_traditional()))
 
 
 def test_tokens_fast_paths_equal_the_plain_definition():
     rng = np.random.default_rng(7)
     alphabet = list("abcXYZ019 _-,.!?()\n\t") + ["\u00ad", "\u00b4", "\ue000", "\u2028", "\u0301", "\u2026"]
-    alphabet += list("你好世界。，、；：“”（）《》！？") + list("ＡＢＣ１２３，．") + \
+    alphabet += list("你好世界。，、；：“”（）《》！？") + list("ＡＢＣ１２３，．") + list("頭髮裡後說麵裏樂") + ["\uf914"] + \
         list("éèàüßÆœ") + ["e\u0301", "a\u0308", "\u3000", "\u00a0", "ｶﾞ", "ガ", "가", "〇", "々", "①", "™", "ﬁ", "\u200d"]
     texts = ["".join(rng.choice(alphabet, size=rng.integers(1, 40))) for _ in range(3000)]
     texts += ["".join(rng.choice(list("你好世界。，、\n ") + ["\u3000"], size=20)) for _ in range(300)]  # pure CJK path
