@@ -25,17 +25,14 @@ import hashlib
 import logging
 import os
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from synth.errors import ConfigError, SynthError
 from synth.hub import push as hf
+from synth.hub.calls import Hub, HubCaller
 from synth.hub.card import read_fields, read_samples, render_card
 
-T = TypeVar("T")
 ATTEMPTS = 4        # tries of each ModelScope call on 5xx / 429 / connection errors
 BACKOFF_S = 2.0     # first wait; doubles after each failure
 DEFAULT_REVISION = "master"  # ModelScope's default branch
@@ -120,7 +117,8 @@ def push(run_dir: str | os.PathLike, repo_id: str, *, private: bool = False, rev
     from modelscope_hub.errors import AlreadyExistsError as Exists
 
     branch = revision or DEFAULT_REVISION
-    call = _Caller(config.endpoint, repo_id, branch, config.token)
+    call = HubCaller(MODELSCOPE, config.endpoint, repo_id, branch, config.token, attempts=ATTEMPTS,
+                     backoff_s=BACKOFF_S)
     notes: list[str] = []
 
     def create() -> bool:
@@ -219,54 +217,12 @@ def _put(api, href: str, local: Path | None, data: bytes | None, size: int) -> N
         api.legacy.upload_blob(upload_url=href, data=fh, size=size)
 
 
-class _Caller:
-    """Runs one ModelScope call with retries on 5xx / 429 / connection errors; failures become one line."""
+def _status(exc: Exception) -> int | None:
+    return getattr(exc, "status_code", None)
 
-    def __init__(self, endpoint: str, repo_id: str, branch: str, token: str) -> None:
-        self.endpoint, self.repo_id, self.branch, self.token = endpoint, repo_id, branch, token
 
-    def __call__(self, what: str, fn: Callable[[], T]) -> T:
-        wait = BACKOFF_S
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return fn()
-            except Exception as exc:  # noqa: BLE001 - sorted below: retried, explained, or re-raised
-                retry = _retryable(exc)
-                if retry is None:
-                    raise
-                if not retry or attempt == ATTEMPTS:
-                    raise self.explain(what, exc, attempt) from None
-                time.sleep(wait)
-                wait *= 2
-        raise AssertionError("unreachable")
-
-    def explain(self, what: str, exc: Exception, attempts: int) -> ModelScopePushError:
-        status = getattr(exc, "status_code", None)
-        server = " ".join(str(getattr(exc, "message", "") or "").split())[:200].replace(self.token, "***")
-        said = f": {server}" if server else ""
-        ns = self.repo_id.split("/")[0]
-        where = f"ModelScope at {self.endpoint}"
-        if status is None:
-            return ModelScopePushError(f"cannot reach {where} to {what} ({type(exc).__name__}, {attempts} attempts): "
-                                       "check the network or proxy, or MODELSCOPE_ENDPOINT; nothing was published")
-        if status == 401:
-            return ModelScopePushError(f"{where} rejected the token (401 Unauthorized{said}): set "
-                                       "MODELSCOPE_API_TOKEN to a valid token with write access, or run "
-                                       "`modelscope login --token TOKEN`")
-        if status == 403:
-            return ModelScopePushError(f"the token may not write to {self.repo_id} (403 Forbidden{said}): use a "
-                                       f"token with write access to {ns!r}, or push to your own namespace")
-        if status == 404:
-            return ModelScopePushError(f"{where} has no {self.repo_id} at revision {self.branch!r} (404 Not Found"
-                                       f"{said}) when trying to {what}: check --repo-id, --revision and "
-                                       "MODELSCOPE_ENDPOINT")
-        if status in (409, 412):
-            return ModelScopePushError(f"{self.repo_id} changed while pushing ({status}{said}): run the same "
-                                       "command again")
-        if status >= 500 or status in (408, 429):
-            return ModelScopePushError(f"{where} failed to {what} with {status} after {attempts} attempts{said}: "
-                                       "nothing was published; try again later")
-        return ModelScopePushError(f"ModelScope refused to {what} for {self.repo_id} ({status}{said})")
+def _server_message(exc: Exception) -> str:
+    return " ".join(str(getattr(exc, "message", "") or "").split())[:200]
 
 
 def _retryable(exc: Exception) -> bool | None:
@@ -284,3 +240,8 @@ def _retryable(exc: Exception) -> bool | None:
     if isinstance(exc, hf._transport_errors()):
         return True
     return None
+
+
+MODELSCOPE = Hub(name="ModelScope", endpoint_env="MODELSCOPE_ENDPOINT", token_env="MODELSCOPE_API_TOKEN",
+                 login="modelscope login --token TOKEN", error=ModelScopePushError, retryable=_retryable,
+                 status=_status, server_message=_server_message)

@@ -18,16 +18,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from synth.errors import ConfigError, InputError, SynthError
+from synth.hub.calls import Hub, HubCaller
 from synth.hub.card import read_fields, read_samples, render_card
 
-T = TypeVar("T")
 ATTEMPTS = 4        # tries of each Hub call on 5xx / 429 / connection errors
 BACKOFF_S = 2.0     # first wait; doubles after each failure
 CONFIG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -183,7 +181,8 @@ def push(run_dir: str | os.PathLike, repo_id: str, *, private: bool = False, rev
     endpoint = constants.ENDPOINT
     api = HfApi(token=token)
     branch = revision or "main"
-    call = _Caller(endpoint, repo_id, branch, token)
+    call = HubCaller(HF_HUB, endpoint, repo_id, branch, token, attempts=ATTEMPTS, backoff_s=BACKOFF_S,
+                     refuse=_refused)
     notes: list[str] = []
 
     call("create the repo", lambda: api.create_repo(repo_id, repo_type="dataset", private=True if private else None,
@@ -230,54 +229,11 @@ def _first(manifest: dict) -> str | None:
     return None
 
 
-class _Caller:
-    """Runs one Hub call with retries on 5xx / 429 / connection errors; turns failures into one-line errors."""
-
-    def __init__(self, endpoint: str, repo_id: str, branch: str, token: str) -> None:
-        self.endpoint, self.repo_id, self.branch, self.token = endpoint, repo_id, branch, token
-
-    def __call__(self, what: str, fn: Callable[[], T]) -> T:
-        wait = BACKOFF_S
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return fn()
-            except Exception as exc:  # noqa: BLE001 - sorted below: retried, explained, or re-raised
-                retry = _retryable(exc)
-                if retry is None and isinstance(exc, ValueError) and what == "commit":  # e.g. card metadata refused
-                    raise PushError(f"the Hub refused to {what} for {self.repo_id}: "
-                                    f"{' '.join(str(exc).split())[:300]}") from None
-                if retry is None:
-                    raise
-                if not retry or attempt == ATTEMPTS:
-                    raise self.explain(what, exc, attempt) from None
-                time.sleep(wait)
-                wait *= 2
-        raise AssertionError("unreachable")
-
-    def explain(self, what: str, exc: Exception, attempts: int) -> PushError:
-        status = _status(exc)
-        server = _server_message(exc).replace(self.token, "***")
-        said = f": {server}" if server else ""
-        ns = self.repo_id.split("/")[0]
-        if status is None:
-            return PushError(f"cannot reach the Hub at {self.endpoint} to {what} ({type(exc).__name__}, "
-                             f"{attempts} attempts): check the network or proxy, or HF_ENDPOINT; nothing was published")
-        if status == 401:
-            return PushError(f"the Hub at {self.endpoint} rejected the token (401 Unauthorized{said}): set HF_TOKEN "
-                             "to a valid token with write access, or run `hf auth login`")
-        if status == 403:
-            return PushError(f"the token may not write to {self.repo_id} (403 Forbidden{said}): use a token with "
-                             f"write access to {ns!r} (fine-grained tokens need write permission on it), or push "
-                             "to your own namespace")
-        if status == 404:
-            return PushError(f"the Hub at {self.endpoint} has no {self.repo_id} at revision {self.branch!r} "
-                             f"(404 Not Found{said}) when trying to {what}: check --repo-id, --revision and HF_ENDPOINT")
-        if status in (409, 412):
-            return PushError(f"{self.repo_id} changed while pushing ({status}{said}): run the same command again")
-        if status >= 500 or status in (408, 429):
-            return PushError(f"the Hub at {self.endpoint} failed to {what} with {status} after {attempts} attempts"
-                             f"{said}: nothing was published; try again later")
-        return PushError(f"the Hub refused to {what} for {self.repo_id} ({status}{said})")
+def _refused(what: str, repo_id: str, exc: Exception) -> PushError | None:
+    """A commit the Hub answers with a ValueError (e.g. card metadata refused) is explained, not raised."""
+    if isinstance(exc, ValueError) and what == "commit":
+        return PushError(f"the Hub refused to {what} for {repo_id}: {' '.join(str(exc).split())[:300]}")
+    return None
 
 
 def _status(exc: Exception) -> int | None:
@@ -311,3 +267,8 @@ def _retryable(exc: Exception) -> bool | None:
     if isinstance(exc, _transport_errors()):
         return True
     return None
+
+
+HF_HUB = Hub(name="the Hub", endpoint_env="HF_ENDPOINT", token_env="HF_TOKEN", login="hf auth login", error=PushError,
+             retryable=_retryable, status=_status, server_message=_server_message,
+             write_hint=" (fine-grained tokens need write permission on it)")
