@@ -117,6 +117,10 @@ def test_rl_band_keeps_exactly_the_sometimes_solved_rows_and_early_stopping_save
     assert by_engine["student"]["sent"] == all_student and by_engine["student"]["cache_misses"] == sent
     assert result.manifest["engines"]["student"]["used_by"] == ["stage:student"]
 
+    from synth.view.run import RunView
+
+    shown = {s["name"]: s for s in RunView(result.dir).overview()["stages"]}["student"]  # the viewer's section
+    assert shown["student"] == info and shown["scores"]["pass_rate"] == hist
     card = (result.dir / "README.md").read_text(encoding="utf-8")
     assert "Student `student-1b`" in card and "too easy (student_solved): 1" in card
     assert "too hard (student_never_solves): 1" in card

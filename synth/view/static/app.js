@@ -259,6 +259,7 @@
     }
     if ((o.engines || []).length > 1) el.append(section("Engines by role", engines(o.engines)));
     el.append(section("Funnel", funnel(o.stages || [])));
+    for (const s of (o.stages || []).filter((s) => s.student)) el.append(section("Student pass rates", student(s)));
     if (o.structured_outputs) el.append(section("Structured (JSON) answers", kv(Object.entries(o.structured_outputs))));
     if (o.versions) {
       el.append(h("details", {}, h("summary", { text: t("Versions") }),
@@ -273,6 +274,22 @@
       h("thead", {}, h("tr", {}, cols.map(([t, k]) => h("th", { class: typeof rows[0][k] === "number" ? "num" : "", text: t })))),
       h("tbody", {}, rows.map((r) => h("tr", { dataset: { role: r.role } }, cols.map(([, k]) =>
         h("td", { class: typeof r[k] === "number" ? "num" : "", text: Array.isArray(r[k]) ? r[k].join(", ") || "–" : fmtValue(r[k]) }))))));
+  }
+
+  function student(s) {
+    // the student stage (synth.stages.student): its band, what early stopping saved, the pass rates before and after
+    const st = s.student, hist = (s.scores || {}).pass_rate || {}, why = s.dropped_by_reason || {};
+    const kept = hist.histogram_kept || {};
+    return h("div", { id: "student" }, kv([
+      ["student model", st.model], ["pass-rate band", st.band], ["questions probed", st.questions],
+      ["answers asked", fmt(st.samples) + " / " + fmt(st.samples_without_early_stop)],
+      ["saved by early stopping", Math.round(100 * st.samples_saved_share) + "%"],
+      ["too easy (solved)", why.student_solved || 0], ["too hard (never solved)", why.student_never_solves || 0]]),
+    h("table", { class: "engines", id: "student-histogram" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("pass rate") }), h("th", { class: "num", text: t("probed") }),
+        h("th", { class: "num", text: t("kept") }))),
+      h("tbody", {}, Object.entries(hist.histogram || {}).map(([bin, n]) => h("tr", { dataset: { bin: bin } },
+        h("td", { text: bin }), h("td", { class: "num", text: fmt(n) }), h("td", { class: "num", text: fmt(kept[bin] || 0) }))))));
   }
 
   function funnel(stages) {

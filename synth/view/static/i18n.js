@@ -10,7 +10,10 @@ window.SYNTH_I18N = {
     // overview cards
     "Status": "状态", "Model": "模型", "Sampling": "采样参数", "Seed rows": "种子行",
     "Requests and tokens": "请求与 token", "Row sets": "数据集合", "Engines by role": "各角色的引擎",
-    "Funnel": "漏斗", "Structured (JSON) answers": "结构化（JSON）回答", "Versions": "版本",
+    "Student pass rates": "学生模型通过率", "student model": "学生模型", "pass-rate band": "保留的通过率区间",
+    "questions probed": "探测的题目", "answers asked": "采样的答案", "saved by early stopping": "提前停止节省",
+    "too easy (solved)": "过易（总能答对）", "too hard (never solved)": "过难（从未答对）", "pass rate": "通过率",
+    "probed": "探测", "Funnel": "漏斗", "Structured (JSON) answers": "结构化（JSON）回答", "Versions": "版本",
     "status": "状态", "recipe": "配方", "sessions": "会话数", "started": "开始时间", "finished": "结束时间",
     "this session": "本次会话用时", "fingerprint": "配置指纹", "directory": "目录", "model": "模型",
     "engine": "引擎", "server": "服务端", "base URL": "服务地址", "native n": "原生 n", "JSON schema": "JSON 模式",
