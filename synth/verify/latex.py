@@ -28,6 +28,7 @@ Before parsing, an answer is rewritten so that math-verify reads it as meant:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal
 
@@ -38,9 +39,13 @@ ORDERS: tuple[str, ...] = ("tuples", "all", "none")
 _OPEN, _CLOSE = "([{", ")]}"
 
 
-def _top_level_items(text: str) -> list[str]:
-    r"""Split at commas outside brackets (``\{ \}`` count as brackets)."""
-    items, depth, start, i = [], 0, 0, 0
+def split_top(text: str, at: Callable[[str, int], int]) -> list[str]:
+    r"""Split where ``at(text, i)`` gives a separator length > 0, outside brackets (``\{ \}`` count).
+
+    >>> split_top("(1, 2), \\{3, 4\\}, 5", lambda t, i: t[i] == ",")
+    ['(1, 2)', '\\{3, 4\\}', '5']
+    """
+    parts, depth, start, i = [], 0, 0, 0
     while i < len(text):
         ch = text[i]
         if ch == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
@@ -51,12 +56,20 @@ def _top_level_items(text: str) -> list[str]:
             depth += 1
         elif ch in _CLOSE:
             depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
+        elif depth == 0:
+            n = at(text, i)
+            if n:
+                parts.append(text[start:i])
+                start = i = i + n
+                continue
         i += 1
-    items.append(text[start:])
-    return [item.strip() for item in items]
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _top_level_items(text: str) -> list[str]:
+    """Split at commas outside brackets."""
+    return split_top(text, lambda t, i: t[i] == ",")
 
 
 def _enclosed(text: str) -> bool:

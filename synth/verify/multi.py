@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from synth.verify.latex import split_top
 from synth.verify.normalize import clean
 
 _OPEN, _CLOSE = "([{", ")]}"
@@ -38,30 +39,6 @@ _NOT_NAMES = {"\\frac", "\\sqrt", "\\sin", "\\cos", "\\tan", "\\log", "\\ln", "\
 _WORD_JOIN = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o)\s+|\s*[和或与及、]\s*")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MATH_THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\})\s*\\[!,]\s*(?=\d{3}(?!\d))")  # MATH's 1,\!000
-
-
-def _split_top(text: str, at: Callable[[str, int], int]) -> list[str]:
-    """Split where ``at(text, i)`` gives a separator length > 0, outside brackets (``\\{ \\}`` count)."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
-            depth += 1 if text[i + 1] == "{" else -1
-            i += 2
-            continue
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif depth == 0:
-            n = at(text, i)
-            if n:
-                parts.append(text[start:i])
-                start = i = i + n
-                continue
-        i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
 
 
 def _comma(text: str, i: int) -> int:
@@ -121,9 +98,9 @@ def items(text: str, lone_comma: bool = False) -> list[str]:
         if _enclosed(s, left, right):
             s = s[len(left) : len(s) - len(right)].strip()
             break
-    parts = _split_top(s, _lone_comma if lone_comma else _comma)
+    parts = split_top(s, _lone_comma if lone_comma else _comma)
     if len(parts) == 1 and re.search(r"[\d=\\^]", s):  # "6 and 8", "x = 1 or x = 2"; never "Romeo and Juliet"
-        parts = _split_top(s, _words)
+        parts = split_top(s, _words)
     parts = [p for p in parts if p]
     return parts if len(parts) >= 2 else []
 
