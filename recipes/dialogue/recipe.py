@@ -71,6 +71,8 @@ class DialogueOptions(RecipeOptions):
                                      "group of related chunks (multi-hop's grouping)")
     scope: Literal["any", "cross", "within"] = Field("any", description="grouping scope when chunks_per_dialogue > 1")
     min_similarity: float = Field(0.1, ge=0, le=1, description="grouping threshold when chunks_per_dialogue > 1")
+    consistency_check: bool = Field(True, description="one call per conversation: does a reply contradict an "
+                                    "earlier one?")
     repair: bool = Field(True, description="ask once more for a turn that fails its check before rejecting")
     system: str | None = Field(None, description="system prompt of the SFT records")
     quote_threshold: float = Field(90.0, ge=50, le=100, description="partial_ratio a non-verbatim quote needs")
@@ -84,6 +86,12 @@ class DialogueOptions(RecipeOptions):
 
 class _User(BaseModel):
     message: str = Field(..., min_length=1)
+
+
+class _Consistency(BaseModel):
+    contradicts: bool
+    turn: int | None = None
+    claim: str = ""
 
 
 class _Reply(BaseModel):
@@ -149,7 +157,7 @@ class DialogueRecipe(Recipe):
         record = {"group": {"id": gid, "method": row.get("method"), "similarity": row.get("similarity")},
                   "chunks": [{k: c.get(k) for k in PROVENANCE} for c in chunks],
                   "contexts": [c["text"] for c in chunks], "lang": lang, "persona": persona, "turns": [],
-                  "messages": None, "failed_turn": None, "generation": None, "error": None}
+                  "consistency": None, "messages": None, "failed_turn": None, "generation": None, "error": None}
         history: list[dict] = []
         for t in range(1, n_turns + 1):
             try:
@@ -167,6 +175,17 @@ class DialogueRecipe(Recipe):
             if turn["grounding"]["status"] not in ("pass", "not_factual"):
                 return [{**record, "turns": history, "failed_turn": t,
                          "rejected": f"dialogue_{turn['grounding']['reason']}"}]
+        if o.consistency_check and len(history) > 1:
+            prompt = self.render(f"consistency_{lang}.j2", turns=history)
+            try:
+                got, _ = await chat_json(llm, [{"role": "user", "content": prompt}], _Consistency, retries=o.retries,
+                                         temperature=0.0, max_tokens=o.max_tokens)
+            except StructuredOutputError as exc:
+                return [{**record, "turns": history, "error": str(exc), "rejected": "dialogue_check_unparseable"}]
+            record["consistency"] = {"contradicts": got.contradicts, "turn": got.turn, "claim": got.claim}
+            if got.contradicts:
+                return [{**record, "turns": history, "failed_turn": got.turn,
+                         "rejected": "dialogue_inconsistent_turns"}]
         system = [{"role": "system", "content": o.system}] if o.system else []
         messages = system + [m for h in history for m in ({"role": "user", "content": h["user"]},
                                                           {"role": "assistant", "content": h["assistant"]})]

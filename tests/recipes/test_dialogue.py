@@ -44,8 +44,8 @@ UNSUPPORTED = reply("A tagged press is repaired within 12 hours by the operator.
 class Model:
     """Plays the user and the assistant from queues, in the order the recipe asks."""
 
-    def __init__(self, users, replies):
-        self.users, self.replies, self.calls = list(users), list(replies), []
+    def __init__(self, users, replies, contradicts=None):
+        self.users, self.replies, self.calls, self.contradicts = list(users), list(replies), [], contradicts
 
     def __call__(self, kind, body):
         p = body["messages"][-1]["content"]
@@ -55,6 +55,10 @@ class Model:
         if "You are the assistant" in p:
             self.calls.append("assistant" + ("-repair" if "failed the check" in p else ""))
             return json.dumps(self.replies.pop(0))
+        if "contradicts an earlier assistant reply" in p:
+            self.calls.append("consistency")
+            return json.dumps({"contradicts": self.contradicts is not None, "turn": self.contradicts,
+                               "claim": "the interval" if self.contradicts else ""})
         return "ok"
 
 
@@ -84,7 +88,13 @@ def test_a_grounded_three_turn_conversation_is_kept_with_evidence_per_turn():
         assert MAINT[e["start"]:e["end"]] == good["evidence"][0] and e["chunk_id"] == "maint"
         assert e["doc_start"] == 300 + e["start"] and t["grounding"]["status"] == "pass"
     assert record["persona"] in dialogue.PERSONAS["en"]
-    assert model.calls == ["user", "assistant"] * 3
+    assert model.calls == ["user", "assistant"] * 3 + ["consistency"]
+    assert record["consistency"]["contradicts"] is False
+
+
+def test_a_reply_contradicting_an_earlier_one_is_rejected():
+    (record,) = run_dialogue(Model(USERS, GOOD, contradicts=3))
+    assert record["rejected"] == "dialogue_inconsistent_turns" and record["failed_turn"] == 3
 
 
 def test_an_unsupported_fact_in_turn_three_is_repaired_once_then_rejected():
@@ -141,7 +151,7 @@ def test_synth_run_end_to_end_writes_multi_turn_messages_and_balances_its_books(
     config.write_text(yaml.safe_dump({"name": "dlg", "recipe": "dialogue", "seeds": str(seeds),
                                       "options": {"min_turns": 3, "max_turns": 3},
                                       "sampling": {"max_tokens": 256},
-                                      "export": {"formats": ["messages", "sharegpt"]}}))
+                                      "export": {"formats": ["messages", "sharegpt", "llamafactory"]}}))
     with ScriptedServer(Model(USERS, GOOD)) as server:
         run = run_config(config, tmp_path / "run", base_url=server.base_url)
     (row,) = run.kept
@@ -149,3 +159,7 @@ def test_synth_run_end_to_end_writes_multi_turn_messages_and_balances_its_books(
     assert run.manifest["coverage"]["dialogues"] == 1 and run.manifest["coverage"]["factual_turns"] == 3
     sharegpt = [json.loads(line) for line in (run.dir / "exports" / "sharegpt.jsonl").read_text().splitlines()]
     assert len(sharegpt) == 1 and len(sharegpt[0]["conversations"]) == 6
+    assert [t["from"] for t in sharegpt[0]["conversations"]] == ["human", "gpt"] * 3
+    info = json.loads((run.dir / "exports" / "dataset_info.json").read_text())
+    assert any(entry["file_name"] == "llamafactory.jsonl" and entry["formatting"] == "sharegpt"
+               for entry in info.values())
