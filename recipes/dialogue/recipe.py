@@ -32,6 +32,7 @@ from synth.grounding import Context, Thresholds, check_answer, find_numbers
 from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
 from synth.recipes.doc_qa.recipe import _generation
+from synth.recipes.multi_hop.coverage import group_coverage
 from synth.recipes.multi_hop.groups import make_groups
 from synth.recipes.multi_hop.recipe import PROVENANCE
 from synth.structured import StructuredOutputError, chat_json
@@ -259,10 +260,8 @@ class DialogueRecipe(Recipe):
         return out
 
     def coverage(self, seeds: list[dict], kept: list[dict]) -> dict:
-        seen = {c["id"]: c for g in seeds for c in g.get("chunks") or []}
-        used = {c["id"] for r in kept for c in r.get("chunks") or []}
+        """Groups, chunks, documents and headings the kept conversations used (multi-hop's coverage.py)."""
         turns = [len(r.get("turns") or []) for r in kept]
-        return {"dialogues": len(kept), "chunks": len(seen), "chunks_covered": len(used & set(seen)),
-                "chunk_ids_uncovered": sorted(set(seen) - used),
+        return {**group_coverage(seeds, kept), "dialogues": len(kept),
                 "turns_mean": round(sum(turns) / len(turns), 2) if turns else None,
                 "factual_turns": sum(1 for r in kept for t in r.get("turns") or [] if t.get("factual"))}

@@ -36,6 +36,7 @@ from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa import questions as q
 from synth.recipes.doc_qa.chunks import read_chunks
 from synth.recipes.doc_qa.recipe import _generation, split_reasoning
+from synth.recipes.multi_hop.coverage import group_coverage
 from synth.recipes.multi_hop.groups import make_groups
 from synth.structured import StructuredOutputError, chat_json
 from synth.text import prompt_language
@@ -241,15 +242,8 @@ class MultiHopRecipe(Recipe):
         return None
 
     def coverage(self, seeds: list[dict], kept: list[dict]) -> dict:
-        """Chunks and documents in the groups, and those used by a kept question."""
-        seen = {c["id"]: c for g in seeds for c in g.get("chunks") or []}
-        used = {c["id"] for r in kept for c in r.get("chunks") or []}
-        docs = {c.get("doc_id") or c.get("source") for c in seen.values()}
-        used_docs = {c.get("doc_id") or c.get("source") for r in kept for c in r.get("chunks") or []}
+        """Groups, chunks, documents and headings the kept questions used (coverage.py), rows per type."""
         by_type: dict[str, int] = {}
         for r in kept:
             by_type[r.get("question_type")] = by_type.get(r.get("question_type"), 0) + 1
-        return {"groups": len(seeds), "groups_kept": len({r["group"]["id"] for r in kept}),
-                "chunks": len(seen), "chunks_covered": len(used & set(seen)),
-                "chunk_ids_uncovered": sorted(set(seen) - used), "documents": len(docs),
-                "documents_uncovered": sorted(str(d) for d in docs - used_docs), "rows_by_question_type": by_type}
+        return {**group_coverage(seeds, kept), "rows_by_question_type": by_type}

@@ -156,7 +156,9 @@ def test_synth_run_end_to_end_writes_multi_turn_messages_and_balances_its_books(
         run = run_config(config, tmp_path / "run", base_url=server.base_url)
     (row,) = run.kept
     assert len(row["messages"]) == 6 and run.rejected == []
-    assert run.manifest["coverage"]["dialogues"] == 1 and run.manifest["coverage"]["factual_turns"] == 3
+    cov = run.manifest["coverage"]
+    assert cov["dialogues"] == 1 and cov["factual_turns"] == 3 and cov["chunks_covered"] == 1
+    assert cov["documents_uncovered"] == [] and cov["turns_mean"] == 3
     sharegpt = [json.loads(line) for line in (run.dir / "exports" / "sharegpt.jsonl").read_text().splitlines()]
     assert len(sharegpt) == 1 and len(sharegpt[0]["conversations"]) == 6
     assert [t["from"] for t in sharegpt[0]["conversations"]] == ["human", "gpt"] * 3

@@ -182,3 +182,14 @@ def test_synth_run_end_to_end_keeps_the_good_group_and_balances_its_books(tmp_pa
     assert run.manifest["rows"]["selected"] == 2
     cov = run.manifest["coverage"]
     assert cov["groups"] == 2 and cov["groups_kept"] == 1 and cov["chunks_covered"] == 2
+    assert cov["chunk_ids_uncovered"] == ["inspect-zh", "repair-zh"] and cov["documents_uncovered"] == ["点检.md", "维修.md"]
+    assert "点检.md > 设备点检" in cov["headings_uncovered"] and "inspection.md > Press inspection > Daily checks" \
+        not in cov["headings_uncovered"]
+
+
+def test_coverage_doctest():
+    import doctest
+
+    from synth.recipes.multi_hop import coverage
+
+    assert doctest.testmod(coverage).failed == 0
