@@ -12,7 +12,7 @@ in advance (comparison / causal / temporal / aggregation, in turn from a hash of
 cheapest first, rejected with the reason:
 
 1. ``answer_leaks_source`` / ``question_not_standalone`` / ``empty_answer`` (synth.grounding, doc-qa's
-   question checks);
+   question checks, and ``names_passages``: "资料1", "passage 2", "the two passages");
 2. ``multi_hop_missing_hop``: a chunk without a quote; ``multi_hop_ungrounded_quote``: a quote not found
    in the chunk it names (located with synth.grounding, offsets into the chunk and its document);
 3. ``ungrounded_number``: a number of the answer in none of the chunks (aggregation questions may
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +55,24 @@ TYPE_LABELS = {
            "aggregation": "aggregation (the items, quantities or requirements of the passages put together)"},
 }
 PROVENANCE = ("id", "source", "doc_id", "headings", "start", "end")
+# a question that names the numbered passages it was written from ("资料1", "第二段", "passage 2", "[1]",
+# "the two passages") cannot be asked without them; doc-qa's patterns catch the single-text ones
+_NAMES_PASSAGES = re.compile(r"(?:资料|材料|段落|文段|片段)\s*[0-9一二三四①②③④]|第\s*[0-9一二三四]\s*(?:段|份资料|篇)|"
+                             r"[两二三四几]\s*(?:段|份|篇)\s*(?:资料|材料|文字|文本)|\[\s*\d\s*\]|"
+                             r"\b(?:passage|excerpt|text|document)s?\s*#?\d|\b(?:the|these|both|two|three|four)\s+"
+                             r"(?:passages|excerpts|texts)\b", re.I)
+
+
+def names_passages(question: str) -> str | None:
+    """The phrase by which a question points at the numbered passages it was written from, or None.
+
+    >>> names_passages("资料1和资料2中的期限有何不同？"), names_passages("How do the two passages differ?")
+    ('资料1', 'two passages')
+    >>> names_passages("首件检验和不合格品评审的期限有何不同？") is None
+    True
+    """
+    m = _NAMES_PASSAGES.search(question)
+    return m.group(0) if m else None
 
 
 class MultiHopOptions(RecipeOptions):
@@ -190,7 +209,7 @@ class MultiHopRecipe(Recipe):
             return "empty_answer"
         if leak(answer):
             return "answer_leaks_source"
-        if q.context_dependent(question):
+        if q.context_dependent(question) or names_passages(question):
             return "question_not_standalone"
         if stray or any(not e["method"] for h in hops for e in h["evidence"]):
             return "multi_hop_ungrounded_quote"

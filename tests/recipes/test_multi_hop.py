@@ -157,6 +157,16 @@ def test_an_answer_contradicting_a_chunk_is_rejected():
     assert record["rejected"] == "multi_hop_contradicts_chunk" and record["consistency"]["chunk_id"] == "repair"
 
 
+def test_a_question_naming_its_passages_is_not_standalone():
+    import doctest
+
+    from synth.recipes.multi_hop import recipe
+
+    assert doctest.testmod(recipe).failed == 0
+    (record,), sent = run_group(Model({**GOOD, "question": "What do passage 1 and passage 2 say about repairs?"}))
+    assert record["rejected"] == "question_not_standalone" and sent == ["generate"]
+
+
 def test_a_number_in_no_chunk_is_rejected_without_check_calls():
     wrong = {**GOOD, "answer": GOOD["answer"].replace("24 hours", "48 hours")}
     (record,), sent = run_group(Model(wrong))
