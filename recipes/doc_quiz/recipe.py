@@ -44,6 +44,7 @@ from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
 from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import checks as ck
+from synth.recipes.doc_quiz.duplicates import ItemDedupStage
 from synth.recipes.doc_quiz.exports import to_eval, to_rl
 from synth.recipes.doc_quiz.rewards import letters, score
 from synth.seeds import row_key
@@ -68,6 +69,9 @@ class DocQuizOptions(RecipeOptions):
                                                       "passed; never: uncertain items are rejected")
     judge_role: str | None = Field(None, description="engine role of the judge (config `engines:`); "
                                    "default: the run's engine")
+    dedup_threshold: float | None = Field(0.7, gt=0, le=1, description="Jaccard (character / word bigrams) at "
+                                          "which an item's question duplicates an earlier one of its format; "
+                                          "null: no item dedup")
     max_answer_chars: int = Field(40, ge=1, description="longest short answer / cloze span (characters)")
     temperature: float | None = Field(None, ge=0, le=2, description="item asks; default: the run's")
     max_tokens: int | None = Field(None, ge=1, description="item and judge asks; default: the run's")
@@ -143,6 +147,11 @@ class DocQuizRecipe(Recipe):
 
     def required_fields(self) -> list[str]:
         return [self.options.text_field]
+
+    def stages(self) -> list:
+        """Near-duplicate items across chunks, decided over all records at once (duplicates.py)."""
+        threshold = self.options.dedup_threshold
+        return [ItemDedupStage(self.name, threshold)] if threshold else []
 
     def roles(self) -> list[str]:
         return [self.options.judge_role] if self.options.judge_role else []
@@ -437,7 +446,7 @@ class DocQuizRecipe(Recipe):
                   "options": None, "answer_span": None, "evidence": [],
                   "verifier": None, "verification": {"status": "fail" if rejected else None, "reason": rejected,
                                                      "method": "rules", "checks": {}, "judge": None},
-                  "messages": None, "generation": None, "error": error}
+                  "messages": None, "generation": None, "error": error, "duplicate_of": None}
         if rejected:
             record["rejected"] = rejected
         return record

@@ -378,3 +378,23 @@ def test_multiple_share_splits_chunks_by_their_id_and_every_item_follows_its_ask
             by_chunk.setdefault(r["chunk"]["id"], set()).add(r["variant"])
     assert all(len(v) == 1 for v in by_chunk.values())
     assert sum(v == {"multiple"} for v in by_chunk.values()) == len(multiple)
+
+
+def test_near_duplicate_items_across_chunks_are_dropped_in_one_order_true_false_in_pairs(tmp_path):
+    seeds = tmp_path / "chunks.jsonl"
+    copy = {**CHUNKS[0], "id": "loto-copy", "source": "docs/loto-copy.html"}
+    write_jsonl(seeds, [CHUNKS[0], copy])
+    config = tmp_path / "quiz.yaml"
+    config.write_text(yaml.safe_dump({"name": "quiz", "recipe": "doc-quiz", "seeds": str(seeds),
+                                      "options": {"items_per_format": 4, "multiple_share": 0},
+                                      "sampling": {"max_tokens": 400}}), encoding="utf-8")
+    with ScriptedServer(Script()) as server:
+        run = run_config(config, tmp_path / "run", base_url=server.base_url)
+    one_chunk = sum(1 for *_, why in expected("en") if why is None)
+    dups = [r for r in run.rejected if r["reason"] == "item_near_duplicate"]
+    assert len(run.kept) == len(dups) == one_chunk
+    assert len({r["chunk"]["id"] for r in run.kept}) == 1  # every item of one chunk, none of the other
+    assert all(r["stage"] == "recipe:doc-quiz:item-dedup" and r["record"]["duplicate_of"]["similarity"] >= 0.7
+               for r in dups)
+    tf = [r["record"]["variant"] for r in dups if r["record"]["format"] == "true_false"]
+    assert sorted(tf) == sorted(["original", "altered"] * (len(tf) // 2)) and tf
