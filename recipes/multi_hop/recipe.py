@@ -190,8 +190,12 @@ class MultiHopRecipe(Recipe):
         for i, (c, ctx) in enumerate(zip(chunks, contexts), start=1):
             quotes = [h.quote for h in got.evidence if h.chunk == i and h.quote.strip()]
             matches = verify_quotes(quotes, ctx, self.thresholds)
-            hops.append({"chunk_id": c.get("id"), "evidence": [m.as_dict(c.get("start")) for m in matches],
-                         "single_chunk": None})
+            evidence = [{**m.as_dict(c.get("start")), "found_in": None} for m in matches]
+            for e, m in zip(evidence, matches):
+                if not m.found:  # a quote from another chunk of the group: say which
+                    e["found_in"] = next((o.get("id") for o, octx in zip(chunks, contexts) if o is not c
+                                          and verify_quotes([m.quote], octx, self.thresholds)[0].found), None)
+            hops.append({"chunk_id": c.get("id"), "evidence": evidence, "single_chunk": None})
         stray = [h.quote for h in got.evidence if not 1 <= h.chunk <= len(chunks)]
         record["hops"] = hops
         rejected = self._cheap_checks(question, answer, hops, stray, chunks, qtype)

@@ -150,6 +150,7 @@ def test_a_quote_not_in_the_chunk_it_names_is_rejected():
     (record,), _ = run_group(Model(wrong))
     assert record["rejected"] == "multi_hop_ungrounded_quote"
     assert record["hops"][0]["evidence"][0]["method"] is None and record["hops"][1]["evidence"][0]["method"] == "exact"
+    assert record["hops"][0]["evidence"][0]["found_in"] == "repair"  # the quote came from the other chunk
 
 
 def test_an_answer_contradicting_a_chunk_is_rejected():
