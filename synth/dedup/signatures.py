@@ -32,11 +32,13 @@ CHUNK = 8192  # documents per worker task
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own (a, b) for this num_perm and seed."""
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
+    """datasketch's own (a, b) for this num_perm and seed: its affine32 draw (odd a, any b from
+    ``RandomState(seed)``), repeated here so a command need not import datasketch (~0.4 s, scipy);
+    tests/dedup/test_signatures.py compares it with ``MinHash(num_perm, seed).permutations``."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.ascontiguousarray(a), np.ascontiguousarray(b)
 
 
 def fmix32(x: np.ndarray) -> np.ndarray:

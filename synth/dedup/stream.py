@@ -49,15 +49,68 @@ def count_rows(path: Path) -> int | None:
     return None
 
 
-def batches(path: Path, size: int, skip: int = 0) -> Iterator[list[dict]]:
+def _is_jsonl(path: Path) -> bool:
+    return Path(path).suffix in (".jsonl", ".ndjson") and Path(path).is_file()
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of each non-blank line, as bytes, each ending in a newline."""
+    lineno = 0
+    with open(path, "rb") as fh:
+        while block := fh.readlines(1 << 22):
+            if not block[-1].endswith(b"\n"):
+                block[-1] += b"\n"
+            for lineno, line in enumerate(block, lineno + 1):
+                if len(line) > 3 or line.strip():
+                    yield lineno, line
+
+
+def _parse(path: Path, lineno: int, line: bytes) -> dict:
+    import orjson
+
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError:  # what orjson refuses and json takes (NaN, integers over 64 bits), or an error
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            msg = getattr(exc, "msg", "not UTF-8")
+            raise InputError(f"{path}:{lineno}: not valid JSON ({msg}); fix or remove that line") from None
+    if not isinstance(row, dict):
+        raise InputError(f"{path}:{lineno}: each line must be a JSON object, got {type(row).__name__}")
+    return row
+
+
+def batches(path: Path, size: int, skip: int = 0, raw: bool = False) -> Iterator:
+    """Lists of up to `size` rows after the first `skip`. JSON lines are parsed with orjson (rows
+    equal to synth.io's); with `raw`, (rows, lines) where lines are the rows' lines as bytes (JSONL
+    only, else None)."""
     from synth.io import iter_rows
 
-    it = iter_rows(path)
-    if skip:
-        for _ in islice(it, skip):
-            pass
+    if _is_jsonl(path):
+        lines = islice(_jsonl_lines(path), skip, None)
+        while part := list(islice(lines, size)):
+            if raw:  # parsed when asked for: LazyRows
+                yield LazyRows(path, part), [line for _, line in part]
+            else:
+                yield [_parse(path, n, line) for n, line in part]
+        return
+    it = islice(iter_rows(path), skip, None)
     while chunk := list(islice(it, size)):
-        yield chunk
+        yield (chunk, None) if raw else chunk
+
+
+class LazyRows:
+    """A batch of JSON lines whose rows are parsed only when read (pass 2 reads few of them)."""
+
+    def __init__(self, path: Path, part: list[tuple[int, bytes]]):
+        self.path, self.part = path, part
+
+    def __len__(self) -> int:
+        return len(self.part)
+
+    def __getitem__(self, i: int) -> dict:
+        return _parse(self.path, *self.part[i])
 
 
 class _State:
@@ -133,6 +186,15 @@ class TableWriter:
         else:
             self._spool = self.tmp if self.path.suffix == ".jsonl" else self.tmp.with_name(self.tmp.name + ".jsonl")
             self._fh = open(self._spool, "w", encoding="utf-8")
+
+    @property
+    def takes_lines(self) -> bool:
+        return self.path.suffix == ".jsonl"
+
+    def write_lines(self, lines: list[bytes], n: int) -> None:
+        """JSON lines as read (UTF-8 bytes), for a JSONL output."""
+        self.n += n
+        self._fh.write(b"".join(lines).decode("utf-8"))
 
     def write(self, rows: list[dict]) -> None:
         if not rows:
@@ -240,26 +302,34 @@ def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: P
     needed_set = set(needed.tolist())
     kept_out = TableWriter(out)
     dropped_rows = _DroppedSpool(dropped_path)
-    pos = 0
+    pos = seen = 0
     try:
-        for chunk in batches(inp, batch_rows):
-            keep = []
-            for r in chunk:
+        for chunk, lines in batches(inp, batch_rows, raw=True):
+            seen += len(chunk)
+            keep, keep_lines = [], []
+            as_lines = lines is not None and kept_out.takes_lines
+            for i, why in enumerate(reason[pos:pos + len(chunk)].tolist()):
                 if pos in needed_set and pos not in ids:
-                    ids[pos] = row_id(r, pos, config.id_field)
-                why = int(reason[pos])
+                    ids[pos] = row_id(chunk[i], pos, config.id_field)
                 if why == 0:
-                    keep.append(r)
+                    if as_lines:
+                        keep_lines.append(lines[i])
+                    else:
+                        keep.append(chunk[i])
                 else:
+                    r = chunk[i]
                     dropped_rows.add({**r, "duplicate_of": ids[int(dup_of[pos])], "duplicate_in": "input",
                                       "reason": "exact_duplicate" if why == 1 else "near_duplicate",
                                       "similarity": round(float(sim[pos]), 4)})
                 pos += 1
-            kept_out.write(keep)
+            if as_lines:  # JSONL to JSONL: the kept lines as they were, not parsed and dumped again
+                kept_out.write_lines(keep_lines, len(keep_lines))
+            else:
+                kept_out.write(keep)
             if progress:
                 progress("write", pos, n)
-        if pos != n:
-            raise InputError(f"{inp} changed while it was read ({n:,} rows, then {pos:,}); run again")
+        if seen != n:
+            raise InputError(f"{inp} changed while it was read ({n:,} rows, then {seen:,}); run again")
         kept_out.close()
         dropped_rows.close()
     except BaseException:

@@ -25,6 +25,17 @@ def test_bulk_signatures_equal_datasketch_per_shingle_updates():
             assert np.array_equal(row, _datasketch(text, num_perm=num_perm, seed=seed).hashvalues), text
 
 
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 7), (256, 0)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    from datasketch import MinHash
+
+    from synth.dedup.signatures import permutations
+
+    a, b = permutations(num_perm, seed)
+    want_a, want_b = MinHash(num_perm=num_perm, seed=seed).permutations
+    assert np.array_equal(a, want_a) and np.array_equal(b, want_b) and a.dtype == np.uint32
+
+
 def test_same_text_same_signature_and_workers_do_not_matter():
     texts = [f"row {i} " + "alpha beta gamma delta " * (i % 7) for i in range(20000)]
     one = signatures(texts, workers=1)

@@ -133,3 +133,19 @@ def test_count_rows(tmp_path):
     (tmp_path / "b.jsonl").write_text('{"t": 1}\n{"t": 2}')
     assert stream.count_rows(tmp_path / "b.jsonl") == 2
     assert np.isscalar(stream.count_rows(tmp_path / "a.jsonl"))
+
+
+def test_jsonl_reader_matches_synth_io_and_names_bad_lines(tmp_path):
+    from synth.errors import InputError
+    from synth.io import read_rows
+
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"t": "中文", "n": NaN}\n\n{"t": "x", "u": "\\u00e9"}\n{"t": 1.5e3}',
+                 encoding="utf-8")
+    rows, lines = next(stream.batches(p, 10, raw=True))
+    assert [json.dumps(r) for r in rows] == [json.dumps(r) for r in read_rows(p)] and len(lines) == 3
+    assert lines[2].endswith(b"\n")  # the last line gets its newline
+    assert [r["t"] for r in next(stream.batches(p, 10, skip=1))] == ["x", 1500.0]
+    p.write_text('{"t": 1}\n{"t": \n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"a.jsonl:2: not valid JSON"):
+        list(stream.batches(p, 10))
