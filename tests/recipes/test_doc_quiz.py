@@ -398,3 +398,24 @@ def test_near_duplicate_items_across_chunks_are_dropped_in_one_order_true_false_
                for r in dups)
     tf = [r["record"]["variant"] for r in dups if r["record"]["format"] == "true_false"]
     assert sorted(tf) == sorted(["original", "altered"] * (len(tf) // 2)) and tf
+
+
+def test_a_held_out_eval_split_shares_no_chunk_with_train(tmp_path):
+    import pyarrow.parquet as pq
+
+    seeds = tmp_path / "chunks.jsonl"
+    write_jsonl(seeds, [{**CHUNKS[0], "id": f"loto-{i}"} for i in range(8)])
+    config = tmp_path / "quiz.yaml"
+    config.write_text(yaml.safe_dump({"name": "quiz", "recipe": "doc-quiz", "seeds": str(seeds),
+                                      "options": {"items_per_format": 4, "dedup_threshold": None},
+                                      "sampling": {"max_tokens": 400},
+                                      "export": {"formats": ["rl", "eval"], "split": {"eval": 0.4}}}), encoding="utf-8")
+    with ScriptedServer(Script()) as server:
+        run_config(config, tmp_path / "run", base_url=server.base_url)
+    chunks = {}
+    for split in ("train", "eval"):
+        files = sorted((tmp_path / "run" / "subsets" / "eval").glob(f"{split}-*.parquet"))
+        rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+        assert rows, split
+        chunks[split] = {r["chunk_id"] for r in rows}
+    assert chunks["train"] and chunks["eval"] and not chunks["train"] & chunks["eval"]
