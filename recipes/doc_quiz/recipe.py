@@ -204,7 +204,7 @@ class DocQuizRecipe(Recipe):
             got, completion = await chat_json(llm, [{"role": "user", "content": prompt}], _SCHEMAS[fmt],
                                               retries=o.retries, temperature=o.temperature, max_tokens=o.max_tokens)
         except StructuredOutputError as exc:
-            return [self._record(base, fmt, 0, rejected="json_unparseable", error=str(exc))]
+            return [self._record(base, fmt, slot, rejected="json_unparseable", error=str(exc)) for slot in range(n)]
         gen = _generation(llm, completion)
         items = list(got.items)[:n]
         out: list[dict] = []

@@ -259,7 +259,8 @@ def test_shortfall_and_unparseable_answers_are_rejected_records():
         records = run_recipe(recipe(items_per_format=5, formats=["cloze", "short_answer"], retries=0),
                              [CHUNKS[0]], server.base_url, max_tokens=400)
     reasons = [r.get("rejected") for r in records]
-    assert reasons[0] == "json_unparseable" and reasons[-1] == "item_shortfall"
+    assert reasons[:5] == ["json_unparseable"] * 5 and reasons[-1] == "item_shortfall"  # every slot asked for
+    assert [r["slot"] for r in records[:5]] == list(range(5)) and records[0]["error"]
 
 
 def test_rewards_score_each_format_in_both_languages():
