@@ -13,7 +13,8 @@ deterministically. Per row, turn by turn (a turn needs the ones before it):
 3. the assistant replies as ``{reply, factual, evidence: [quotes]}``. A reply that states facts (says so,
    gives evidence, holds a number, or is neither short nor a question) goes through synth.grounding's
    ``check_answer`` against the document: quotes located (offsets into their chunk and document),
-   numbers, terms, claims, lexical support. A reply that does not pass is asked for once more with the
+   numbers, terms, claims, lexical support; what those leave uncertain goes to a judge call (``judge:
+   auto``, doc-qa's judge, its quotes verified too). A reply that does not pass is asked for once more with the
    reason (repair); still failing, the dialogue is rejected ``dialogue_<reason>`` (e.g.
    ``dialogue_ungrounded_quote``) with ``failed_turn``. Greetings and clarifying questions are kept with
    ``factual: false``.
@@ -28,10 +29,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from synth.grounding import Context, Thresholds, check_answer, find_numbers
+from synth.grounding import Context, Thresholds, check_answer, find_numbers, verify_quotes
 from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
-from synth.recipes.doc_qa.recipe import _generation
+from synth.recipes.doc_qa.recipe import _generation, _Judgement
 from synth.recipes.multi_hop.coverage import group_coverage
 from synth.recipes.multi_hop.groups import make_groups
 from synth.recipes.multi_hop.recipe import PROVENANCE
@@ -74,6 +75,8 @@ class DialogueOptions(RecipeOptions):
     min_similarity: float = Field(0.1, ge=0, le=1, description="grouping threshold when chunks_per_dialogue > 1")
     consistency_check: bool = Field(True, description="one call per conversation: does a reply contradict an "
                                     "earlier one?")
+    judge: Literal["auto", "never"] = Field("auto", description="auto: a judge call settles a factual turn the "
+                                            "cheap checks leave uncertain; never: such a turn fails")
     repair: bool = Field(True, description="ask once more for a turn that fails its check before rejecting")
     system: str | None = Field(None, description="system prompt of the SFT records")
     quote_threshold: float = Field(90.0, ge=50, le=100, description="partial_ratio a non-verbatim quote needs")
@@ -234,16 +237,39 @@ class DialogueRecipe(Recipe):
                 count_units(reply) <= 40 or reply.rstrip().endswith(("?", "？")))
             turn = {**self._turn(0, user, reply), "factual": factual, "repaired": attempt > 0}
             if not factual:
-                turn["grounding"] = {"status": "not_factual", "reason": None, "lexical_support": None}
+                turn["grounding"] = {"status": "not_factual", "reason": None, "method": None, "lexical_support": None}
                 return turn, completion
             verdict = check_answer(reply, quotes, ctx, thresholds=self.thresholds)
             turn["evidence"] = [self._evidence(m, spans, chunks) for m in verdict.evidence]
-            turn["grounding"] = {"status": verdict.status, "reason": verdict.reason,
+            turn["grounding"] = {"status": verdict.status, "reason": verdict.reason, "method": None,
                                  "lexical_support": verdict.checks.get("lexical_support")}
-            if verdict.status == "pass":
+            if verdict.status == "uncertain" and o.judge == "auto":
+                await self._judge(llm, lang, text, ctx, spans, chunks, user, reply, turn)
+            if turn["grounding"]["status"] == "pass":
+                turn["grounding"]["method"] = turn["grounding"]["method"] or "checks"
                 return turn, completion
-            problem = verdict.reason
+            problem = turn["grounding"]["reason"]
         return turn, completion
+
+    async def _judge(self, llm, lang, text, ctx, spans, chunks, user, reply, turn) -> None:
+        """Settle an uncertain turn: a supported verdict with quotes found in the document passes it
+        (``method: judge``, the judge's quotes added to the evidence); otherwise its reason says why."""
+        prompt = self.render(f"judge_{lang}.j2", text=text, message=user, reply=reply)
+        g = turn["grounding"]
+        try:
+            got, _ = await chat_json(llm, [{"role": "user", "content": prompt}], _Judgement,
+                                     retries=self.options.retries, temperature=0.0, max_tokens=self.options.max_tokens)
+        except StructuredOutputError:
+            g["reason"] = "judge_json_unparseable"
+            return
+        quotes = verify_quotes([q for q in got.evidence if q.strip()], ctx, self.thresholds)
+        if not got.supported:
+            g["reason"] = "judge_unsupported"
+        elif not quotes or not all(m.found for m in quotes):
+            g["reason"] = "judge_ungrounded_quote"
+        else:
+            turn["evidence"] += [self._evidence(m, spans, chunks) for m in quotes]
+            g.update(status="pass", method="judge")
 
     @staticmethod
     def _evidence(match, spans, chunks) -> dict:

@@ -44,8 +44,9 @@ UNSUPPORTED = reply("A tagged press is repaired within 12 hours by the operator.
 class Model:
     """Plays the user and the assistant from queues, in the order the recipe asks."""
 
-    def __init__(self, users, replies, contradicts=None):
+    def __init__(self, users, replies, contradicts=None, judge=()):
         self.users, self.replies, self.calls, self.contradicts = list(users), list(replies), [], contradicts
+        self.judge = list(judge)
 
     def __call__(self, kind, body):
         p = body["messages"][-1]["content"]
@@ -55,6 +56,9 @@ class Model:
         if "You are the assistant" in p:
             self.calls.append("assistant" + ("-repair" if "failed the check" in p else ""))
             return json.dumps(self.replies.pop(0))
+        if "fully supported by the document" in p:
+            self.calls.append("judge")
+            return json.dumps(self.judge.pop(0))
         if "contradicts an earlier assistant reply" in p:
             self.calls.append("consistency")
             return json.dumps({"contradicts": self.contradicts is not None, "turn": self.contradicts,
@@ -108,6 +112,25 @@ def test_an_unsupported_fact_in_turn_three_is_repaired_once_then_rejected():
 def test_a_repaired_turn_is_kept():
     (record,) = run_dialogue(Model(USERS, GOOD[:2] + [UNSUPPORTED, GOOD[2]]))
     assert record["rejected"] is None and [t["repaired"] for t in record["turns"]] == [False, False, True]
+
+
+PARAPHRASE = reply("Servicing happens on a 500-hour cycle, looked after by the upkeep crew.",
+                   "The hydraulic press is serviced every 500 operating hours")
+
+
+def test_a_turn_the_checks_leave_uncertain_goes_to_the_judge():
+    approve = {"supported": True, "evidence": ["serviced every 500 operating hours"], "missing": []}
+    model = Model(USERS, [PARAPHRASE] + GOOD[1:], judge=[approve])
+    (record,) = run_dialogue(model)
+    first = record["turns"][0]
+    assert record["rejected"] is None and first["grounding"]["method"] == "judge"
+    assert first["grounding"]["reason"] == "ungrounded_low_support" and len(first["evidence"]) == 2
+    assert model.calls[:3] == ["user", "assistant", "judge"]
+    deny = {"supported": False, "evidence": [], "missing": ["upkeep crew"]}
+    (record,) = run_dialogue(Model(USERS, [PARAPHRASE, PARAPHRASE], judge=[deny, deny]))
+    assert record["rejected"] == "dialogue_judge_unsupported" and record["failed_turn"] == 1
+    (record,) = run_dialogue(Model(USERS, [PARAPHRASE, PARAPHRASE]), judge="never")
+    assert record["rejected"] == "dialogue_ungrounded_low_support"
 
 
 def test_a_greeting_or_clarifying_turn_needs_no_evidence_but_a_number_does():
