@@ -4,8 +4,9 @@ Recipes through a FaultProxy in front of a real `vllm serve`, so the requests sy
 answers vLLM gives are both on record: `reasoning` with k > 1 through vLLM's own `n`, a JSON-schema
 recipe through `structured_outputs`, `step-labels` rollouts as raw completions with `n`; then
 `serve-check`, the `synth serve` lifecycle (stopped by SIGTERM, and gone with a synth killed by
-SIGKILL), a run that launches its own server, and the in-process engine in a run and after its
-engine core dies. The model writes nonsense: structure and bookkeeping only.
+SIGKILL), a run that launches its own server, the in-process engine in a run and after its
+engine core dies, and the student stage's rounds with `n` and chat logprobs (the knowledge probe's
+reading). The model writes nonsense: structure and bookkeeping only.
 """
 
 from __future__ import annotations
@@ -246,3 +247,49 @@ def test_in_process_engine_whose_core_dies_stops_like_a_dead_server(vllm_model):
             await engine.close()
 
     asyncio.run(go())
+
+
+def test_student_stage_samples_with_n_and_logprobs_come_from_vllm(tmp_path, vllm_server):
+    """The student stage's rounds are single requests with vLLM's `n`; chat logprobs (the knowledge
+    probe's yes/no reading, synth.knowledge_probe) are read from vLLM's answer and cached."""
+    import asyncio
+
+    from synth.engines.base import Sampling
+    from synth.engines.openai_http import OpenAIEngine
+    from synth.llm import LLM
+    from synth.store import RunStore
+
+    write_jsonl(tmp_path / "seeds.jsonl", PROBLEMS)
+    cfg = write_config(tmp_path / "run.yaml", name="s", recipe="reasoning", seeds="seeds.jsonl", dedup=None,
+                       options={"k": 1, "keep": "all", "max_tokens": 24}, sampling={"temperature": 0.8},
+                       engines={"student": {"base_url": "STUDENT", "model": VLLM_SERVED}},
+                       student={"k": 4, "round_size": 2, "preset": "sft", "max_tokens": 32})
+    with FaultProxy(vllm_server) as proxy:
+        cfg.write_text(cfg.read_text().replace("STUDENT", proxy.base_url))
+        proc = synth_cli("run", str(cfg), "--base-url", vllm_server, "--model", VLLM_SERVED, "-q")
+        assert proc.returncode == 0, proc.stderr
+        rounds = [p["body"] for p in proxy.posts("chat/completions") if p["body"].get("max_tokens") == 32]
+    assert rounds and all(b["n"] == 2 and "seed" in b for b in rounds)  # one request per round of 2
+    m = manifest(tmp_path / "runs" / "s")
+    stage = {s["name"]: s for s in m["stages"]}["student"]
+    assert stage["student"]["requests"] == len(rounds) and stage["student"]["samples"] == 2 * len(rounds)
+    assert stage["in"] == stage["kept"] + stage["dropped"] == len(records(tmp_path / "runs" / "s"))
+    assert m["engines"]["student"]["native_n"] is True and m["engines"]["student"]["used_by"] == ["stage:student"]
+
+    async def ask():
+        async with OpenAIEngine(vllm_server, VLLM_SERVED) as engine:
+            store = RunStore(tmp_path / "lp", "f")
+            try:
+                llm = LLM(engine, store, Sampling(temperature=0.0, max_tokens=1))
+                supported = await llm.supports_logprobs()
+                messages = [{"role": "user", "content": "Is Paris the capital of France? Answer yes or no."}]
+                (first,) = await llm.chat(messages, top_logprobs=5)
+                (again,) = await llm.chat(messages, top_logprobs=5)
+                return supported, first, again
+            finally:
+                store.close()
+
+    supported, first, again = asyncio.run(ask())
+    assert supported and len(first.logprobs) == 1 and len(first.logprobs[0]["top"]) == 5
+    assert all(lp <= 0 for lp in first.logprobs[0]["top"].values()) and first.logprobs[0]["token"] in first.logprobs[0]["top"]
+    assert again.cached and again.logprobs == first.logprobs
