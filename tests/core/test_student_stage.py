@@ -216,3 +216,31 @@ def test_the_streaming_path_decides_what_the_in_memory_path_decides(tmp_path, mo
     assert stages["student"] == {**{s["name"]: s for s in memory.manifest["stages"]}["student"],
                                  "seconds": stages["student"]["seconds"]}  # totals over every chunk
     assert stages["student"]["student"]["samples"] == len(at_student)
+
+
+def test_records_of_one_problem_share_one_probe(tmp_path):
+    """reasoning keeps several solutions of a problem: the student is asked about the problem once and
+    every record of it carries the same result and decision."""
+    def two_ways(kind: str, body: dict) -> str:
+        if problem_of(body) is None:
+            return "hi"
+        gold, _ = PROBLEMS[problem_of(body)]
+        return f"Step 1: way {body['seed'] % 2}.\nThe answer is \\boxed{{{gold}}}."
+
+    write_jsonl(tmp_path / "problems.jsonl", [{"problem": p, "answer": g} for p, (g, _) in PROBLEMS.items()])
+    with ScriptedServer(two_ways, model="teacher-72b") as t, ScriptedServer(student, model="student-1b") as s:
+        cfg = write_config(tmp_path / "two.yaml", name="two", recipe="reasoning", seeds="problems.jsonl",
+                           engine={"base_url": t.base_url, "model": "teacher-72b"},
+                           engines={"student": {"base_url": s.base_url, "model": "student-1b"}},
+                           options={"k": 2, "label": "gold"}, sampling={"max_tokens": 64}, dedup=None,
+                           student={"k": K, "preset": "rl"})
+        result = run_config(cfg, tmp_path / "two")
+        asked = work(s)
+    by_problem: dict[str, list[dict]] = {}
+    for r in result.kept:
+        by_problem.setdefault(r["problem"], []).append(r["student"])
+    assert set(by_problem) == {p for p, (_, rate) in PROBLEMS.items() if 0 < rate < 1}
+    assert all(len(v) == 2 and v[0] == v[1] for v in by_problem.values())  # two solutions, one probe
+    info = {s["name"]: s for s in result.manifest["stages"]}["student"]["student"]
+    assert info["questions"] == 5 and info["samples"] == len(asked)
+    assert {s["name"]: s for s in result.manifest["stages"]}["student"]["in"] == 10
