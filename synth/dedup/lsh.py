@@ -71,10 +71,12 @@ def sorted_band(sig8: np.ndarray, band: int, rows: int) -> tuple[np.ndarray, np.
 def batch_candidates(sig8: np.ndarray, bands: int, rows: int, active: np.ndarray | None = None):
     """Pairs (i, j), i < j, of rows that share a band; only rows in ``active`` take part."""
     idx = np.arange(len(sig8)) if active is None else np.asarray(active)
-    sub = sig8[idx]
     left, right = [], []
     for band in range(bands):
-        k, order = sorted_band(sub, band, rows)  # bucket members stay in input order
+        # one band's columns of the active rows at a time (r bytes a row, not a copy of every signature)
+        cols = sig8[idx, band * rows:(band + 1) * rows]
+        k, order = sorted_band(cols, 0, rows)  # bucket members stay in input order
+        del cols
         for w in range(1, WINDOW + 1):
             same = np.flatnonzero(k[w:] == k[:-w])
             if len(same) == 0:
