@@ -4,7 +4,7 @@ and of `dialogue` with ``chunks_per_dialogue > 1``).
 Method (no model, no randomness):
 
 1. **Terms.** Each chunk's text and heading path become a bag of terms: Han character bigrams for
-   Chinese, lowercased Latin words of 3+ letters (stop words out); bigrams holding a function character (的, 于, 和 ...) out for other text; heading terms count
+   Chinese, lowercased Latin words of 3+ letters (stop words out); bigrams holding a function character (的, 于, 和 ...) out, and those made only of numbering characters (百零, 第九, 二次) for other text; heading terms count
    ``heading_weight`` times (a shared heading such as "4 点检周期" or "Removing locks" says more than a
    shared word of body text).
 2. **Distinctive terms.** A term found in one chunk only can join nothing, and one found in more than
@@ -45,6 +45,9 @@ where here does done being used using use""".split())
 # function characters: a bigram holding one (的规, 于三, 和班) is grammar, not a shared subject
 _FUNCTION_HAN = frozenset("的了和与及或在是为对于其之等而并且被把将从向以所也就都")
 
+# numbering: a bigram made only of these (百零, 第九, 二次, 八届) is an article or session number, not a subject
+_NUMBERING_HAN = frozenset("零〇一二三四五六七八九十百千万第条章节款项次届")
+
 METHOD = "tfidf-cosine-greedy-v1"
 
 
@@ -52,7 +55,8 @@ def terms(text: str) -> Counter:
     """Han character bigrams and lowercased Latin words (3+ letters, stop words out)."""
     out: Counter = Counter()
     for run in _HAN_RUN.findall(text or ""):
-        out.update(b for b in (run[i:i + 2] for i in range(len(run) - 1)) if not _FUNCTION_HAN.intersection(b))
+        out.update(b for b in (run[i:i + 2] for i in range(len(run) - 1))
+                   if not _FUNCTION_HAN.intersection(b) and not set(b) <= _NUMBERING_HAN)
     out.update(w for w in (m.lower() for m in _WORD.findall(text or "")) if w not in _STOP)
     return out
 
