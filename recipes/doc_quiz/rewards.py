@@ -32,7 +32,11 @@ _THINK = re.compile(r"<think>.*?</think>", re.S)
 _LABEL = re.compile(r"(?:final answer|answer|答案|回答)\s*(?:is|为|是)?\s*[:：]?\s*", re.I)
 _LETTERS = re.compile(r"^[\s(（\[]*([A-Z])(?:[\s)）\].]*(?:[,，、;；/和及]|and|\s)+[\s(（\[]*([A-Z]))*[\s)）\].。]*$")
 _TRUE = {"true", "t", "yes", "correct", "right", "正确", "对", "是", "√", "✓", "true.", "对的", "正确。"}
-_FALSE = {"false", "f", "no", "incorrect", "wrong", "错误", "错", "否", "×", "✗", "false.", "错的", "错误。"}
+_FALSE = {"false", "f", "no", "incorrect", "wrong", "错误", "错", "否", "×", "✗", "false.", "错的", "错误。", "不正确", "不对"}
+# a prediction that qualifies a value the gold states plainly ("2小时以上", "about 5 bar") is another answer
+_QUALIFIER = re.compile(r"以上|以下|以内|不到|不足|至少|至多|最多|最少|超过|大约|约|左右|不|没|"
+                        r"\b(?:more|less|fewer|at least|at most|about|approximately|around|over|under|up to|"
+                        r"not|no|never|roughly|nearly|almost)\b", re.I)
 
 
 def final_answer(completion: str) -> str:
@@ -50,10 +54,12 @@ def final_answer(completion: str) -> str:
 def letters(text: str) -> set[str] | None:
     """The set of option letters a short answer names ("B, D", "B、D", "(A) and (C)"), else None."""
     s = text.strip().upper()
-    if not re.fullmatch(r"[\sA-Z(（)）\[\].,，、;；/和及]*|.*\bAND\b.*", s) or len(s) > 40:
+    if not re.fullmatch(r"[\sA-Z(（)）\[\].,，、;；/和及]*", s) or len(s) > 40:
         return None
-    found = re.findall(r"(?<![A-Z])([A-Z])(?![A-Z])", s.replace("AND", " "))
-    return set(found) or None
+    words = re.findall(r"[A-Z]+", s)
+    if any(len(w) > 1 and w != "AND" for w in words):  # "NOT B", "AB": not a list of letters
+        return None
+    return {w for w in words if len(w) == 1} or None
 
 
 def _bool(text: str) -> bool | None:
@@ -97,6 +103,9 @@ def _correct(verifier: dict, completion: str) -> bool:
     if kind in ("exact_span", "equivalence"):
         if normalize(answer).strip("。.") == normalize(str(gold)).strip("。."):
             return True
+        if {m.group().casefold() for m in _QUALIFIER.finditer(answer)} - \
+                {m.group().casefold() for m in _QUALIFIER.finditer(str(gold))}:
+            return False
         from synth.verify import check
 
         return check(str(gold), answer, use_math_verify=False).correct

@@ -420,3 +420,35 @@ def test_a_held_out_eval_split_shares_no_chunk_with_train(tmp_path):
         assert rows, split
         chunks[split] = {r["chunk_id"] for r in rows}
     assert chunks["train"] and chunks["eval"] and not chunks["train"] & chunks["eval"]
+
+
+# policy outputs labelled by hand: (checker spec, completion, right?) per format, en + zh; the wrong ones are
+# the near misses a lenient checker would reward (a negated letter, a qualified value, two letters for one)
+B = {"kind": "choice", "answer": "B", "choices": ["B"], "options": [{"letter": "A", "text": "10mm"},
+                                                                   {"letter": "B", "text": "20mm"}]}
+BD = {"kind": "choice", "answer": "B, D", "choices": ["B", "D"], "options": []}
+FALSE = {"kind": "bool", "answer": "false", "options": []}
+TWO_H = {"kind": "exact_span", "answer": "2小时", "options": []}
+YEAR = {"kind": "equivalence", "answer": "every 12 months", "options": []}
+LABELLED = [
+    (B, "B", True), (B, "The answer is B.", True), (B, "答案是B", True), (B, "选B", True), (B, "(B)", True),
+    (B, "20mm", True), (B, "<think>A is 10mm, too small</think>\nAnswer: B", True),
+    (B, "Not B", False), (B, "不是B", False), (B, "A or B", False), (B, "AB", False), (B, "A", False),
+    (B, "10mm", False), (B, "B, D", False),
+    (BD, "B, D", True), (BD, "B、D", True), (BD, "(B) and (D)", True), (BD, "答案：D，B", True),
+    (BD, "B", False), (BD, "B, C, D", False), (BD, "all of them", False),
+    (FALSE, "false", True), (FALSE, "False.", True), (FALSE, "错误", True), (FALSE, "不正确", True),
+    (FALSE, "<think>the text says 0 bar</think>错", True),
+    (FALSE, "true", False), (FALSE, "正确", False), (FALSE, "It depends", False), (FALSE, "", False),
+    (TWO_H, "2小时", True), (TWO_H, "2 小时", True), (TWO_H, "答案：2小时", True), (TWO_H, "两小时", True),
+    (TWO_H, "3小时", False), (TWO_H, "2小时以上", False), (TWO_H, "不少于2小时", False), (TWO_H, "about 2 hours", False),
+    (YEAR, "every 12 months", True), (YEAR, "Every 12 months.", True), (YEAR, "Answer: every 12 months", True),
+    (YEAR, "every 6 months", False), (YEAR, "not every 12 months", False),
+]
+
+
+def test_the_reward_checker_on_labelled_policy_outputs_has_no_false_positive():
+    got = [rewards.score(v, c) == 1.0 for v, c, _ in LABELLED]
+    false_positives = [c for (v, c, right), g in zip(LABELLED, got) if g and not right]
+    misses = [c for (v, c, right), g in zip(LABELLED, got) if right and not g]
+    assert false_positives == [] and misses == []
