@@ -224,7 +224,8 @@ def coverage_lines(coverage: dict[str, Any] | None, *, max_items: int = 20) -> l
     lines, tables = [], []
     for key, value in coverage.items():
         if isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()):
-            tables.append(("", f"| {key} | rows |", "|---|---|",
+            unit = "rows" if all(isinstance(v, int) for v in value.values()) else "value"  # e.g. a loss per chunk
+            tables.append(("", f"| {key} | {unit} |", "|---|---|",
                            *(f"| {k} | {v} |" for k, v in list(value.items())[:200]), ""))
         elif isinstance(value, list):
             shown = ", ".join(str(v) for v in value[:max_items]) + (" …" if len(value) > max_items else "")

@@ -103,7 +103,7 @@ def test_the_probe_ranks_chunks_by_what_the_student_gets_wrong_and_weights_quest
     assert by_engine["student"]["sent"] == len(at_student) and by_engine["default"]["sent"] == len(at_teacher)
     assert result.manifest["engines"]["student"]["used_by"] == ["recipe:doc-qa"]
     card = (result.dir / "README.md").read_text(encoding="utf-8")
-    assert "| student_loss_by_chunk |" in card and f"student_probe_method: {method}" in card
+    assert "| student_loss_by_chunk | value |" in card and f"student_probe_method: {method}" in card
 
 
 def test_a_rerun_probes_from_the_cache(tmp_path):
