@@ -413,6 +413,12 @@ def test_a_held_out_eval_split_shares_no_chunk_with_train(tmp_path):
                                       "export": {"formats": ["rl", "eval"], "split": {"eval": 0.4}}}), encoding="utf-8")
     with ScriptedServer(Script()) as server:
         run_config(config, tmp_path / "run", base_url=server.base_url)
+    # the rl subset's parquet is verl's layout: data_source, prompt (chat), ability, reward_model, extra_info
+    rl = pq.read_table(sorted((tmp_path / "run" / "subsets" / "rl").glob("train-*.parquet"))[0]).to_pylist()
+    assert {"data_source", "prompt", "ability", "reward_model", "extra_info"} <= set(rl[0])
+    assert all(r["reward_model"]["style"] == "rule" and r["prompt"][0]["role"] == "user" for r in rl)
+    assert all(rewards.compute_score(r["data_source"], r["answer"], r["reward_model"]["ground_truth"],
+                                     r["extra_info"]) == 1.0 for r in rl)
     chunks = {}
     for split in ("train", "eval"):
         files = sorted((tmp_path / "run" / "subsets" / "eval").glob(f"{split}-*.parquet"))
