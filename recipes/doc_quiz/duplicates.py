@@ -46,3 +46,32 @@ class ItemDedupStage(Stage):
         dropped = [({**r, "duplicate_of": duplicates[i]}, "item_near_duplicate", {})
                    for i, r in enumerate(records) if i in duplicates]
         return kept, dropped
+
+
+class FormatBalanceStage(Stage):
+    """``balance_formats``: as many items of each format as of the scarcest one that has any (a true/false
+    pair counts as one item, and goes together); which ones stay is drawn by a hash of the record id, so
+    they spread over the corpus rather than filling from its first chunks, the same on every run.
+    Dropped: `format_surplus`."""
+
+    def __init__(self, recipe: str) -> None:
+        self.name = f"recipe:{recipe}:format-balance"
+
+    def apply(self, records):
+        import hashlib
+
+        units: dict[str, dict[tuple, list[int]]] = {}
+        for i, r in enumerate(records):
+            fmt = r.get("format") or ""
+            key = (r.get("seed_key"), r.get("slot")) if fmt == "true_false" else (r.get("id"), i)
+            units.setdefault(fmt, {}).setdefault(key, []).append(i)
+        if not units:
+            return records, []
+        target = min(len(u) for u in units.values())
+
+        def draw(members: list[int]) -> str:
+            return hashlib.sha256(str(records[members[0]].get("id") or members[0]).encode()).hexdigest()
+
+        surplus = {i for u in units.values() for members in sorted(u.values(), key=draw)[target:] for i in members}
+        return ([r for i, r in enumerate(records) if i not in surplus],
+                [(r, "format_surplus", {}) for i, r in enumerate(records) if i in surplus])

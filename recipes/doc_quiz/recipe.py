@@ -44,7 +44,7 @@ from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
 from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import checks as ck
-from synth.recipes.doc_quiz.duplicates import ItemDedupStage
+from synth.recipes.doc_quiz.duplicates import FormatBalanceStage, ItemDedupStage
 from synth.recipes.doc_quiz.exports import to_eval, to_rl
 from synth.recipes.doc_quiz.rewards import letters, score
 from synth.seeds import row_key
@@ -72,6 +72,8 @@ class DocQuizOptions(RecipeOptions):
     dedup_threshold: float | None = Field(0.7, gt=0, le=1, description="Jaccard (character / word bigrams) at "
                                           "which an item's question duplicates an earlier one of its format; "
                                           "null: no item dedup")
+    balance_formats: bool = Field(False, description="keep as many items of each format as of the scarcest "
+                                  "(a true/false pair counts once), spread over the corpus by a hash")
     max_answer_chars: int = Field(40, ge=1, description="longest short answer / cloze span (characters)")
     temperature: float | None = Field(None, ge=0, le=2, description="item asks; default: the run's")
     max_tokens: int | None = Field(None, ge=1, description="item and judge asks; default: the run's")
@@ -151,7 +153,8 @@ class DocQuizRecipe(Recipe):
     def stages(self) -> list:
         """Near-duplicate items across chunks, decided over all records at once (duplicates.py)."""
         threshold = self.options.dedup_threshold
-        return [ItemDedupStage(self.name, threshold)] if threshold else []
+        stages: list = [ItemDedupStage(self.name, threshold)] if threshold else []
+        return stages + ([FormatBalanceStage(self.name)] if self.options.balance_formats else [])
 
     def roles(self) -> list[str]:
         return [self.options.judge_role] if self.options.judge_role else []

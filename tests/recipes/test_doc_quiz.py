@@ -458,3 +458,22 @@ def test_the_reward_checker_on_labelled_policy_outputs_has_no_false_positive():
     false_positives = [c for (v, c, right), g in zip(LABELLED, got) if g and not right]
     misses = [c for (v, c, right), g in zip(LABELLED, got) if right and not g]
     assert false_positives == [] and misses == []
+
+
+def test_balance_formats_keeps_as_many_of_each_format_as_of_the_scarcest(tmp_path):
+    seeds = tmp_path / "chunks.jsonl"
+    write_jsonl(seeds, [{**CHUNKS[0], "id": f"loto-{i}"} for i in range(3)])
+    config = tmp_path / "quiz.yaml"
+    config.write_text(yaml.safe_dump({"name": "quiz", "recipe": "doc-quiz", "seeds": str(seeds),
+                                      "options": {"items_per_format": 4, "multiple_share": 0, "dedup_threshold": None,
+                                                  "balance_formats": True},
+                                      "dedup": {"exact": False},  # the three chunks' items are the same text
+                                      "sampling": {"max_tokens": 400}}), encoding="utf-8")
+    with ScriptedServer(Script()) as server:
+        run = run_config(config, tmp_path / "run", base_url=server.base_url)
+    # per chunk the script's items keep cloze 1, mcq 1, true/false 2 pairs, short answer 1: 3 of each
+    units = {f: sum(1 for r in run.kept if r["format"] == f and r["variant"] != "altered") for f in ITEMS["en"]}
+    assert units == {"cloze": 3, "mcq": 3, "true_false": 3, "short_answer": 3}
+    surplus = [r["record"] for r in run.rejected if r["reason"] == "format_surplus"]
+    assert len(surplus) == 6 and all(r["format"] == "true_false" for r in surplus)  # three pairs
+    assert sorted(r["variant"] for r in surplus) == ["altered"] * 3 + ["original"] * 3
