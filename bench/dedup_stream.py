@@ -11,6 +11,7 @@ process under /usr/bin/time -v (peak RSS of that process and its children, wall 
   synth-stream   `synth dedup CORPUS -o OUT.jsonl --near --field text --quiet --workers W`
                  (reads in batches, keeps 136 B/row, second pass writes kept rows)
   synth-memory   the in-memory path as `synth dedup` ran before: read_rows + dedup_rows + write_table
+  synth-filter   `synth filter CORPUS -o OUT.jsonl --field text --filter length:min_units=5 --filter repetition`
   plain          read the JSONL, one datasketch MinHash per document (update per shingle of synth's
                  tokens) + MinHashLSH query/insert, write the kept rows: what users write, one thread
 
@@ -117,14 +118,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=520_000)
     ap.add_argument("--plain-docs", type=int, default=52_000)
-    ap.add_argument("--only", choices=["synth", "memory", "plain"], action="append")
+    ap.add_argument("--only", choices=["synth", "memory", "plain", "filter"], action="append")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
         return child_memory(*rest) if kind == "memory" else child_plain(rest[0], rest[1], 0.6, 128)
-    only = set(args.only or ["synth", "memory", "plain"])
+    only = set(args.only or ["synth", "memory", "plain", "filter"])
     path = corpus(args.docs)
     results = {}
     with tempfile.TemporaryDirectory() as d:
@@ -138,6 +139,11 @@ def main() -> None:
         if "synth" in only:
             for w in args.workers:
                 results[f"synth-stream w{w} {args.docs}"] = synth(path, w, f"s{w}")
+        if "filter" in only:  # streamed synth filter: cheap filters, so the figure is the streaming's own
+            r = timed([SYNTH, "filter", str(path), "-o", f"{d}/f.jsonl", "--field", "text", "--quiet",
+                       "--filter", "length:min_units=5", "--filter", "repetition"])
+            rep = json.loads(Path(f"{d}/f.report.json").read_text())
+            results[f"synth-filter {args.docs}"] = {**r, "kept": rep["rows_out"], "docs": rep["rows_in"]}
         if "memory" in only:
             r = timed([PY, __file__, "--child", "memory", str(path), f"{d}/m.jsonl"])
             results[f"synth-memory {args.docs}"] = {**r, **json.loads(r["stdout"].splitlines()[-1])}
