@@ -112,9 +112,10 @@ def dedup_cmd(
     Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
 
-    Without --index or --ray-address it streams: INPUT is read in batches keeping only each row's
-    exact hash and one-byte MinHash signature (8 + num_perm bytes a row), then read again to write
-    the kept rows; OUT.state/ holds a checkpoint per batch, so a killed run resumes when started again.
+    Without --index it streams (with --ray-address too: each batch is sketched on Ray): INPUT is read
+    in batches keeping only each row's exact hash and one-byte MinHash signature (8 + num_perm bytes
+    a row), then read again to write the kept rows; OUT.state/ holds a checkpoint per batch, so a
+    killed run resumes when started again.
     """
     from synth.dedup import dedup_rows, format_report
     from synth.io import write_jsonl, write_table
@@ -125,13 +126,18 @@ def dedup_cmd(
     cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
                   near=near, workers=workers)
-    if index is None and not ray_address:  # streamed: hashes and signatures in memory, not rows
+    if index is None:  # streamed: hashes and signatures in memory, not rows
         from synth.dedup.stream import dedup_file
 
+        backend = None
+        if ray_address:
+            from synth.dedup.ray_job import RayBackend
+
+            backend = RayBackend(ray_address)
         dropped_path = _sibling(out, ".dropped.jsonl")
         with _Progress(quiet) as progress:
             report = dedup_file(input, out, dropped_path, cfg, state_dir=_sibling(out, ".state"),
-                                batch_rows=batch_rows, progress=progress)
+                                batch_rows=batch_rows, progress=progress, backend=backend)
         report_path = _sibling(out, ".report.json")
         report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
                                           ensure_ascii=False, default=str))

@@ -231,10 +231,12 @@ class TableWriter:
 
 
 def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: Path,
-               batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+               batch_rows: int = BATCH_ROWS, progress: Progress | None = None, backend=None) -> dict:
     """Dedup the rows of `inp` into `out` (kept) and `dropped_path` (each dropped row with
     duplicate_of, duplicate_in, reason, similarity: as `dedup_rows`), in two passes; returns the
-    report (as `dedup_rows`'s). No persisted index here (`synth dedup --index` holds rows in memory)."""
+    report (as `dedup_rows`'s). No persisted index here (`synth dedup --index` holds rows in memory).
+    ``backend`` sketches each batch and finds band candidates (default ``LocalBackend()``;
+    ``ray_job.RayBackend`` runs both on a Ray cluster, with the same decisions)."""
     from synth.dedup.core import LocalBackend, decide
     from synth.dedup.report import build_report
     from synth.dedup.text import check_fields, default_fields, row_id, row_text
@@ -245,7 +247,7 @@ def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: P
     total = count_rows(inp) if Path(inp).is_file() else None
     state = _State(state_dir, {"v": STATE_VERSION, "config": config.model_dump(mode="json"),
                                "batch_rows": batch_rows, **key})
-    backend = LocalBackend()
+    backend = backend or LocalBackend()
     resumed = state.resumed
     n = state.meta["rows"]
     fields = state.meta.get("fields")
