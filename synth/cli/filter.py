@@ -186,18 +186,24 @@ def filter_cmd(
         counts["rejected"] += len(dropped)
 
     needs_llm = any(getattr(f, "needs_llm", False) for f in built)
-    with _Progress(quiet) as progress:
-        asyncio.run(_run(stages, todo, check, done, handles, state, counts, reports, progress, total, needs_llm,
-                         base_url=base_url, model=model, api_key_env=api_key_env, max_in_flight=max_in_flight,
-                         cache=cache or _sibling(out, ".cache")))
-    if counts["in"] == 0:
-        raise InputError(f"{input} has no rows")
+    import shutil
+
+    try:
+        with _Progress(quiet) as progress:
+            asyncio.run(_run(stages, todo, check, done, handles, state, counts, reports, progress, total, needs_llm,
+                             base_url=base_url, model=model, api_key_env=api_key_env, max_in_flight=max_in_flight,
+                             cache=cache or _sibling(out, ".cache")))
+        if counts["in"] == 0:
+            raise InputError(f"{input} has no rows")
+    except (InputError, ConfigError):  # a broken input leaves nothing behind; a kill leaves the checkpoint
+        for h in handles.values():
+            h.close()
+        shutil.rmtree(state.folder, ignore_errors=True)
+        raise
     for h in handles.values():
         h.close()
     finish_jsonl(state, "kept", out)
     finish_jsonl(state, "rejected", rejected_path)
-    import shutil
-
     shutil.rmtree(state.folder, ignore_errors=True)
     report_dicts = [r.as_dict() for r in reports]
     report_path = _sibling(out, ".report.json")

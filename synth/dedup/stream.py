@@ -232,6 +232,16 @@ class TableWriter:
 
 def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: Path,
                batch_rows: int = BATCH_ROWS, progress: Progress | None = None, backend=None) -> dict:
+    try:
+        return _dedup_file(inp, out, dropped_path, config, state_dir=state_dir, batch_rows=batch_rows,
+                           progress=progress, backend=backend)
+    except InputError:  # a broken input leaves nothing behind (a kill leaves the checkpoint to resume)
+        shutil.rmtree(state_dir, ignore_errors=True)
+        raise
+
+
+def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: Path,
+                batch_rows: int, progress: Progress | None, backend) -> dict:
     """Dedup the rows of `inp` into `out` (kept) and `dropped_path` (each dropped row with
     duplicate_of, duplicate_in, reason, similarity: as `dedup_rows`), in two passes; returns the
     report (as `dedup_rows`'s). No persisted index here (`synth dedup --index` holds rows in memory).
