@@ -278,7 +278,7 @@ def test_load_dataset_sees_the_data_of_a_rerun(tmp_path):
         cfg = small_config(tmp_path, rows)
         assert synth_cli("run", str(cfg), "--base-url", server.base_url, "-q").returncode == 0
         assert len(load_rows(tmp_path / "runs" / "t")) == 3
-        small_config(tmp_path, rows, filters=[{"name": "length", "min_units": 5}])
+        small_config(tmp_path, rows, filters=[{"name": "length", "min_units": 5, "relative": False}])
         assert synth_cli("run", str(cfg), "--base-url", server.base_url, "-q").returncode == 0
         assert [r["response"] for r in load_rows(tmp_path / "runs" / "t")] == ["one two three four five six"]
 

@@ -33,7 +33,7 @@ def run_once(tmp_path: Path, name: str, spill_rows: int, monkeypatch, base_url: 
                                                  "breakfast daily"}])
     write_jsonl(tmp_path / "seeds.jsonl", ROWS)
     cfg_path = write_config(tmp_path / f"{name}.yaml", name=name, recipe="instruct", seeds="seeds.jsonl",
-                            sampling={"max_tokens": 16}, filters=[{"name": "length", "min_units": 2}],
+                            sampling={"max_tokens": 16}, filters=[{"name": "length", "min_units": 2, "relative": False}],
                             dedup={"exact": True, "near": False, "fields": ["response"]},
                             decontam={"benchmarks": ["bench.jsonl:q"], "ngram": 8},
                             export={"formats": ["messages"], "split": {"test": 0.3}})
