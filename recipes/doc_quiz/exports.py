@@ -3,7 +3,7 @@
 - ``rl``: one row per kept item for verifiable-reward training. ``prompt`` is chat messages (TRL
   GRPOTrainer's conversational prompt column), ``answer`` the gold answer as text, ``verifier`` the
   checker spec (``{kind: exact_span|choice|bool|equivalence, answer, choices, lang, options}``) that
-  ``synth.recipes.doc_quiz.rewards.score(verifier, completion)`` scores, and verl's columns beside
+  ``synth.rewards.score(verifier, completion)`` scores, and verl's columns beside
   them: ``data_source``, ``ability`` (the format), ``reward_model: {style: "rule", ground_truth}``
   (the gold answer as text), ``extra_info`` (item id, chunk, source, format, the verifier as JSON);
 - ``eval``: one row per item for an evaluation set (lm-eval-harness / OpenCompass custom JSONL style):

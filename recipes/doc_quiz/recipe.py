@@ -46,7 +46,7 @@ from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import checks as ck
 from synth.recipes.doc_quiz.duplicates import FormatBalanceStage, ItemDedupStage
 from synth.recipes.doc_quiz.exports import to_eval, to_rl
-from synth.recipes.doc_quiz.rewards import letters, score
+from synth.rewards import letters, score
 from synth.seeds import row_key
 from synth.structured import StructuredOutputError, chat_json
 from synth.text import prompt_language

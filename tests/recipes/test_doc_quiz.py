@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synth.recipes.doc_quiz import checks, exports, rewards
+from synth import rewards
+from synth.recipes.doc_quiz import checks, exports
 from synth.recipes.doc_quiz.recipe import DocQuizRecipe
 from synth.testing import ScriptedServer, run_config
 from tests.conftest import EXAMPLES, write_jsonl

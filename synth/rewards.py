@@ -1,6 +1,6 @@
-"""Scoring an answer against a doc-quiz item's checker spec (`verifier` on every record and RL row).
+"""Reward functions for RL trainers: an answer scored against a checker spec (`verifier` on every doc-quiz record and RL row).
 
-The same checks that verify the data score a policy's answers: ``score(verifier, completion) -> 1.0 | 0.0``,
+verl (`compute_score`) and TRL (`trl_reward`) import them from here. The same checks that verify the data score a policy's answers: ``score(verifier, completion) -> 1.0 | 0.0``,
 never raising. A completion may think first (``<think>…</think>`` is dropped) and may end with
 "Answer: …" / "答案：…"; the text after the last such label is the answer, else the last line.
 
