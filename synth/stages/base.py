@@ -8,7 +8,9 @@ them over a stream).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,3 +90,14 @@ async def run_stages_async(stages: list[Stage], records: list[dict], *, llm=None
         reports.append(report)
     return records, rejected, reports
 
+
+async def run_workers(worker: Callable[[], Awaitable[None]], n: int) -> None:
+    """`n` copies of `worker` at once (they share a queue of their own); if one fails, the others are
+    cancelled and awaited before its error goes on."""
+    tasks = [asyncio.create_task(worker()) for _ in range(max(1, n))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

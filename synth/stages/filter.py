@@ -6,14 +6,13 @@ stage report. Filters that ask a model run concurrently through the run's LLM of
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from typing import Any
 
 from synth.errors import ConfigError, InputError, RequestFailed
 from synth.filter import Decision, Filter, as_decision
-from synth.stages.base import Stage
+from synth.stages.base import Stage, run_workers
 
 
 class FilterStage(Stage):
@@ -62,13 +61,7 @@ class FilterStage(Stage):
                 if progress:
                     progress(self.name, done[0], len(records))
 
-        tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(records))))]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await run_workers(worker, min(concurrency, len(records)))
         kept, dropped = self._split(records, verdicts)  # type: ignore[arg-type]
         kept, rejected, report = self._book(records, kept, dropped, time.perf_counter() - start)
         report.scores = self._summaries

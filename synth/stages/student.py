@@ -24,7 +24,6 @@ question and reference share one probe.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from typing import Any, Literal
@@ -32,7 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from synth.errors import ConfigError, RequestFailed
-from synth.stages.base import Stage
+from synth.stages.base import Stage, run_workers
 
 QUESTION_FIELDS = ("problem", "question", "instruction")
 ANSWER_FIELDS = ("reference_answer", "answer", "gold_answer", "gold")
@@ -209,13 +208,7 @@ class StudentStage(Stage):
                 if progress:
                     progress(self.name, done[0], len(groups))
 
-        tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, len(groups))))]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await run_workers(worker, min(concurrency, len(groups)))
 
         acc = self._acc if self._acc is not None else {}
         before, after = acc.setdefault("before", Counter()), acc.setdefault("after", Counter())
