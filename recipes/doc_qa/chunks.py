@@ -69,3 +69,14 @@ def _documents_root(path: Path) -> Path:
             break
         parts.append(part)
     return Path(*parts) if parts else Path(".")
+
+
+def read_chunks_and_pool(path: Path, text_field: str, chunk_size: int | None, overlap: int | None):
+    """`read_chunks`, plus every row as a `DistractorPool` (related chunks for RAFT distractors or MCQ
+    options; rows cut off by ``--limit`` included)."""
+    from synth.recipes.doc_qa.raft import DistractorPool
+
+    rows = read_chunks(path, text_field, chunk_size, overlap)
+    pool = DistractorPool([{**chunk_info(r, text_field), "text": r.get(text_field)}
+                           for r in rows if isinstance(r.get(text_field), str)])
+    return rows, pool

@@ -42,7 +42,7 @@ from synth import knowledge_probe
 from synth.grounding import Context, Thresholds, check_answer, verify_quotes
 from synth.recipe import Recipe
 from synth.recipes.doc_qa import questions as q
-from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
+from synth.recipes.doc_qa.chunks import chunk_info, read_chunks_and_pool
 from synth.recipes.doc_qa.coverage import chunk_coverage
 from synth.recipes.doc_qa.duplicates import QuestionDedupStage
 from synth.recipes.doc_qa.options import Audience, DocQAOptions
@@ -136,9 +136,7 @@ class DocQARecipe(Recipe):
         folder or glob of .txt .md .html .pdf .docx .epub, cut with ``chunk_size`` / ``overlap``.
         All rows are kept as the RAFT distractor pool (also those cut off by ``--limit``)."""
         o = self.options
-        rows = read_chunks(path, o.text_field, o.chunk_size, o.overlap)
-        self.pool = DistractorPool([{**chunk_info(r, o.text_field), "text": r.get(o.text_field)}
-                                    for r in rows if isinstance(r.get(o.text_field), str)])
+        rows, self.pool = read_chunks_and_pool(path, o.text_field, o.chunk_size, o.overlap)
         return rows
 
     # -- one chunk -----------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from pydantic import BaseModel, Field
 
 from synth.grounding import Context, Thresholds, check_answer, normalize, verify_quotes
 from synth.recipe import Recipe, RecipeOptions
-from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
+from synth.recipes.doc_qa.chunks import chunk_info, read_chunks_and_pool
 from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import checks as ck
 from synth.recipes.doc_quiz.duplicates import FormatBalanceStage, ItemDedupStage
@@ -163,9 +163,7 @@ class DocQuizRecipe(Recipe):
         """Chunk rows (chunks.jsonl from `synth ingest`) or documents, read as doc-qa reads them; all rows
         are kept as the pool related chunks (MCQ distractor material) come from."""
         o = self.options
-        rows = read_chunks(path, o.text_field, o.chunk_size, o.overlap)
-        self.pool = DistractorPool([{**chunk_info(r, o.text_field), "text": r.get(o.text_field)}
-                                    for r in rows if isinstance(r.get(o.text_field), str)])
+        rows, self.pool = read_chunks_and_pool(path, o.text_field, o.chunk_size, o.overlap)
         return rows
 
     # -- one chunk -----------------------------------------------------------------------------------
