@@ -2,7 +2,8 @@
 
 Every sample is cached under a hash of (model, engine kind, messages or prompt, sampling params,
 JSON schema, seed, sample index), so a re-run answers finished samples from disk and only sends what
-is missing. When a request gives no seed, one is derived from the run seed and the request content
+is missing. An engine role whose engine is not the default's adds its role name (`cache_scope`, set by
+synth.roles): two servers that both call themselves "local-model" must not answer for each other. When a request gives no seed, one is derived from the run seed and the request content
 (`derive_seed`): runs are reproducible, and two different prompts get unrelated seeds (30 bits of a
 hash each, sample i of a request using seed + i, so two requests share a seed only by chance).
 """
@@ -30,9 +31,11 @@ class LLM:
     """Cached, seeded access to an engine; safe to share between concurrent rows."""
 
     def __init__(self, engine: Engine, store: RunStore | None, defaults: Sampling, *, run_seed: int = 0,
-                 json_schema: bool = True, extra_body: dict[str, Any] | None = None) -> None:
+                 json_schema: bool = True, extra_body: dict[str, Any] | None = None,
+                 cache_scope: str | None = None) -> None:
         self.engine = engine
         self.extra_body = extra_body or None  # engine.extra_body: part of each request's identity
+        self.cache_scope = cache_scope  # the role name of an engine apart from the default's: part of the identity
         self.store = store
         self.defaults = defaults
         self.run_seed = run_seed
@@ -69,6 +72,8 @@ class LLM:
                    "sampling": _unseeded(sampling), "json_schema": json_schema}
         if self.extra_body:  # only when set, so the cache keys of runs without it stay as they were
             request["extra_body"] = self.extra_body
+        if self.cache_scope:  # likewise: the default engine's keys are those of a run with one engine
+            request["role"] = self.cache_scope
         return request
 
     def _request_json(self, kind: str, body: Any, sampling: Sampling, json_schema: dict | None) -> str:
