@@ -103,7 +103,8 @@ def dedup_cmd(
     keep: Annotated[str, typer.Option(help="Survivor of a cluster: first or longest.")] = "first",
     id_field: Annotated[str, typer.Option(help="Column naming a row in the dropped file (else its 0-based position).")] = "id",
     workers: Annotated[Optional[int], typer.Option(help="Processes for signatures (default: all cores).")] = None,
-    ray_address: Annotated[Optional[str], typer.Option(help="Compute signatures and buckets as a Ray Data job: 'local' or a cluster address (needs: pip install 'synth-datagen\\[ray]').")] = None,
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray: 'local' (a cluster in this process) or a cluster address; INPUT may then be a directory or glob of .jsonl/.parquet shards, and an OUT directory gets numbered shards (docs/cluster.md; needs: pip install 'synth-datagen\\[ray]').")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", hidden=True, help="Old name of --ray.")] = None,
     batch_rows: Annotated[int, typer.Option(min=100, help="Rows read at a time; a killed run started again with the same options goes on from the last batch (state in OUT.state/).")] = 20_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ):
@@ -112,7 +113,7 @@ def dedup_cmd(
     Beside OUT it writes OUT.report.json (counts, clusters, the bands x rows used and the S-curve) and
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
 
-    Without --index it streams (with --ray-address too: each batch is sketched on Ray): INPUT is read
+    Without --index it streams (with --ray too: each batch is sketched on Ray): INPUT is read
     in batches keeping only each row's exact hash and one-byte MinHash signature (8 + num_perm bytes
     a row), then read again to write the kept rows; OUT.state/ holds a checkpoint per batch, so a
     killed run resumes when started again.
@@ -120,6 +121,7 @@ def dedup_cmd(
     from synth.dedup import dedup_rows, format_report
     from synth.io import write_jsonl, write_table
 
+    ray_address = ray or ray_address
     if keep not in ("first", "longest"):
         raise ConfigError(f"--keep {keep!r}: use first or longest")
     _check_out(input, out)

@@ -67,7 +67,7 @@ class RayBackend:
             import ray  # noqa: F401
             import ray.data  # noqa: F401
         except ImportError:
-            raise ConfigError("--ray-address needs Ray: pip install 'synth-datagen[ray]'") from None
+            raise ConfigError("--ray needs Ray: pip install 'synth-datagen[ray]'") from None
         self.address = address
         self.num_blocks = num_blocks
 
