@@ -32,13 +32,19 @@ def band_keys(sig8: np.ndarray, band: int, rows: int) -> np.ndarray:
     return key
 
 
+def jaccard_from_matches(matches: np.ndarray, p: int) -> np.ndarray:
+    """Estimated Jaccard from the count of agreeing signature bytes out of ``p``, bias removed."""
+    m = np.asarray(matches) / p
+    return np.clip((m - 1 / 256) / (1 - 1 / 256), 0.0, 1.0)
+
+
 def similarity(sig8: np.ndarray, other8: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of pairs (sig8[a[i]], other8[b[i]]), bias of one-byte values removed."""
     out = np.empty(len(a), dtype=np.float64)
     p = sig8.shape[1]
     for s in range(0, len(a), _PAIR_CHUNK):
-        m = (sig8[a[s:s + _PAIR_CHUNK]] == other8[b[s:s + _PAIR_CHUNK]]).sum(axis=1) / p
-        out[s:s + _PAIR_CHUNK] = np.clip((m - 1 / 256) / (1 - 1 / 256), 0.0, 1.0)
+        matches = (sig8[a[s:s + _PAIR_CHUNK]] == other8[b[s:s + _PAIR_CHUNK]]).sum(axis=1)
+        out[s:s + _PAIR_CHUNK] = jaccard_from_matches(matches, p)
     return out
 
 

@@ -1,233 +1,35 @@
-"""`synth dedup` / `synth filter` over a file in bounded memory, resumable after a kill.
+"""`synth dedup` over a file or local shards in bounded memory, resumable after a kill.
 
-Dedup takes two passes over the input, as a streamed run does (synth.stages.streaming): pass 1 reads
-rows `batch_rows` at a time and keeps only each row's exact hash and one-byte MinHash signature
-(8 + num_perm bytes a row, 136 at the defaults; + 4 for `keep: longest`), appended to files in a
-state folder with a checkpoint after every batch; `synth.dedup.core.decide` clusters them once (the
-same decisions as `dedup_rows`); pass 2 reads the input again and writes the kept rows and the
-dropped ones. A killed run started again with the same input, output and options goes on from the
-last checkpoint (pass 1 from its last batch, pass 2 from the decision).
+Two passes over the input, as a streamed run does (synth.stages.streaming): pass 1 reads rows
+`batch_rows` at a time and appends only each row's exact hash and one-byte MinHash signature
+(8 + num_perm bytes a row, 136 at the defaults; + 4 for `keep: longest`) to files in a state folder,
+with a checkpoint after every batch; the decision (synth.dedup.spilled: the same decisions as
+`dedup_rows`) reads them from there a band at a time, holding a few bytes a row; pass 2 reads the
+input again and writes the kept rows and the dropped ones. A killed run started again with the same
+input, output and options goes on from the last checkpoint (pass 1 from its last batch, the decision
+from its last band, pass 2 from the decision).
 
-Filter takes one pass: each batch goes through the filters and is appended to partial output files,
-then a checkpoint records the rows done and the files' byte lengths, so a restart truncates them to
-the checkpoint and goes on.
+The reading, writing and checkpoint primitives live in synth.dedup.reading, .writers and .checkpoint
+(re-exported here: `synth filter` streams with them).
 """
 
 from __future__ import annotations
 
-import json
-import os
+import pickle
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from itertools import islice
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from synth.dedup.checkpoint import (BATCH_ROWS, STATE_VERSION, State, checkpoint, finish_jsonl,  # noqa: F401
+                                    iter_batches_with_state)
+from synth.dedup.reading import LazyRows, batches, count_rows, input_files, input_key  # noqa: F401
+from synth.dedup.writers import DroppedSpool, TableWriter  # noqa: F401
 from synth.errors import InputError
 
-BATCH_ROWS = 20_000
-STATE_VERSION = 1
 Progress = Callable[[str, int, int], None]
-
-
-def count_rows(path: Path) -> int | None:
-    """Rows in `path` when that is cheap (JSONL: its non-blank lines; Parquet: its metadata), else None."""
-    p = Path(path)
-    if p.suffix in (".jsonl", ".ndjson"):
-        n, last = 0, b"\n"
-        with open(p, "rb") as fh:
-            while block := fh.read(1 << 24):
-                n += block.count(b"\n")
-                last = block[-1:]
-        return n + (last != b"\n")  # blank lines are few; the bar's total is an estimate
-    if p.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(p).metadata.num_rows
-    return None
-
-
-def _is_jsonl(path: Path) -> bool:
-    return Path(path).suffix in (".jsonl", ".ndjson") and Path(path).is_file()
-
-
-def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) of each non-blank line, as bytes, each ending in a newline."""
-    lineno = 0
-    with open(path, "rb") as fh:
-        while block := fh.readlines(1 << 22):
-            if not block[-1].endswith(b"\n"):
-                block[-1] += b"\n"
-            for lineno, line in enumerate(block, lineno + 1):
-                if len(line) > 3 or line.strip():
-                    yield lineno, line
-
-
-def _parse(path: Path, lineno: int, line: bytes) -> dict:
-    import orjson
-
-    try:
-        row = orjson.loads(line)
-    except orjson.JSONDecodeError:  # what orjson refuses and json takes (NaN, integers over 64 bits), or an error
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            msg = getattr(exc, "msg", "not UTF-8")
-            raise InputError(f"{path}:{lineno}: not valid JSON ({msg}); fix or remove that line") from None
-    if not isinstance(row, dict):
-        raise InputError(f"{path}:{lineno}: each line must be a JSON object, got {type(row).__name__}")
-    return row
-
-
-def batches(path: Path, size: int, skip: int = 0, raw: bool = False) -> Iterator:
-    """Lists of up to `size` rows after the first `skip`. JSON lines are parsed with orjson (rows
-    equal to synth.io's); with `raw`, (rows, lines) where lines are the rows' lines as bytes (JSONL
-    only, else None)."""
-    from synth.io import iter_rows
-
-    if _is_jsonl(path):
-        lines = islice(_jsonl_lines(path), skip, None)
-        while part := list(islice(lines, size)):
-            if raw:  # parsed when asked for: LazyRows
-                yield LazyRows(path, part), [line for _, line in part]
-            else:
-                yield [_parse(path, n, line) for n, line in part]
-        return
-    it = islice(iter_rows(path), skip, None)
-    while chunk := list(islice(it, size)):
-        yield (chunk, None) if raw else chunk
-
-
-class LazyRows:
-    """A batch of JSON lines whose rows are parsed only when read (pass 2 reads few of them)."""
-
-    def __init__(self, path: Path, part: list[tuple[int, bytes]]):
-        self.path, self.part = path, part
-
-    def __len__(self) -> int:
-        return len(self.part)
-
-    def __getitem__(self, i: int) -> dict:
-        return _parse(self.path, *self.part[i])
-
-
-class _State:
-    """A folder of arrays appended batch by batch plus `meta.json`, the checkpoint (written last,
-    atomically): arrays longer than the checkpoint says are cut back on resume."""
-
-    def __init__(self, folder: Path, key: dict):
-        self.folder = Path(folder)
-        self.meta_path = self.folder / "meta.json"
-        meta = None
-        if self.meta_path.exists():
-            meta = json.loads(self.meta_path.read_text())
-            if meta.get("key") != key:
-                meta = None  # another input, options or version: start again
-        if meta is None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(parents=True)
-            meta = {"key": key, "rows": 0}
-        self.meta = meta
-
-    @property
-    def resumed(self) -> bool:
-        return self.meta["rows"] > 0
-
-    def save(self, **changes) -> None:
-        self.meta.update(changes)
-        tmp = self.meta_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.meta))
-        os.replace(tmp, self.meta_path)
-
-    def append(self, name: str, arr: np.ndarray) -> None:
-        with open(self.folder / name, "ab") as fh:
-            fh.write(np.ascontiguousarray(arr).tobytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def truncate(self, name: str, nbytes: int) -> None:
-        p = self.folder / name
-        if p.exists():
-            with open(p, "r+b") as fh:
-                fh.truncate(nbytes)
-
-    def load(self, name: str, dtype, shape=None) -> np.ndarray:
-        p = self.folder / name
-        arr = np.fromfile(p, dtype=dtype) if p.exists() else np.zeros(0, dtype)
-        return arr.reshape(shape) if shape else arr
-
-
-def _input_key(path: Path) -> dict:
-    from synth.io import READABLE
-
-    if not Path(path).exists():
-        raise InputError(f"input not found: {path} (check the path; expected {READABLE})")
-    st = Path(path).stat()
-    return {"input": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-class TableWriter:
-    """Rows appended batch by batch to OUT by its suffix: JSON lines, Parquet (one row group a batch),
-    or a saved HF dataset directory (via a JSONL spool beside it). Written under a temporary name and
-    renamed into place on `close()`."""
-
-    def __init__(self, path: Path):
-        from synth.io import atomic_path
-
-        self.path = Path(path)
-        self._ctx = atomic_path(self.path, is_dir=self.path.suffix not in (".jsonl", ".parquet"))
-        self.tmp = Path(self._ctx.__enter__())
-        self.n = 0
-        self._pq = None
-        if self.path.suffix == ".parquet":
-            self._fh = None
-        else:
-            self._spool = self.tmp if self.path.suffix == ".jsonl" else self.tmp.with_name(self.tmp.name + ".jsonl")
-            self._fh = open(self._spool, "w", encoding="utf-8")
-
-    @property
-    def takes_lines(self) -> bool:
-        return self.path.suffix == ".jsonl"
-
-    def write_lines(self, lines: list[bytes], n: int) -> None:
-        """JSON lines as read (UTF-8 bytes), for a JSONL output."""
-        self.n += n
-        self._fh.write(b"".join(lines).decode("utf-8"))
-
-    def write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        self.n += len(rows)
-        if self._fh is not None:
-            self._fh.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows))
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pylist(rows)
-        if self._pq is None:
-            self._pq = pq.ParquetWriter(self.tmp, table.schema)
-        self._pq.write_table(table.cast(self._pq.schema) if table.schema != self._pq.schema else table)
-
-    def close(self) -> None:
-        if self._pq is not None:
-            self._pq.close()
-        elif self.path.suffix == ".parquet":  # no rows: an empty file
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            pq.write_table(pa.table({}), self.tmp)
-        if self._fh is not None:
-            self._fh.close()
-            if self.path.suffix not in (".jsonl",):
-                import datasets
-
-                ds = datasets.Dataset.from_json(str(self._spool)) if self.n else datasets.Dataset.from_list([])
-                ds.save_to_disk(str(self.tmp))
-                self._spool.unlink()
-        self._ctx.__exit__(None, None, None)
 
 
 def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: Path,
@@ -240,80 +42,123 @@ def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: P
         raise
 
 
+def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> int:
+    """Pass 1: hashes and signatures of every row appended to the state folder; returns the row count."""
+    from synth.dedup.text import check_fields, default_fields, row_text
+
+    n, fields, P = state.meta["rows"], state.meta.get("fields"), config.num_perm
+    for name, width in (("ex.u64", 8), ("sig.u8", P), ("len.u32", 4)):  # cut back to the checkpoint
+        state.truncate(name, n * width)
+    total = count_rows(inp)
+    if progress and n:  # resumed (a fresh run shows its bar after the first batch: errors come first)
+        progress("sketch", n, total or n)
+    for chunk in batches(inp, batch_rows, skip=n):
+        if fields is None:
+            fields = list(config.fields or default_fields(chunk, config.id_field))
+            check_fields(chunk, fields)
+        texts = [row_text(r, fields) for r in chunk]
+        ex, sig8 = backend.sketch(texts, config, compact=True)
+        state.append("ex.u64", ex)
+        state.append("sig.u8", sig8)
+        if config.keep == "longest":
+            state.append("len.u32", np.array([len(t) for t in texts], dtype=np.uint32))
+        n += len(chunk)
+        state.save(rows=n, fields=fields)
+        if progress:
+            progress("sketch", n, max(total or 0, n))
+    if n == 0:
+        raise InputError(f"{inp} has no rows")
+    state.save(sketched=True)
+    return n
+
+
+def _decide_in_memory(state: State, n: int, config, backend) -> dict:
+    """`core.decide` over all signatures at once: for a backend that finds candidates itself (Ray)."""
+    from synth.dedup.core import decide
+    from synth.dedup.spilled import rank_from_lengths
+
+    rank = rank_from_lengths(state.load("len.u32", np.uint32)) if config.keep == "longest" else None
+    reason, dup_of, _, sim, stats, times = decide(state.load("ex.u64", np.uint64),
+                                                   state.load("sig.u8", np.uint8, (n, config.num_perm)),
+                                                   config, rank=rank, backend=backend)
+    state.save_array("reason.i8", reason)
+    state.save_array("dup_of.i32", dup_of.astype(np.int32))
+    state.save_array("sim.f64", sim)
+    return {"stats": stats, "times": times}
+
+
+class SurvivorIds:
+    """Ids of the rows that others duplicate, kept compact (pickled into one buffer, 8 B of offset
+    each) instead of a dict of Python objects: pass 2 names each dropped row's survivor by them."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = rows  # sorted positions; ids are added in this order
+        self.buf = bytearray()
+        self.ends = np.zeros(len(rows), dtype=np.int64)
+        self.n = 0
+
+    def wants(self, pos: int) -> bool:
+        return self.n < len(self.rows) and self.rows[self.n] == pos
+
+    def add(self, value) -> None:
+        self.buf += pickle.dumps(value)
+        self.ends[self.n] = len(self.buf)
+        self.n += 1
+
+    def get(self, pos: int):
+        k = int(np.searchsorted(self.rows, pos))
+        return pickle.loads(self.buf[self.ends[k - 1] if k else 0:self.ends[k]])
+
+
 def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: Path,
                 batch_rows: int, progress: Progress | None, backend) -> dict:
     """Dedup the rows of `inp` into `out` (kept) and `dropped_path` (each dropped row with
     duplicate_of, duplicate_in, reason, similarity: as `dedup_rows`), in two passes; returns the
     report (as `dedup_rows`'s). No persisted index here (`synth dedup --index` holds rows in memory).
-    ``backend`` sketches each batch and finds band candidates (default ``LocalBackend()``;
-    ``ray_job.RayBackend`` runs both on a Ray cluster, with the same decisions)."""
-    from synth.dedup.core import LocalBackend, decide
+    ``backend`` sketches each batch (default ``LocalBackend()``); the local backend decides out of
+    core (synth.dedup.spilled), another (``ray_job.RayBackend``) finds candidates itself over all
+    signatures in memory, with the same decisions."""
+    from synth.dedup import lsh
+    from synth.dedup.core import LocalBackend
     from synth.dedup.report import build_report
-    from synth.dedup.text import check_fields, default_fields, row_id, row_text
+    from synth.dedup.spilled import decide_spilled
+    from synth.dedup.text import row_id
     if config.index is not None:
         raise ValueError("dedup_file does not take an index")
-    t0, P = time.perf_counter(), config.num_perm
-    key = _input_key(inp)
-    total = count_rows(inp) if Path(inp).is_file() else None
-    state = _State(state_dir, {"v": STATE_VERSION, "config": config.model_dump(mode="json"),
-                               "batch_rows": batch_rows, **key})
+    t0 = time.perf_counter()
+    state = State(state_dir, {"v": STATE_VERSION, "config": config.model_dump(mode="json"),
+                              "batch_rows": batch_rows, **input_key(inp)})
     backend = backend or LocalBackend()
     resumed = state.resumed
-    n = state.meta["rows"]
+    n = state.meta["rows"] if state.meta.get("sketched") else _sketch(inp, config, state, backend, batch_rows, progress)
     fields = state.meta.get("fields")
-    if not state.meta.get("sketched"):
-        for name, width in (("ex.u64", 8), ("sig.u8", P), ("len.u32", 4)):  # cut back to the checkpoint
-            state.truncate(name, n * width)
-        if progress and n:  # resumed (a fresh run shows its bar after the first batch: errors come first)
-            progress("sketch", n, total or n)
-        for chunk in batches(inp, batch_rows, skip=n):
-            if fields is None:
-                fields = list(config.fields or default_fields(chunk, config.id_field))
-                check_fields(chunk, fields)
-            texts = [row_text(r, fields) for r in chunk]
-            ex, sig8 = backend.sketch(texts, config, compact=True)
-            state.append("ex.u64", ex)
-            state.append("sig.u8", sig8)
-            if config.keep == "longest":
-                state.append("len.u32", np.array([len(t) for t in texts], dtype=np.uint32))
-            n += len(chunk)
-            state.save(rows=n, fields=fields)
-            if progress:
-                progress("sketch", n, max(total or 0, n))
-        if n == 0:
-            raise InputError(f"{inp} has no rows")
-        state.save(sketched=True)
     t_sketch = time.perf_counter() - t0
-
-    ex = state.load("ex.u64", np.uint64)
+    spilled = type(backend) is LocalBackend
     if not state.meta.get("decided"):
-        sig8 = state.load("sig.u8", np.uint8, (n, P))
-        rank = None
-        if config.keep == "longest":
-            lengths = state.load("len.u32", np.uint32).astype(np.int64)
-            rank = np.argsort(np.lexsort((np.arange(n), -lengths)))  # position -> rank, longest first
-        reason, dup_of, dup_ix, sim, stats, times = decide(ex, sig8, config, rank=rank, backend=backend)
-        del sig8
-        np.savez(state.folder / "decision.npz", reason=reason, dup_of=dup_of, sim=sim)
-        state.save(decided=True, stats=stats, times=times)
-    d = np.load(state.folder / "decision.npz")
-    reason, dup_of, sim = d["reason"], d["dup_of"], d["sim"]
-    stats, times = state.meta["stats"], state.meta["times"]
+        decision = (decide_spilled(state, n, config, progress) if spilled
+                    else _decide_in_memory(state, n, config, backend))
+        state.save(decided=True, **decision)
+    reason, dup_of = state.load("reason.i8", np.int8), state.load("dup_of.i32", np.int32)
+    if state.path("match.i16").exists():
+        match = state.load("match.i16", np.int16 if config.num_perm < 1 << 15 else np.int32)
+        sim_of = lambda pos: float(lsh.jaccard_from_matches(match[pos], config.num_perm))  # noqa: E731
+    else:
+        sim = state.load("sim.f64", np.float64)
+        sim_of = lambda pos: float(sim[pos])  # noqa: E731
+    stats, times = state.meta["stats"], dict(state.meta["times"])
     times["sketch_s"] = t_sketch
 
     # pass 2: the survivors' ids name their copies; with keep=first a survivor comes before its copies
-    needed = np.unique(dup_of[reason > 0])
-    ids: dict[int, object] = {}
-    if config.keep == "longest" and len(needed):
-        want, pos = set(needed.tolist()), 0
+    ids = SurvivorIds(np.unique(dup_of[reason > 0]).astype(np.int64))
+    if config.keep == "longest" and len(ids.rows):
+        pos = 0
         for chunk in batches(inp, batch_rows):
             for r in chunk:
-                if pos in want:
-                    ids[pos] = row_id(r, pos, config.id_field)
+                if ids.wants(pos):
+                    ids.add(row_id(r, pos, config.id_field))
                 pos += 1
-    needed_set = set(needed.tolist())
     kept_out = TableWriter(out)
-    dropped_rows = _DroppedSpool(dropped_path)
+    dropped_rows = DroppedSpool(dropped_path)
     pos = seen = 0
     try:
         for chunk, lines in batches(inp, batch_rows, raw=True):
@@ -321,8 +166,8 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
             keep, keep_lines = [], []
             as_lines = lines is not None and kept_out.takes_lines
             for i, why in enumerate(reason[pos:pos + len(chunk)].tolist()):
-                if pos in needed_set and pos not in ids:
-                    ids[pos] = row_id(chunk[i], pos, config.id_field)
+                if ids.wants(pos):
+                    ids.add(row_id(chunk[i], pos, config.id_field))
                 if why == 0:
                     if as_lines:
                         keep_lines.append(lines[i])
@@ -330,9 +175,9 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
                         keep.append(chunk[i])
                 else:
                     r = chunk[i]
-                    dropped_rows.add({**r, "duplicate_of": ids[int(dup_of[pos])], "duplicate_in": "input",
+                    dropped_rows.add({**r, "duplicate_of": ids.get(int(dup_of[pos])), "duplicate_in": "input",
                                       "reason": "exact_duplicate" if why == 1 else "near_duplicate",
-                                      "similarity": round(float(sim[pos]), 4)})
+                                      "similarity": round(sim_of(pos), 4)})
                 pos += 1
             if as_lines:  # JSONL to JSONL: the kept lines as they were, not parsed and dumped again
                 kept_out.write_lines(keep_lines, len(keep_lines))
@@ -348,67 +193,8 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
         dropped_rows.abort()
         raise
     times["total_s"] = time.perf_counter() - t0
-    report = build_report(config, n, reason, dup_of, np.full(n, -1, np.int64), stats, times, fields or [])
-    report["streamed"] = {"batch_rows": batch_rows, "bytes_per_row": 8 + P + (4 if config.keep == "longest" else 0),
-                          "resumed": resumed}
+    report = build_report(config, n, reason, dup_of, np.broadcast_to(np.int64(-1), (n,)), stats, times, fields or [])
+    report["streamed"] = {"batch_rows": batch_rows, "bytes_per_row": 8 + config.num_perm + (4 if config.keep == "longest" else 0),
+                          "decision": "spilled" if spilled else "in memory", "resumed": resumed}
     shutil.rmtree(state.folder, ignore_errors=True)
     return report
-
-
-class _DroppedSpool:
-    """Dropped rows as JSON lines, written under a temporary name and renamed on close."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self.fh = open(self.tmp, "w", encoding="utf-8")
-
-    def add(self, row: dict) -> None:
-        self.fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-    def close(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        self.fh.close()
-        self.tmp.unlink(missing_ok=True)
-
-
-def iter_batches_with_state(inp: Path, state_dir: Path, key: dict, files: dict[str, Path], batch_rows: int):
-    """For a one-pass command (filter): a `_State` whose checkpoint holds rows done and the byte
-    length of each partial output file in `files`; those files are cut back to it, opened for append,
-    and the input's remaining batches are yielded as (handles, batch)."""
-    state = _State(state_dir, {"v": STATE_VERSION, "batch_rows": batch_rows, **key, **_input_key(inp)})
-    sizes = state.meta.get("sizes", {})
-    handles = {}
-    for name, path in files.items():
-        p = state.folder / (name + ".partial")
-        if state.resumed:
-            with open(p, "r+b") as fh:
-                fh.truncate(sizes.get(name, 0))
-        handles[name] = open(p, "a" if state.resumed else "w", encoding="utf-8")
-    return state, handles, batches(inp, batch_rows, skip=state.meta["rows"])
-
-
-def checkpoint(state: _State, handles: dict, rows_done: int, **extra) -> None:
-    sizes = {}
-    for name, fh in handles.items():
-        fh.flush()
-        os.fsync(fh.fileno())
-        sizes[name] = fh.tell()
-    state.save(rows=rows_done, sizes=sizes, **extra)
-
-
-def finish_jsonl(state: _State, name: str, target: Path) -> int:
-    """Move a partial JSON-lines file to `target` (by its suffix: JSONL, Parquet or a dataset dir)."""
-    src = state.folder / (name + ".partial")
-    if Path(target).suffix == ".jsonl":
-        os.replace(src, target)
-        return -1
-    w = TableWriter(Path(target))
-    with open(src, encoding="utf-8") as fh:
-        while lines := list(islice(fh, BATCH_ROWS)):
-            w.write([json.loads(x) for x in lines])
-    w.close()
-    return w.n
