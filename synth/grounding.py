@@ -48,10 +48,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.grounding_claims import claim_problems
+from synth.grounding_clauses import chunk_clauses, clause_problems
 from synth.grounding_context import Context, as_context
 from synth.grounding_fold import normalize, normalize_map
-from synth.grounding_numbers import Mention, find_numbers, missing_numbers
+from synth.grounding_numbers import Mention, counted_totals, find_numbers, missing_numbers
 from synth.grounding_quotes import QuoteMatch, locate
+from synth.grounding_substitution import polarity_flips, substitutions
 from synth.grounding_terms import LEAK, leak, lexical_support, unknown_terms
 
 __all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "GroundingResult", "as_context", "check_answer",
@@ -111,8 +113,11 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         "lexical_support": round(lexical_support(answer, ctx), 4),
     }
     claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support))
-    checks.update({"unbound_claims": claims["unbound"], "modality_mismatch": claims["modality"],
-                   "negation_mismatch": claims["negation"], "unsupported_claims": claims["unsupported"]})
+    clauses = clause_problems(answer, ctx.derived("clauses", lambda c: chunk_clauses(c.claims)))
+    checks.update({"unbound_claims": claims["unbound"] + clauses["unbound"], "modality_mismatch": claims["modality"],
+                   "negation_mismatch": claims["negation"] + clauses["negation"],
+                   "unsupported_claims": claims["unsupported"],
+                   "substitutions": substitutions(answer, ctx), "polarity_flips": polarity_flips(answer, ctx)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)
@@ -126,7 +131,9 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
     if checks["quotes_verified"] < len(matches):
         return verdict("fail", "ungrounded_quote")
     if checks["missing_numbers"]:
-        return verdict("uncertain" if calculation else "fail", "ungrounded_number")
+        # a count the answer made of what it names (all three AALs) is computed, not refuted: the judge decides
+        computed = calculation or set(checks["missing_numbers"]) <= set(counted_totals(answer, ctx))
+        return verdict("uncertain" if computed else "fail", "ungrounded_number")
     if checks["unknown_terms"]:
         return verdict("uncertain", "ungrounded_term")
     if checks["lexical_support"] < thresholds.support:
@@ -137,6 +144,10 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         return verdict("uncertain", "ungrounded_modality")
     if checks["negation_mismatch"]:
         return verdict("uncertain", "ungrounded_negation")
+    if checks["substitutions"]:
+        return verdict("uncertain", "ungrounded_substitution")
+    if checks["polarity_flips"]:
+        return verdict("uncertain", "ungrounded_polarity")
     if checks["unsupported_claims"]:
         return verdict("uncertain", "ungrounded_claim")
     return verdict("pass", None)

@@ -110,6 +110,7 @@ def _negated(text: str) -> set[str]:
 class Segment:
     text: str
     terms: frozenset[str]
+    table: bool = False  # a table's header or cell, not running text
 
 
 class ChunkClaims:
@@ -117,7 +118,7 @@ class ChunkClaims:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.segments = [Segment(s, frozenset(_terms(s))) for s in _segments(text)]
+        self.segments = [Segment(s, frozenset(_terms(s)), table) for s, table in _segments(text)]
         counts: dict[str, int] = {}  # in how many lines of the chunk a term occurs
         for line in text.split("\n"):
             for term in set(_terms(line)):
@@ -144,10 +145,10 @@ class ChunkClaims:
         return {t for t in terms if 0 < self.counts.get(t, 0) <= 2}
 
 
-def _segments(text: str) -> list[str]:
+def _segments(text: str) -> list[tuple[str, bool]]:
     """Clauses of the chunk; list items with their lead-in; table cells with their row label, column
-    header and the table's title."""
-    out: list[str] = []
+    header and the table's title (each with True: it comes from a table)."""
+    out: list[tuple[str, bool]] = []
     lines = _join_broken_lines(text.split("\n"))
     lead = ""
     table: list[list[str]] | None = None
@@ -162,7 +163,7 @@ def _segments(text: str) -> list[str]:
             if table is None:  # a header row
                 table = [cells]
                 title = lines[i - 1].strip() if i and lines[i - 1].strip() else ""
-                out.append(title + " " + " ".join(cells))
+                out.append((title + " " + " ".join(cells), True))
                 continue
             header = table[0]
             label_at = next((k for k, c in enumerate(cells) if re.search(rf"[A-Za-z{CJK}]", c)), 0)
@@ -170,7 +171,7 @@ def _segments(text: str) -> list[str]:
                 parts = [title, header[label_at] if label_at < len(header) else "", cells[label_at]]
                 if k != label_at:
                     parts += [header[k] if k < len(header) else "", cell]
-                out.append(" ".join(parts))
+                out.append((" ".join(parts), True))
             continue
         if re.fullmatch(r"[-:\s|]+", stripped):
             continue
@@ -178,7 +179,7 @@ def _segments(text: str) -> list[str]:
         item = _LIST_ITEM.match(stripped) is not None
         for piece in _SEGMENT.split(stripped):
             if piece.strip():
-                out.append((lead + " " + piece) if item and lead else piece)
+                out.append(((lead + " " + piece) if item and lead else piece, False))
         if stripped.endswith(("：", ":")):
             lead = stripped
         elif not item:

@@ -25,6 +25,7 @@ class Context:
         self._bigrams: set[tuple[str, str]] | None = None
         self._folded: str | None = None
         self._claims = None
+        self._derived: dict[str, object] = {}
 
     @property
     def numbers(self) -> list[Mention]:
@@ -52,6 +53,12 @@ class Context:
 
             self._claims = ChunkClaims(self.text)
         return self._claims
+
+    def derived(self, key: str, build):
+        """``build(self)``, computed once: what a check derives from the chunk (its clauses, its tokens)."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]
 
     def span(self, nstart: int, nend: int) -> tuple[int, int]:
         """Original (start, end) of the normalised span [nstart, nend)."""

@@ -222,3 +222,45 @@ def missing_numbers(answer: str, context: str | Context) -> list[str]:
 
     ctx = as_context(context)
     return [m.text for m in find_numbers(answer) if not _has_value(m, ctx.numbers)]
+
+
+# a number that counts what the answer lists or sums ("all three AALs", "共三类", "两者均"): the answer
+# computed it, so a chunk without it has not refuted it
+_EN_NUM = r"(?:\d{1,3}|" + "|".join(w for w in _EN_WORDS if w not in ("zero", "one", "twice", "thrice")) + r")"
+_TOTAL_EN = re.compile(r"\b(?:all(?: of the)?|each of the|these|a total of|in total|total of|both of the)\s+"
+                       r"(" + _EN_NUM + r")\s+([a-z][\w-]*)", re.I)
+_TOTAL_ZH = re.compile(r"(?:共|总共|一共|合计|共计|全部|所有|这|这些|上述|以上)\s*([" + _CN_ALL + r"\d]{1,3})\s*"
+                       r"(个|类|种|项|级|条|款|档|部分|方面|者)(\S{0,2})")
+_LEAD_ZH = re.compile(r"([" + _CN_ALL + r"\d]{1,3})\s*(者|项|种)(?:均|都|皆)")
+
+
+def counted_totals(answer: str, context: str | Context) -> list[str]:
+    """Numbers of ``answer`` that count or sum what it names (all three AALs, 共三类, 两者均) and that the
+    context neither states nor contradicts (it counts the same thing with another number).
+
+    >>> counted_totals("MitM resistance is required at all three AALs.", "AAL1 | AAL2 | AAL3\\nRequired | Required | Required")
+    ['three']
+    >>> counted_totals("The rule covers all four AALs.", "There are three AALs.")
+    []
+    >>> counted_totals("上述三类企业均可减免。", "小型企业、微型企业和高新技术企业可以减免。")
+    ['三']
+    """
+    from synth.grounding_context import as_context
+
+    ctx = as_context(context)
+    text = unicodedata.normalize("NFKC", answer)
+    out = []
+    hits = [(m.group(1), m.group(2)) for m in _TOTAL_EN.finditer(text)]
+    hits += [(m.group(1), m.group(2) + m.group(3)) for m in _TOTAL_ZH.finditer(text)]
+    hits += [(m.group(1), m.group(2)) for m in _LEAD_ZH.finditer(text)]
+    for number, counted in hits:
+        mine = find_numbers(number, reference=True)
+        if len(mine) != 1:
+            continue
+        counted_rx = re.escape(counted.rstrip("s").casefold())
+        said = [find_numbers(m.group(1), reference=True) for m in re.finditer(
+            r"(\d{1,3}|[a-z]+|[" + _CN_ALL + r"]{1,3})\s*" + counted_rx, ctx.folded)]
+        if any(n and n[0].value != mine[0].value for n in said):
+            continue  # the context counts the same thing otherwise
+        out.append(number)
+    return out

@@ -1,0 +1,119 @@
+"""Each claim against the one chunk clause it restates: the clause's number and its conditions.
+
+A sentence of a law often holds several rules split by ；: "一年以上不满三年的，试用期不得超过二个月；三年以上…，
+试用期不得超过六个月". Checked against the whole sentence, an answer that gives the first rule the second
+rule's number, or a rule for "在境内没有代理人的" to the case "有代理人", is built from words the sentence
+has. Checked against the *clause* (between ；。！？) it restates, it is not:
+
+- **number**: a number of the claim's own clause is bound when a chunk clause holding it matches the claim
+  about as well as the best-matching clause does (the number's own terms left out of the comparison). It
+  is unbound when the best-matching clause instead states a different number of the same kind (unit,
+  percent) that the claim does not state, and every clause holding the answer's number matches clearly
+  worse: the number was taken from the neighbouring clause, however far the condition that differs stands
+  from it;
+- **condition**: the claim is compared with the clause its own part restates; a term that clause only
+  negates (没有代理人, without an agent) stated plainly in the claim, or the reverse, is a rule given to the
+  other case.
+
+Table cells are left to the segment binding of synth.grounding_claims. Findings leave the answer uncertain.
+
+>>> ctx = ChunkClaims("期限一年以上不满三年的，试用期不得超过二个月；三年以上固定期限的，试用期不得超过六个月。")
+>>> clause_problems("期限一年以上不满三年的，试用期不得超过六个月。", ctx)["unbound"]
+['期限一年以上不满三年的，试用期不得超过六个月']
+>>> clause_problems("期限三年以上固定期限的，试用期不得超过六个月。", ctx)
+{'unbound': [], 'negation': []}
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from synth.grounding_claims import ChunkClaims, _claim_parts, _negation_differs, _terms
+from synth.grounding_numbers import Mention, _same, find_numbers
+
+_CLAUSE_END = re.compile(r"(?<=[；;])")
+
+
+@dataclass
+class Clause:
+    text: str
+    terms: frozenset[str]
+    numbers: list[Mention]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def chunk_clauses(ctx: ChunkClaims) -> list[Clause]:
+    """The running-text segments of the chunk cut again at ；, with their terms and numbers."""
+    out = []
+    for seg in ctx.segments:
+        if seg.table:
+            continue
+        for piece in _CLAUSE_END.split(seg.text):
+            if piece.strip():
+                numbers = [m for m in find_numbers(piece, reference=True) if not m.label]
+                out.append(Clause(piece, frozenset(_terms(piece)), numbers))
+    return out
+
+
+def _same_kind(a: Mention, b: Mention) -> bool:
+    return a.unit == b.unit and a.percent == b.percent
+
+
+def _number_unbound(claim: str, own: str, clauses: list[Clause], margin: int, ratio: float) -> bool:
+    text = _nfkc(claim)
+    own_start = text.rfind(_nfkc(own))
+    mentions = [m for m in find_numbers(text) if not m.label]
+    for m in mentions:
+        if m.start < own_start:
+            continue
+        terms = set(_terms(text[:m.start] + " " + text[m.end:]))  # the number itself says nothing of its clause
+        shared = [len(terms & c.terms) for c in clauses]
+        holding = [s for s, c in zip(shared, clauses) if any(_same(m, n) for n in c.numbers)]
+        if not holding or not shared:
+            continue  # not in running text: the number checks and the segment binding decide
+        top = max(shared)
+        if max(holding) > top - margin or max(holding) >= ratio * top:
+            continue
+        for s, c in zip(shared, clauses):
+            other = [n for n in c.numbers if _same_kind(n, m) and n.value != m.value
+                     and not any(_same(k, n) for k in mentions)]
+            if s == top and other:
+                return True
+    return False
+
+
+def _condition_flipped(claim: str, own: str, clauses: list[Clause]) -> bool:
+    own_terms, claim_terms = set(_terms(own)), set(_terms(claim))
+    if not own_terms:
+        return False
+    scored = [(len(own_terms & c.terms), len(claim_terms & c.terms)) for c in clauses]
+    best = max(scored)
+    if best[0] < 2:
+        return False
+    return all(_negation_differs(claim, c.text) for s, c in zip(scored, clauses) if s == best)
+
+
+def clause_problems(answer: str, chunk: str | ChunkClaims | list[Clause], *, margin: int = 3,
+                    ratio: float = 0.9) -> dict[str, list[str]]:
+    """Claims of ``answer`` whose number belongs to another chunk clause than the one they restate
+    (``unbound``: the best clause shares ``margin`` terms more, and the number's clauses under ``ratio`` of
+    its share), or whose condition that clause negates (``negation``). ``chunk`` may be its clauses already
+    cut (``chunk_clauses``)."""
+    if isinstance(chunk, list):
+        clauses = chunk  # prepared once per chunk (chunk_clauses)
+    else:
+        clauses = chunk_clauses(chunk if isinstance(chunk, ChunkClaims) else ChunkClaims(chunk))
+    problems: dict[str, list[str]] = {"unbound": [], "negation": []}
+    if not clauses:
+        return problems
+    for claim, own in _claim_parts(answer):
+        if _number_unbound(claim, own, clauses, margin, ratio):
+            problems["unbound"].append(claim)
+        elif _condition_flipped(claim, own, clauses):
+            problems["negation"].append(claim)
+    return problems

@@ -1,0 +1,181 @@
+"""A word swapped inside the chunk's own sentence, or put under the opposite polarity.
+
+An answer that copies a chunk sentence and changes one short word in it ("证券交易印花税按月解缴" for
+"…按周解缴", "may be waived" for "may be shortened") shares nearly every word and bigram with the chunk,
+so lexical support and claim binding let it through. Two rules catch it without a model:
+
+- **substitution**: each answer sentence is aligned token by token (characters for Chinese, words for
+  Latin script; ``difflib``) with the chunk clause it restates; a replaced span of one or two tokens,
+  replaced by as many, with matching context of at least two tokens on both sides, is a swap. It is a
+  defect when the answer's word does not occur in that chunk clause, or when the two words are
+  opposites (有/无, before/after); a swap inside one modal class (应当/必须, shall/must) or of function
+  words (的/之, the/a) is wording. A paraphrase that rewords whole phrases has no such flanked swap;
+- **polarity**: a word the answer writes after one polarity marker (有息, with an agent, 六十周岁以上)
+  that the chunk writes only after the opposite one (无息, without an agent, 以下).
+
+Either leaves the answer *uncertain* for the judge.
+
+>>> substitutions("证券交易印花税按月解缴。", "证券交易印花税按周解缴。")
+['月→周']
+>>> substitutions("证券交易印花税应当按周解缴。", "证券交易印花税按周解缴。")
+[]
+>>> polarity_flips("有息借款合同免征印花税。", "（五）无息或者贴息借款合同免征印花税；")
+['有息']
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from synth.dedup.normalize import tokens
+from synth.grounding_claims import _STOP, _modal_classes
+from synth.grounding_context import Context, as_context
+from synth.text import CJK
+
+_CJK_TOKEN = re.compile(f"[{CJK}]")
+_NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿零〇]")
+_CLAUSE_END = re.compile(r"[。！？!?；;\n]|(?<=\.)\s")
+# Chinese function characters: swapping one for another rewords, it does not change the claim
+_FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从")
+_FUNCTION_EN = _STOP | {"every", "per", "each"}
+# Latin-script words whose swap always changes the claim: units of time, frequencies, quantifiers, ordinals
+_CONTRAST_EN = frozenset(
+    "second minute hour day week month year decade daily weekly monthly quarterly yearly annually hourly "
+    "all none some any every first last second third primary secondary".split())
+
+# opposite pairs: (marker, opposite, where the word it governs stands: "after" the marker or "before" it)
+_OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = tuple(
+    (tuple(tokens(a)), tuple(tokens(b)), side) for a, b, side in (
+        ("有", "无", "after"), ("有", "没有", "after"), ("含", "不含", "after"),
+        ("以上", "以下", "before"), ("以前", "以后", "before"), ("之前", "之后", "before"),
+        ("高于", "低于", "after"), ("最高", "最低", "after"), ("增加", "减少", "after"),
+        ("with", "without", "after"), ("before", "after", "after"), ("minimum", "maximum", "after"),
+        ("above", "below", "after"), ("higher", "lower", "after"), ("increase", "decrease", "after"),
+        ("include", "exclude", "after"), ("at least", "at most", "after"), ("upper", "lower", "after"),
+    ))
+# an 有 inside 没有 or 所有 is not the existence marker
+_NOT_MARKER_BEFORE = {("有",): {"没", "所"}}
+
+
+def _sentences(text: str) -> list[list[str]]:
+    return [t for t in (tokens(s) for s in _CLAUSE_END.split(text)) if t]
+
+
+def _is_cjk(toks: list[str]) -> bool:
+    return all(_CJK_TOKEN.fullmatch(t) for t in toks)
+
+
+def _opposite(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return any({a, b} == {x, y} for x, y, _ in _OPPOSITES)
+
+
+def _wording(a: list[str], b: list[str]) -> bool:
+    """A swap that does not change what is claimed: function words, or two modals of one class."""
+    if _is_cjk(a + b):
+        if set(a) <= _FUNCTION_ZH and set(b) <= _FUNCTION_ZH:
+            return True
+        joiner = ""
+    else:
+        if set(a) <= _FUNCTION_EN and set(b) <= _FUNCTION_EN and not {"may", "must", "shall", "not", "no"} & set(a + b):
+            return True
+        joiner = " "
+    mine, theirs = _modal_classes(joiner.join(a)), _modal_classes(joiner.join(b))
+    return bool(mine & theirs)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def _defect(mine: list[str], theirs: list[str], clause: list[str], chunk_tokens: set[str]) -> bool:
+    """Opposites always; a word the clause has, or a swap of wording, never. Otherwise a Chinese swap is
+    a defect (a restating answer copies the clause's characters); a Latin-script one only when the word is
+    a unit, frequency, quantifier or ordinal, or stands elsewhere in the chunk (moved from another rule):
+    an English restatement swaps verbs for synonyms (rose/grew) freely."""
+    if _opposite(tuple(mine), tuple(theirs)):
+        return True
+    if _contains(clause, mine) or _wording(mine, theirs):
+        return False
+    if _is_cjk(mine + theirs):
+        return True
+    stems = {_stem(t) for t in mine}
+    return bool(stems & _CONTRAST_EN) or stems <= chunk_tokens
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _chunk_sentences(ctx: Context) -> list[list[str]]:
+    return ctx.derived("token_clauses", lambda c: _sentences(c.text))
+
+
+def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: int = 2, restates: float = 0.6) -> list[str]:
+    """"answer word→chunk word" for each short swap the answer makes inside a chunk clause it restates
+    (at least ``restates`` of its tokens aligned with that clause)."""
+    clauses = _chunk_sentences(as_context(chunk))
+    chunk_tokens = {_stem(t) for c in clauses for t in c}
+    out: list[str] = []
+    for sent in _sentences(answer):
+        best, best_ops, best_matched = None, [], 0
+        words = set(sent)
+        for clause in sorted(clauses, key=lambda c: -len(words.intersection(c)))[:3]:  # align only the likeliest
+            sm = difflib.SequenceMatcher(None, sent, clause, autojunk=False)
+            matched = sum(b.size for b in sm.get_matching_blocks())
+            if matched > best_matched:
+                best, best_ops, best_matched = clause, sm.get_opcodes(), matched
+        if best is None or best_matched < restates * len(sent):
+            continue
+        for k, (tag, i1, i2, j1, j2) in enumerate(best_ops):
+            if tag != "replace" or not 0 < i2 - i1 <= span or i2 - i1 != j2 - j1:
+                continue
+            before = best_ops[k - 1] if k else None
+            after = best_ops[k + 1] if k + 1 < len(best_ops) else None
+            if not (before and after and before[0] == after[0] == "equal"
+                    and before[2] - before[1] >= flank and after[2] - after[1] >= flank):
+                continue
+            mine, theirs = sent[i1:i2], best[j1:j2]
+            if any(_NUMERAL.search(t) for t in mine + theirs):
+                continue  # a changed number is the number checks' business
+            if _defect(mine, theirs, best, chunk_tokens):
+                joiner = "" if _is_cjk(mine + theirs) else " "
+                out.append(f"{joiner.join(mine)}→{joiner.join(theirs)}")
+    return out
+
+
+def _governed(toks: list[str], marker: tuple[str, ...], side: str) -> list[tuple[str, ...]]:
+    """The word each occurrence of ``marker`` governs: the next (or previous) character for Chinese,
+    the next (or previous) content word for Latin script."""
+    n, out = len(marker), []
+    for i in range(len(toks) - n + 1):
+        if tuple(toks[i:i + n]) != marker or (i and toks[i - 1] in _NOT_MARKER_BEFORE.get(marker, ())):
+            continue
+        cjk = _is_cjk(list(marker))
+        if side == "after":
+            rest = toks[i + n:]
+            rest = rest[:1] if cjk else [t for t in rest[:3] if t not in _STOP][:1]
+        else:
+            rest = toks[max(0, i - 2):i] if cjk else [t for t in toks[max(0, i - 3):i] if t not in _STOP][-1:]
+        if rest and (not cjk or _is_cjk(rest)):
+            out.append(tuple(rest))
+    return out
+
+
+def polarity_flips(answer: str, chunk: str | Context) -> list[str]:
+    """Words the answer puts under one polarity marker that the chunk puts only under the opposite one."""
+    a_toks = tokens(answer)
+    c_toks = [t for clause in _chunk_sentences(as_context(chunk)) for t in clause]
+    out: list[str] = []
+    for x, y, side in _OPPOSITES:
+        for marker, opposite in ((x, y), (y, x)):
+            mine = set(_governed(a_toks, marker, side))
+            if not mine:
+                continue
+            same, other = set(_governed(c_toks, marker, side)), set(_governed(c_toks, opposite, side))
+            for word in sorted(mine & other - same):
+                cjk = _is_cjk(list(marker))
+                parts = [*marker, *word] if side == "after" else [*word, *marker]
+                out.append(("" if cjk else " ").join(parts))
+    return out
