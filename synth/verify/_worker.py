@@ -1,6 +1,7 @@
 """The math-verify worker process: ``python -m synth.verify._worker``.
 
-Reads one JSON request per line on stdin (``{"gold": ..., "pred": ..., "order": ...}``), answers one JSON line
+Reads one JSON request per line on stdin (``{"gold": ..., "pred": ..., "order": ..., "tolerance": [rel, abs] or
+null}``), answers one JSON line
 on stdout. math-verify's own timeouts are off (they use SIGALRM); the parent enforces the wall
 clock by killing this process (see ``timeout.py``). It prints ``{"ready": true}`` once imports
 are done, so start-up time is never charged to a request.
@@ -52,7 +53,9 @@ def main() -> None:
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            reply = verify_pair(str(request["gold"]), str(request["pred"]), request.get("order", "tuples"))
+            tolerance = request.get("tolerance")
+            reply = verify_pair(str(request["gold"]), str(request["pred"]), request.get("order", "tuples"),
+                                None if tolerance is None else tuple(tolerance))
         except MemoryError:
             reply = {"status": "unverifiable", "detail": "math-verify ran out of memory"}
         except Exception as exc:  # a bug in a parser must not kill the worker

@@ -9,7 +9,8 @@ method             when
 ``exact``          same string once LaTeX presentation and whitespace are removed; or
                    both sides are plain words (``Monday``, ``yes``), compared case-folded
 ``choice``         gold is an option (``B``, ``B. 3/4``): the letter the prediction chooses
-``number``         both sides are plain numbers (see ``numbers.py``, incl. the % rule)
+``number``         both sides are plain numbers (see ``numbers.py``, incl. the % rule), within
+                   the caller's tolerance where one is given (``tolerance.py``)
 ``chinese_number`` as ``number``, one side written with Chinese numerals
 ``list``           several answers on a side (``multi.py``), each settled by the paths above;
                    the verdict's ``order`` names the ordered-answers policy used
@@ -43,6 +44,7 @@ from synth.verify.latex import apply_order
 from synth.verify.normalize import clean, squash
 from synth.verify.numbers import Number, numbers_equal, parse_number
 from synth.verify.solution import Reading, is_prose, read_prediction
+from synth.verify.tolerance import Tolerance
 
 Status = Literal["correct", "incorrect", "no_answer", "unverifiable", "timeout"]
 
@@ -61,7 +63,9 @@ class Verdict:
     ``detail`` says why, for anything but a plain match; ``extraction`` / ``gold_extraction`` name
     the pattern that found the answer in a whole solution (``None``: the text was the answer);
     ``order`` is the ordered-answers policy the comparison ran under, given whenever a list, set or
-    tuple was compared (``detail`` then says whether in order or as a multiset).
+    tuple was compared (``detail`` then says whether in order or as a multiset); ``tolerance`` is the
+    caller's numeric tolerance (``rel_tol=…, abs_tol=…``), given whenever numbers were compared under one
+    (``detail`` then says whether the values were equal, within it, or further apart).
     """
 
     status: Status
@@ -72,6 +76,7 @@ class Verdict:
     extraction: str | None = None
     gold_extraction: str | None = None
     order: str | None = None
+    tolerance: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -86,7 +91,8 @@ class Pending(NamedTuple):
 
     ``order``: the policy to hand math-verify (``None``: the caller's); a list already rewritten as a
     tuple or a set by ``_compare_lists`` goes with ``tuples``, so its order is the one decided here.
-    ``policy``: the caller's policy, reported on the verdict when lists are compared; ``detail``: how.
+    ``policy``: the caller's policy, reported on the verdict when lists are compared; ``detail``: how;
+    ``tolerance``: the caller's, which math-verify's reply is held to where both sides are one number.
     """
 
     gold: str
@@ -96,10 +102,16 @@ class Pending(NamedTuple):
     order: str | None = None
     policy: str | None = None
     detail: str | None = None
+    tolerance: Tolerance | None = None
+
+    def numeric_tolerance(self) -> tuple[float, float] | None:
+        """(rel, abs) for math-verify's numeric fallback: one bound for the pair, or None."""
+        return None if self.tolerance is None or self.tolerance.per_answer else self.tolerance.scalar()
 
     def verdict(self, reply: dict) -> Verdict:
         return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"),
-                       reply.get("detail") or self.detail, self.extraction, self.gold_extraction, self.policy)
+                       reply.get("detail") or self.detail, self.extraction, self.gold_extraction, self.policy,
+                       None if self.tolerance is None else str(self.tolerance))
 
 
 def _value(text: str) -> tuple[Number, str] | None:
@@ -135,12 +147,22 @@ def _has_list(text: str) -> bool:
     return "," in text or ";" in text
 
 
+def _numbers(gold: Number, pred: Number, tolerance: Tolerance | None) -> tuple[bool, str | None]:
+    """Equal or not, and (under a tolerance) the detail that says how."""
+    ok = numbers_equal(gold, pred, tolerance=tolerance)
+    if tolerance is None:
+        return ok, None
+    if not ok:
+        return False, f"further apart than {tolerance}"
+    return True, None if gold.value == pred.value else f"equal within {tolerance}"
+
+
 def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, order: str = "tuples",
-             depth: int = 0) -> Verdict | Pending:
+             depth: int = 0, tolerance: Tolerance | None = None) -> Verdict | Pending:
     """Both answers read: the fast paths, else a ``Pending`` pair."""
 
-    def verdict(ok: bool, method: str, g: str, p: str, detail: str | None = None) -> Verdict:
-        return Verdict("correct" if ok else "incorrect", method, g, p, detail, found, gold_found)
+    def verdict(ok: bool, method: str, g: str, p: str, detail: str | None = None, tol: str | None = None) -> Verdict:
+        return Verdict("correct" if ok else "incorrect", method, g, p, detail, found, gold_found, tolerance=tol)
 
     g, p = squash(gold), squash(pred)
     if not p:
@@ -149,26 +171,28 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, or
     if g == p and _same(gold, pred):
         return verdict(True, "exact", g, p)
     if depth < 2:
-        listed = _compare_lists(gold, pred, found, gold_found, order, depth)
+        listed = _compare_lists(gold, pred, found, gold_found, order, depth, tolerance)
         if listed is not None:
             return listed
-        named = _compare_named(gold, pred, found, gold_found, order, depth)
+        named = _compare_named(gold, pred, found, gold_found, order, depth, tolerance)
         if named is not None:
             return named
     gv, pv = _value(gold), _value(pred)
     if gv and pv:
         method = "chinese_number" if "chinese_number" in (gv[1], pv[1]) else "number"
-        return verdict(numbers_equal(gv[0], pv[0]), method, str(gv[0]), str(pv[0]))
+        one = None if tolerance is None else tolerance.item(0, 1)
+        ok, detail = _numbers(gv[0], pv[0], one)
+        return verdict(ok, method, str(gv[0]), str(pv[0]), detail, None if one is None else str(one))
     if gv and _is_plain_words(pred):
         return verdict(False, gv[1], str(gv[0]), p, "the prediction is not a number")
     if _is_plain_words(gold) and (pv or _is_plain_words(pred)):
         return verdict(g.casefold() == p.casefold(), "exact", g, p)
     policy = order if _has_list(g) or _has_list(p) else None
-    return Pending(gold, pred, found, gold_found, policy=policy)
+    return Pending(gold, pred, found, gold_found, policy=policy, tolerance=tolerance)
 
 
 def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | None, order: str,
-                   depth: int) -> Verdict | Pending | None:
+                   depth: int, tolerance: Tolerance | None) -> Verdict | Pending | None:
     """Several answers on either side (``multi.py``): item by item, a multiset unless ``order`` says otherwise."""
     gi, pi = multi.items(gold), multi.items(pred)
     if not gi and not pi:
@@ -184,27 +208,29 @@ def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | No
             detail = f"{n} answers expected, 1 given" if gi else f"1 answer expected, {n} given"
             return Verdict("incorrect", "list", squash(gold), squash(pred), detail, found, gold_found, order)
         return None
+    tol = None if tolerance is None else str(tolerance)
     if order != "tuples":
         gi, pi = [apply_order(i, order) for i in gi], [apply_order(i, order) for i in pi]
     ga, pa, by_name = multi.align(gi, pi)
     ordered = by_name or (order == "all" and not multi.is_set(gold) and not multi.is_set(pred))
     how = "matched by name" if by_name else ("in order" if ordered else "as a multiset")
-    detail = f"{len(ga)} and {len(pa)} answers compared {how} (order={order!r})"
+    detail = f"{len(ga)} and {len(pa)} answers compared {how} (order={order!r}{'' if tol is None else ', ' + tol})"
 
-    def same(a: str, b: str) -> bool | None:
-        decided = _compare(a, b, None, None, "tuples", depth + 1)
+    def same(i: int, a: str, b: str) -> bool | None:  # gold answer i against a predicted one
+        one = None if tolerance is None else tolerance.item(i, len(ga))
+        decided = _compare(a, b, None, None, "tuples", depth + 1, one)
         return decided.correct if isinstance(decided, Verdict) else None
 
     result = multi.match(ga, pa, ordered, same)
     g, p = ", ".join(squash(i) for i in ga), ", ".join(squash(i) for i in pa)
     if result is None:
         return Pending(multi.as_math(ga, ordered), multi.as_math(pa, ordered), found, gold_found, "tuples", order,
-                       detail)
-    return Verdict("correct" if result else "incorrect", "list", g, p, detail, found, gold_found, order)
+                       detail, tolerance)
+    return Verdict("correct" if result else "incorrect", "list", g, p, detail, found, gold_found, order, tol)
 
 
 def _compare_named(gold: str, pred: str, found: str | None, gold_found: str | None, order: str,
-                   depth: int) -> Verdict | Pending | None:
+                   depth: int, tolerance: Tolerance | None) -> Verdict | Pending | None:
     """``name = value`` against a bare value (compare the value), or against the same name."""
     if "=" not in gold and "=" not in pred:
         return None
@@ -213,7 +239,7 @@ def _compare_named(gold: str, pred: str, found: str | None, gold_found: str | No
     if (gn and not pn and "=" not in pred) or (pn and not gn and "=" not in gold) or (
         gn and pn and gn.replace("\\", "") == pn.replace("\\", "")
     ):
-        decided = _compare(gv, pv, found, gold_found, order, depth + 1)
+        decided = _compare(gv, pv, found, gold_found, order, depth + 1, tolerance)
         note = f"the value of {gn or pn} compared"
         if isinstance(decided, Verdict):
             return dataclasses.replace(decided, detail=decided.detail or note)
@@ -221,7 +247,8 @@ def _compare_named(gold: str, pred: str, found: str | None, gold_found: str | No
     return None
 
 
-def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | None, order: str) -> Verdict | Pending:
+def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | None, order: str,
+            tolerance: Tolerance | None) -> Verdict | Pending:
     """Gold is an option: the letter the prediction chooses (a marked answer first), or the option's text."""
     thinking, response, finished = split_thinking(pred)
     if not finished:
@@ -237,7 +264,7 @@ def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | N
     if chosen:
         return Verdict("correct" if chosen == letter else "incorrect", "choice", letter, chosen, None, found, gold_found)
     if option_text:  # "B. 3/4" answered with "0.75"
-        return decide(option_text, response, gold_found=gold_found, order=order)
+        return decide(option_text, response, gold_found=gold_found, order=order, tolerance=tolerance)
     return Verdict("incorrect", "choice", letter, None, "no option letter in the prediction", found, gold_found)
 
 
@@ -269,10 +296,11 @@ def _from_phrase(answer: str, pattern: str | None) -> str:
 
 
 def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
-           order: str = "tuples") -> Verdict | Pending:
+           order: str = "tuples", tolerance: Tolerance | None = None) -> Verdict | Pending:
     """A verdict from the fast paths, or the ``Pending`` pair math-verify must compare.
 
-    ``order`` is the ordered-answers policy (``tuples``, ``all``, ``none``; see ``latex.py``).
+    ``order`` is the ordered-answers policy (``tuples``, ``all``, ``none``; see ``latex.py``);
+    ``tolerance`` the numeric one (``None``: exact values exactly, decimals at 6 places).
     """
     if pred is None or not clean(str(pred)):
         return Verdict("no_answer", "none", detail="no answer in the prediction")
@@ -286,12 +314,13 @@ def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
         gold, gold_found = _from_phrase(read.answer or gold, read.pattern), read.pattern
     option = gold_option(gold)
     if option is not None:
-        return _choose(option[0], option[1], pred, gold_found, order)
+        return _choose(option[0], option[1], pred, gold_found, order, tolerance)
     reading = read_prediction(pred, _is_answer)
     if reading.answer is None:
         return Verdict("no_answer", "none", detail=reading.detail, extraction=reading.pattern,
                        gold_extraction=gold_found)
-    return _compare(gold, _from_phrase(reading.answer, reading.pattern), reading.pattern, gold_found, order)
+    return _compare(gold, _from_phrase(reading.answer, reading.pattern), reading.pattern, gold_found, order, 0,
+                    tolerance)
 
 
 def fast_check(gold: str | None, pred: str | None, order: str = "tuples") -> Verdict | None:

@@ -8,19 +8,22 @@ process when that is safe (``inline.py``), else in a worker process (``timeout.p
     'number'
     >>> check("B", "A and C are ruled out, so the answer is (b).").status
     'correct'
+    >>> check("0.003, 5.233", "0.002, 5.234", abs_tol=0.001).tolerance
+    'abs_tol=0.001'
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from synth.verify import inline as _inline
 from synth.verify.decide import Pending, Status, Verdict, decide, fast_check
 from synth.verify.latex import ORDERS
 from synth.verify.timeout import WorkerPool, default_pool
+from synth.verify.tolerance import Tolerance
 
 __all__ = ["DEFAULT_TIMEOUT", "Status", "Verdict", "acheck", "acheck_many", "check", "check_many",
            "check_solution", "fast_check"]
@@ -52,7 +55,7 @@ def _switched_off(pair: Pending) -> Verdict:
 
 def _in_worker(pair: Pending, timeout: float, pool: WorkerPool | None, order: str) -> Verdict:
     return _too_long(pair) or pair.verdict(
-        (pool or default_pool()).verify(pair.gold, pair.pred, timeout, pair.order or order))
+        (pool or default_pool()).verify(pair.gold, pair.pred, timeout, pair.order or order, pair.numeric_tolerance()))
 
 
 def _settle(pairs: list[Pending], timeout: float, pool: WorkerPool | None, order: str, here: bool) -> list[Verdict]:
@@ -64,8 +67,8 @@ def _settle(pairs: list[Pending], timeout: float, pool: WorkerPool | None, order
         if safe:
             with _inline.session():
                 for i in safe:
-                    verdicts[i] = pairs[i].verdict(
-                        _inline.verify_here(pairs[i].gold, pairs[i].pred, timeout, pairs[i].order or order))
+                    verdicts[i] = pairs[i].verdict(_inline.verify_here(
+                        pairs[i].gold, pairs[i].pred, timeout, pairs[i].order or order, pairs[i].numeric_tolerance()))
         todo = [i for i in todo if verdicts[i] is None]
     if todo:
         pool = pool or default_pool()
@@ -85,6 +88,8 @@ def check(
     pool: WorkerPool | None = None,
     order: str = "tuples",
     inline: bool = True,
+    rel_tol: float | Sequence[float] | None = None,
+    abs_tol: float | Sequence[float] | None = None,
 ) -> Verdict:
     r"""Compare a predicted answer (or a whole solution) with the gold answer.
 
@@ -98,6 +103,10 @@ def check(
             ``all`` (bare lists ordered too) or ``none`` (tuples compared as sets).
         inline: compare in this process when safe (main thread, input passes the guard); False always
             uses the worker processes.
+        rel_tol, abs_tol: a tolerance the grader states for this pair: numbers are equal when
+            ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)``, list items included (a list of
+            tolerances: one per gold answer, in the gold's order). ``None`` for both (default): exact
+            values exactly, decimals at 6 places. The verdict's ``tolerance`` names it.
 
     Safe to call from any thread and from inside a running event loop (it blocks; see ``acheck``).
 
@@ -107,7 +116,7 @@ def check(
         'correct'
     """
     _check_order(order)
-    decided = decide(gold, pred, order=order)
+    decided = decide(gold, pred, order=order, tolerance=Tolerance.of(rel_tol, abs_tol))
     if isinstance(decided, Verdict):
         return decided
     if not use_math_verify:
@@ -128,8 +137,11 @@ def check_many(
     pool: WorkerPool | None = None,
     order: str = "tuples",
     inline: bool = True,
+    rel_tol: float | Sequence[float] | None = None,
+    abs_tol: float | Sequence[float] | None = None,
 ) -> list[Verdict]:
-    """``check`` for many ``(gold, pred)`` pairs, in order (same arguments as ``check``).
+    """``check`` for many ``(gold, pred)`` pairs, in order (same arguments as ``check``; a tolerance
+    holds for every pair).
 
     Fast paths run first; the pairs left for math-verify are de-duplicated (rejection sampling
     repeats the same answer many times) and compared in this process, or, off the main thread or
@@ -139,10 +151,11 @@ def check_many(
         ['correct', 'incorrect']
     """
     _check_order(order)
+    tolerance = Tolerance.of(rel_tol, abs_tol)
     verdicts: list[Verdict | None] = []
     pending: dict[tuple[str, str, str | None], list[tuple[int, Pending]]] = {}
     for i, (gold, pred) in enumerate(pairs):
-        decided = decide(gold, pred, order=order)
+        decided = decide(gold, pred, order=order, tolerance=tolerance)
         if isinstance(decided, Pending):
             if use_math_verify:
                 pending.setdefault((decided.gold, decided.pred, decided.order), []).append((i, decided))

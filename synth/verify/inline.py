@@ -171,12 +171,13 @@ def session() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def verify_here(gold: str, pred: str, timeout: float, order: str = "tuples") -> dict:
+def verify_here(gold: str, pred: str, timeout: float, order: str = "tuples",
+                tolerance: tuple[float, float] | None = None) -> dict:
     """``verify_pair`` under a wall-clock limit; call inside ``session()``."""
     _watchdog.arm(timeout)
     _watchdog.active = True
     try:
-        return verify_pair(gold, pred, order)
+        return verify_pair(gold, pred, order, tolerance)
     except _Expired:
         return {"status": "timeout", "detail": f"math-verify took longer than {timeout:g} s"}
     except MemoryError:

@@ -149,8 +149,26 @@ def _parse(text: str) -> list:
     return parse(text, parsing_timeout=None)
 
 
-def verify_pair(gold: str, pred: str, order: str = "tuples") -> dict:
-    """Parse and compare with math-verify (its own timeouts off); status and the strings it read."""
+def _within(gold_parsed: list, pred_parsed: list, tolerance: tuple[float, float]) -> bool | None:
+    """Both sides one number: within (rel, abs)? None when either side is not a single real number."""
+    import sympy
+
+    a, b = gold_parsed[0], pred_parsed[0]
+    if not all(isinstance(x, sympy.Expr) and x.is_number for x in (a, b)):
+        return None
+    a, b = (sympy.N(x, 30) for x in (a, b))
+    if not (a.is_real and b.is_real):
+        return None
+    rel, abs_ = (sympy.Rational(repr(t)) for t in tolerance)  # the bound as written, not its binary float
+    return bool(abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_))
+
+
+def verify_pair(gold: str, pred: str, order: str = "tuples", tolerance: tuple[float, float] | None = None) -> dict:
+    """Parse and compare with math-verify (its own timeouts off); status and the strings it read.
+
+    ``tolerance`` (rel, abs): where both sides are one real number, it decides instead of
+    math-verify's rounding (``\cos^{10}(\frac{\pi}{10})`` against ``0.6054`` within abs 1e-4).
+    """
     from math_verify import verify
 
     gold_parsed = _parse(for_math_verify(gold, order))
@@ -163,5 +181,9 @@ def verify_pair(gold: str, pred: str, order: str = "tuples") -> dict:
     if not pred_parsed:
         return {"status": "incorrect", "gold": gold_text, "detail": "math-verify could not parse the prediction"}
     pred_text = _short(pred_parsed[-1])
+    within = None if tolerance is None else _within(gold_parsed, pred_parsed, tolerance)
+    if within is not None:
+        return {"status": "correct" if within else "incorrect", "gold": gold_text, "pred": pred_text,
+                "detail": "equal within the tolerance" if within else "further apart than the tolerance"}
     ok = verify(gold_parsed, pred_parsed, timeout_seconds=None)
     return {"status": "correct" if ok else "incorrect", "gold": gold_text, "pred": pred_text}

@@ -141,19 +141,21 @@ def align(gold: list[str], pred: list[str]) -> tuple[list[str], list[str], bool]
     return gold, pred, False
 
 
-def match(gold: list[str], pred: list[str], ordered: bool, same: Callable[[str, str], bool | None]) -> bool | None:
-    """Compare item lists with ``same`` (True / False / None: undecided); None when anything is undecided.
+def match(gold: list[str], pred: list[str], ordered: bool,
+          same: Callable[[int, str, str], bool | None]) -> bool | None:
+    """Compare item lists with ``same(i, gold[i], p)`` (True / False / None: undecided); None when anything
+    is undecided (``i`` lets a caller hold gold answer i to its own tolerance).
 
     Unordered: every gold item needs its own equal prediction item (a multiset match).
     """
     if len(gold) != len(pred):
         return False
     if ordered:
-        results = [same(g, p) for g, p in zip(gold, pred)]
+        results = [same(i, g, p) for i, (g, p) in enumerate(zip(gold, pred))]
         if False in results:
             return False
         return True if all(results) else None
-    table = [[same(g, p) for p in pred] for g in gold]
+    table = [[same(i, g, p) for p in pred] for i, g in enumerate(gold)]
     if any(all(cell is False for cell in row) for row in table):
         return False
     if any(all(table[i][j] is False for i in range(len(gold))) for j in range(len(pred))):

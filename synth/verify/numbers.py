@@ -30,6 +30,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from synth.verify.normalize import clean
+from synth.verify.tolerance import Tolerance
 
 # Guards so that "1e999999999" or a million digits never reach Fraction (memory, int-str limits).
 _MAX_EXPONENT = 400
@@ -213,16 +214,18 @@ def parse_number(text: str) -> Number | None:
     return Number(value * scale, percent=percent, approximate=approximate)
 
 
-def _close(a: Fraction, b: Fraction, approximate: bool, places: int) -> bool:
+def _close(a: Fraction, b: Fraction, approximate: bool, places: int, tolerance: Tolerance | None) -> bool:
     if a == b:
         return True
+    if tolerance is not None:  # the caller's stated tolerance replaces the rounding rule
+        return tolerance.close(a, b)
     # A decimal like 0.333333 stands for 1/3; compare at `places` decimals like math-verify's
     # float_rounding. Exact inputs (integers, fractions) must match exactly: 1000000 != 1000001.
     return approximate and round(a, places) == round(b, places)
 
 
-def numbers_equal(gold: Number, pred: Number, places: int = 6) -> bool:
-    """Compare two parsed numbers.
+def numbers_equal(gold: Number, pred: Number, places: int = 6, tolerance: Tolerance | None = None) -> bool:
+    """Compare two parsed numbers (within ``tolerance`` when one is given, see ``tolerance.py``).
 
     The percent rule: when exactly one side has a % sign, it matches either reading of itself
     (``50%`` matches ``50`` and ``0.5``); when both or neither have one, values compare directly.
@@ -236,6 +239,6 @@ def numbers_equal(gold: Number, pred: Number, places: int = 6) -> bool:
     """
     approximate = gold.approximate or pred.approximate
     if gold.percent == pred.percent:
-        return _close(gold.value, pred.value, approximate, places)
+        return _close(gold.value, pred.value, approximate, places, tolerance)
     pct, other = (gold, pred) if gold.percent else (pred, gold)
-    return any(_close(v, other.value, approximate, places) for v in (pct.value, pct.value / 100))
+    return any(_close(v, other.value, approximate, places, tolerance) for v in (pct.value, pct.value / 100))

@@ -114,14 +114,16 @@ class _Worker:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
-    def ask(self, gold: str, pred: str, timeout: float, order: str = "tuples") -> dict:
+    def ask(self, gold: str, pred: str, timeout: float, order: str = "tuples",
+            tolerance: tuple[float, float] | None = None) -> dict:
         if self._owner != os.getpid():  # a forked copy: the pipes belong to the parent's worker
             self._proc, self._buffer, self._owner = None, b"", os.getpid()
         if self._proc is None or self._proc.poll() is not None:
             self._start()
         assert self._proc is not None and self._proc.stdin is not None
         try:
-            self._proc.stdin.write(json.dumps({"gold": gold, "pred": pred, "order": order}).encode() + b"\n")
+            request = {"gold": gold, "pred": pred, "order": order, "tolerance": tolerance}
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
         except BrokenPipeError:
             self.kill()
@@ -165,11 +167,12 @@ class WorkerPool:
             self._idle.put(_Worker(memory_mb))
         self._all = list(self._idle.queue)
 
-    def verify(self, gold: str, pred: str, timeout: float, order: str = "tuples") -> dict:
+    def verify(self, gold: str, pred: str, timeout: float, order: str = "tuples",
+               tolerance: tuple[float, float] | None = None) -> dict:
         """Compare with math-verify in a worker; ``{"status": "timeout"}`` after ``timeout`` s."""
         worker = self._idle.get()  # LIFO: reuse the warm worker when calls are sequential
         try:
-            return worker.ask(gold, pred, timeout, order)
+            return worker.ask(gold, pred, timeout, order, tolerance)
         except BaseException:
             worker.kill()  # interrupted mid-request: its pipe state is unknown
             raise

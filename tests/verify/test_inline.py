@@ -24,9 +24,9 @@ class CountingPool(WorkerPool):
         super().__init__(size=1)
         self.sent: list[tuple[str, str]] = []
 
-    def verify(self, gold, pred, timeout, order="tuples"):
+    def verify(self, gold, pred, timeout, order="tuples", tolerance=None):
         self.sent.append((gold, pred))
-        return super().verify(gold, pred, timeout, order)
+        return super().verify(gold, pred, timeout, order, tolerance)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_a_crashed_worker_is_reported_and_replaced(pool):
 def test_check_many_deduplicates_math_verify_pairs(pool, monkeypatch):
     calls = []
     real = pool.verify
-    monkeypatch.setattr(pool, "verify", lambda g, p, t, o: calls.append((g, p)) or real(g, p, t, o))
+    monkeypatch.setattr(pool, "verify", lambda g, p, t, o, tol: calls.append((g, p)) or real(g, p, t, o, tol))
     verdicts = check_many([SYMBOLIC] * 50 + [("2", "2")] * 50, pool=pool, inline=False)
     assert len(calls) == 1 and all(v.correct for v in verdicts)
 

@@ -8,7 +8,7 @@ import pytest
 import synth.verify
 
 MODULES = ["normalize", "numbers", "chinese", "choice", "extract", "steps", "solution", "decide", "latex", "inline", "multi",
-           "equivalence", "timeout"]
+           "equivalence", "timeout", "tolerance"]
 
 
 def test_exported_members():

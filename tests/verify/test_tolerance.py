@@ -1,0 +1,83 @@
+r"""A tolerance stated beside a pair (``check(..., rel_tol=, abs_tol=)``): numbers, list items (one bound
+per gold answer, as OlympiadBench's judge states them), math-verify's numeric fallback, and the policy
+named on the verdict. The OlympiadBench pairs are the ones its eval/scoring_examples.json labels under a
+precision; the others are written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.verify import WorkerPool, check, check_many
+
+COS = r"\cos ^{10}(\frac{\pi}{10})"  # 0.605463...
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = WorkerPool(size=1)
+    yield pool
+    pool.close()
+
+
+def test_without_a_tolerance_the_policy_is_unchanged_and_not_named():
+    verdict = check("1/3", "0.333333")
+    assert verdict.correct and verdict.tolerance is None and "tolerance" not in verdict.to_dict()
+    assert not check("1000000", "1000001").correct
+    assert not check(r"7 \times 10^{35}", r"7.1 \cdot 10^{35}").correct
+
+
+@pytest.mark.parametrize(("kwargs", "status", "detail"), [
+    ({"abs_tol": 1e34}, "correct", "equal within abs_tol=1e+34"),
+    ({"abs_tol": [1e33]}, "incorrect", "further apart than abs_tol=1e+33"),
+    ({"rel_tol": 0.015}, "correct", "equal within rel_tol=0.015"),
+    ({"rel_tol": 0.01}, "incorrect", "further apart than rel_tol=0.01"),
+])
+def test_numbers_within_the_stated_bound(kwargs, status, detail):
+    verdict = check(r"7 \times 10^{35}", r"7.1 \cdot 10^{35}", **kwargs)
+    assert (verdict.status, verdict.method, verdict.detail) == (status, "number", detail)
+    assert verdict.tolerance == detail.split(" ")[-1] and verdict.to_dict()["tolerance"] == verdict.tolerance
+
+
+def test_a_tolerance_replaces_the_six_places_rounding_and_keeps_the_percent_rule():
+    assert check("1/3", "0.333333", rel_tol=1e-9).detail == "further apart than rel_tol=1e-09"
+    assert check("1/3", "0.3333", abs_tol=1e-4).correct
+    assert check("50%", "0.499", abs_tol=0.001).correct and not check("50%", "0.49", abs_tol=0.001).correct
+    assert check("18", "$18.00", abs_tol=0.5).detail is None  # equal values: nothing to explain
+
+
+def test_list_items_each_held_to_their_gold_answers_bound():
+    gold, pred = r"7 \times 10^{35}, 0.002", r"0.001, 7.1 \cdot 10^{35}"
+    verdict = check(gold, pred, abs_tol=[1e34, 0.001])  # OlympiadBench: one precision per answer
+    assert (verdict.status, verdict.method, verdict.order, verdict.tolerance) == \
+        ("correct", "list", "tuples", "abs_tol=[1e+34, 0.001]")
+    assert "as a multiset (order='tuples', abs_tol=[1e+34, 0.001])" in verdict.detail
+    assert not check(gold, pred, abs_tol=[0.001, 1e34]).correct  # the bounds belong to the gold's answers in order
+    assert check("0.003, 5.233", "0.002, 5.234", abs_tol=0.001).correct  # one bound: every answer
+    assert not check("0.003, 5.233", "0.002, 5.236", abs_tol=[0.001]).correct
+
+
+def test_math_verify_is_held_to_the_bound_where_both_sides_are_one_number(pool):
+    for inline in (True, False):
+        near = check(COS, "0.6054", abs_tol=1e-4, pool=pool, inline=inline)
+        assert (near.status, near.method, near.tolerance) == ("correct", "math_verify", "abs_tol=0.0001")
+        assert near.detail == "equal within the tolerance"
+        far = check(COS, "0.6054", abs_tol=1e-5, pool=pool, inline=inline)
+        assert (far.status, far.detail) == ("incorrect", "further apart than the tolerance")
+    assert not check(COS, "0.6054", pool=pool).correct  # no tolerance: math-verify's 6 places
+    symbolic = check("x^2 + 1", "1 + x^2", abs_tol=0.1, pool=pool)  # not a number: math-verify decides
+    assert symbolic.correct and symbolic.detail is None
+
+
+def test_check_many_holds_every_pair_to_the_bound():
+    verdicts = check_many([("2", "2.05"), ("2", "2.2"), ("2", "2.05")], abs_tol=0.1)
+    assert [v.status for v in verdicts] == ["correct", "incorrect", "correct"]
+    assert {v.tolerance for v in verdicts} == {"abs_tol=0.1"}
+
+
+def test_bad_tolerances_are_refused_naming_the_argument():
+    with pytest.raises(ValueError, match="abs_tol must be a number >= 0"):
+        check("1", "1.1", abs_tol=-1)
+    with pytest.raises(ValueError, match="rel_tol must be a number >= 0"):
+        check("1", "1.1", rel_tol=[])
+    with pytest.raises(ValueError, match="abs_tol gives 3 tolerances for 2 gold answers"):
+        check("1, 2", "2.5, 1", abs_tol=[0.1, 0.1, 0.1])
