@@ -43,9 +43,11 @@ def _check_out(inp: Path, out: Path) -> None:
 
 
 def _rows(path: Path) -> list[dict]:
+    from synth.dedup.reading import batches, input_files
     from synth.io import read_rows
 
-    rows = read_rows(path)
+    files = input_files(path)  # a directory or glob of shards reads as one table
+    rows = read_rows(path) if files == [Path(path)] else [r for b in batches(path, 10_000) for r in b]
     if not rows:
         raise InputError(f"{path} has no rows")
     return rows
@@ -83,12 +85,13 @@ class _Progress:
         task = self.tasks[stage]
         self.bar.update(task, completed=done)
         speed = self.bar.tasks[task].speed
-        self.bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
+        unit = "bands" if stage == "decide" else "rows"
+        self.bar.update(task, rate=f"{speed:,.0f} {unit}/s" if speed else "")
 
 
 @app.command("dedup")
 def dedup_cmd(
-    input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory.")],
+    input: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, Parquet, a saved HF dataset directory, or local shards: a directory of *.jsonl/*.parquet files or a quoted glob, read in sorted name order as one input.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Kept rows: .jsonl/.parquet file, else an HF dataset directory.")],
     field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help="Text field to compare (repeatable; dotted paths; default: messages/instruction/... or all text columns).")] = None,
     near: Annotated[Optional[bool], typer.Option("--near/--exact-only", show_default=_default("near", "--near", "--exact-only"),
@@ -114,9 +117,10 @@ def dedup_cmd(
     OUT.dropped.jsonl (each dropped row with duplicate_of, reason and similarity).
 
     Without --index it streams (with --ray too: each batch is sketched on Ray): INPUT is read
-    in batches keeping only each row's exact hash and one-byte MinHash signature (8 + num_perm bytes
-    a row), then read again to write the kept rows; OUT.state/ holds a checkpoint per batch, so a
-    killed run resumes when started again.
+    in batches, appending only each row's exact hash and one-byte MinHash signature (8 + num_perm bytes
+    a row) to OUT.state/; the decision reads them back a band at a time (a few bytes a row in memory);
+    INPUT is read again to write the kept rows. OUT.state/ holds a checkpoint per batch and per band,
+    so a killed run resumes when started again.
     """
     from synth.dedup import dedup_rows, format_report
     from synth.io import write_jsonl, write_table
