@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synth.errors import ConfigError, PluginError, format_validation
+from synth.errors import ConfigError, InputError, PluginError, format_validation
 from synth.paths import check_file
 
 # Answer / question columns of the common row shapes, most specific first.
@@ -252,3 +252,23 @@ def row_shape(record: dict[str, Any]) -> str | None:
     question = next((k for k in QUESTION_FIELDS if isinstance(record.get(k), str)), None)
     answer = next((k for k in ANSWER_FIELDS if isinstance(record.get(k), str)), None)
     return f"{question or '-'}/{answer}" if answer else None
+
+
+def check_rows(rows: list[dict[str, Any]], first: int, source: str, field: str | None) -> None:
+    """Every row has the answer column `field`, or without one a recognised shape; else InputError naming
+    row `first + k` of `source` and the fix."""
+    for i, row in enumerate(rows, first):
+        if field and _dig_missing(row, field):
+            raise InputError(f"{source}: row {i} has no {field!r} field (check --field)")
+        if not field and row_shape(row) is None:
+            raise InputError(f"{source}: row {i} has none of the recognised shapes ({'; '.join(SHAPES)}); "
+                             "name the answer column with --field")
+
+
+def _dig_missing(record: dict[str, Any], path: str) -> bool:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return True
+        value = value[part]
+    return False

@@ -118,6 +118,11 @@ def filter_cmd(
                                                   "(default OUT.cache; a run directory reuses that run's answers).")] = None,
     batch_rows: Annotated[int, typer.Option(min=1, help="Rows read at a time; a killed run started again with the "
                                             "same options goes on from the last batch (state in OUT.state/).")] = 10_000,
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run the rule filters on Ray: 'local' (a cluster in "
+                                              "this process) or a cluster address; INPUT a .jsonl/.parquet file, a "
+                                              "directory or a glob of shards; OUT and --rejected directories of "
+                                              "numbered shards (docs/cluster.md; needs: pip install "
+                                              "'synth-datagen\\[ray]').")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or funnel.")] = False,
 ):
     """Filter the rows of INPUT and write the kept ones to OUT; print the funnel.
@@ -130,7 +135,7 @@ def filter_cmd(
     Rows are read, filtered and written in batches, so memory holds one batch, not the input.
     """
     from synth.dedup.stream import count_rows, finish_jsonl, iter_batches_with_state
-    from synth.filter import SHAPES, make_filter, row_shape
+    from synth.filter import check_rows, make_filter
     from synth.stages import FilterStage
     from synth.stages.base import StageReport
 
@@ -139,12 +144,15 @@ def filter_cmd(
     built = [make_filter(name, options) for name, options in specs]  # every option checked before any row is read
     for flt in built:
         flt.answer_field, flt.question_field = field, question_field
+    if ray:
+        return _filter_on_ray(ray, input, out, rejected, specs, built, field=field, question_field=question_field,
+                              batch_rows=batch_rows, quiet=quiet)
     stages = [FilterStage(f) for f in built]
     rejected_path = rejected or _sibling(out, ".rejected.jsonl")
     key = {"filters": [[n, o] for n, o in specs], "field": field, "question_field": question_field}
     # rows go through in batches appended to partial files; OUT.state/ checkpoints each batch
     state, handles, todo = iter_batches_with_state(input, _sibling(out, ".state"), key,
-                                                   {"kept": out, "rejected": rejected_path, "scores": out},
+                                                   {"kept": out, "rejected": rejected_path},
                                                    batch_rows)
     meta = state.meta
     reports = [StageReport(s.name) for s in stages]
@@ -152,24 +160,16 @@ def filter_cmd(
         rep.n_in, rep.n_kept, rep.seconds = saved["in"], saved["kept"], saved["seconds"]
         rep.dropped.update(saved["dropped_by_reason"])
         rep.failed_requests = saved.get("failed_requests", 0)
-    for stage in stages:
-        stage._acc = {}  # score values of every batch so far (the distributions cover the whole input)
-    if state.resumed:
-        with open(state.folder / "scores.partial", encoding="utf-8") as fh:
-            for line in fh:
-                for stage, part in zip(stages, json.loads(line)):
-                    for name, vals in part.items():
-                        stage._acc.setdefault(name, []).extend(vals)
+    from synth.score_summary import ScoreSummary
+
+    for stage, saved in zip(stages, meta.get("scores") or [{} for _ in stages]):
+        # bounded summaries of every batch so far (the distributions cover the whole input; O(1) in rows)
+        stage._acc = {name: ScoreSummary.from_state(s) for name, s in saved.items()}
     counts = {"in": meta.get("rows", 0), "out": meta.get("rows_out", 0), "rejected": meta.get("rows_rejected", 0)}
     total = count_rows(input) if input.is_file() else None
 
     def check(chunk: list[dict]) -> None:
-        for i, row in enumerate(chunk, counts["in"] + 1):
-            if field and _missing(row, field):
-                raise InputError(f"{input}: row {i} has no {field!r} field (check --field)")
-            if not field and row_shape(row) is None:
-                raise InputError(f"{input}: row {i} has none of the recognised shapes ({'; '.join(SHAPES)}); "
-                                 "name the answer column with --field")
+        check_rows(chunk, counts["in"] + 1, str(input), field)
 
     def done(chunk, kept, dropped, parts) -> None:
         for total_rep, part in zip(reports, parts):
@@ -216,13 +216,42 @@ def filter_cmd(
         typer.echo(f"wrote {out} ({counts['out']:,} rows), {rejected_path} ({counts['rejected']:,}), {report_path}")
 
 
-def _missing(row: dict, path: str) -> bool:
-    value: Any = row
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return True
-        value = value[part]
-    return False
+def _filter_on_ray(address, input, out, rejected, specs, built, *, field, question_field, batch_rows, quiet):
+    """`synth filter --ray`: numbered shards in OUT and REJECTED, the same report as the local command."""
+    from synth.dedup.ray_filter import filter_on_ray
+
+    rejected = rejected or _sibling(out, ".rejected")
+    for role, path in (("--out", out), ("--rejected", rejected)):
+        if path.suffix in (".jsonl", ".parquet"):
+            raise InputError(f"{role} {path}: --ray writes numbered shards; give a directory (e.g. {path.with_suffix('')})")
+    # path options absolute, so the tasks find the files whatever their working directory
+    specs = [(name, {k: str(Path(v).resolve()) if k in flt.path_options and isinstance(v, str) else v
+                     for k, v in options.items()}) for (name, options), flt in zip(specs, built)]
+    state = _sibling(out, ".state")
+    made = [p for p in (out, rejected) if not p.exists()]
+    try:
+        with _Progress(quiet) as progress:
+            res = filter_on_ray(address, input, out, rejected, specs, built, field=field,
+                                question_field=question_field, batch_rows=batch_rows, state=state, progress=progress)
+    except (InputError, ConfigError):  # a broken input leaves nothing behind; a kill leaves the state to resume
+        import shutil
+
+        shutil.rmtree(state, ignore_errors=True)
+        for folder in (out, rejected):
+            for part in folder.glob("part-*") if folder.is_dir() else ():
+                part.unlink()
+            if folder in made and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+    report_path = _sibling(out, ".report.json")
+    report = {"input": str(input), "output": str(out), "rejected": str(rejected), "rows_in": res["rows_in"],
+              "rows_out": res["rows_out"], "filters": [{"name": n, "options": o} for n, o in specs],
+              "stages": res["stages"], "ray": {"address": address, "units": res["units"], "format": res["format"]}}
+    report_path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    if not quiet:
+        typer.echo(format_funnel(res["rows_in"], res["stages"], res["rows_out"]))
+        typer.echo(f"wrote {out}/part-*.{res['format']} ({res['rows_out']:,} rows), {rejected}/part-*.jsonl "
+                   f"({res['rows_rejected']:,}), {report_path}")
 
 
 async def _run(stages, todo, check, done, handles, state, counts, reports, progress, total, needs_llm, *,
@@ -234,13 +263,11 @@ async def _run(stages, todo, check, done, handles, state, counts, reports, progr
     async def over(llm=None, concurrency=8):
         for chunk in todo:
             check(chunk)
-            sizes = [{n: len(v) for n, v in s._acc.items()} for s in stages]
             kept, dropped, parts = await run_stages_async(stages, chunk, llm=llm, concurrency=concurrency)
             done(chunk, kept, dropped, parts)
-            new_scores = [{n: v[sizes[i].get(n, 0):] for n, v in s._acc.items()} for i, s in enumerate(stages)]
-            handles["scores"].write(json.dumps(new_scores, default=str) + "\n")
             checkpoint(state, handles, counts["in"], rows_out=counts["out"], rows_rejected=counts["rejected"],
-                       reports=[r.as_dict() for r in reports])
+                       reports=[r.as_dict() for r in reports],
+                       scores=[{n: v.state() for n, v in s._acc.items()} for s in stages])
             progress("filter", counts["in"], max(total or 0, counts["in"]))
 
     if not needs_llm:

@@ -94,10 +94,11 @@ class FilterStage(Stage):
             else:
                 dropped.append((record, verdict.reason, {"detail": verdict.detail} if verdict.detail else {}))
         acc = getattr(self, "_acc", None)
-        if acc is not None:  # streaming: the distribution covers every chunk so far
-            for n, vals in values.items():
-                acc.setdefault(n, []).extend(vals)
-            values = acc
+        if acc is not None:  # streaming: bounded summaries of every chunk so far (synth.score_summary)
+            from synth.score_summary import add_and_summarize
+
+            self._summaries = add_and_summarize(acc, values, self.filter, text)
+            return kept, dropped
         self._summaries = {}
         for n, vals in values.items():
             custom = self.filter.summarize(n, vals) if hasattr(self.filter, "summarize") else None

@@ -1,0 +1,122 @@
+"""`synth filter --ray ADDRESS`: the rule filters over sharded input as a Ray Data job.
+
+A filter is a pure function of a row (synth.filter), so each unit of the input (synth.dedup.ray_io)
+goes through the same `FilterStage`s as on one machine, in its own task, and writes its kept rows to
+OUT/part-NNNNN.<input format> and its rejected rows to REJECTED/part-NNNNN.jsonl. The task returns
+its books (rows in, kept, dropped by reason per filter) and its bounded score summaries
+(synth.score_summary); the driver adds them up into the same report the local command writes.
+
+Filters that ask a model are refused: their requests belong to one server and one request cache
+(run them without --ray).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from synth.dedup import ray_io
+from synth.errors import ConfigError, InputError
+
+
+def filter_unit(unit: dict, specs: list, field: str | None, question_field: str | None, kept_dir: str,
+                rejected_dir: str, batch_rows: int) -> dict[str, Any]:
+    """One unit through the filters (runs in a Ray task)."""
+    from synth.filter import check_rows, make_filter
+    from synth.score_summary import Summaries
+    from synth.stages import FilterStage, run_stages
+    from synth.stages.base import StageReport
+
+    stages = []
+    for name, options in specs:
+        flt = make_filter(name, options)
+        flt.answer_field, flt.question_field = field, question_field
+        stage = FilterStage(flt)
+        stage._acc = Summaries()
+        stage._acc.salt = unit["i"] + 1  # each unit's sample its own, so merged samples stay random
+        stages.append(stage)
+    totals = [StageReport(s.name) for s in stages]
+    kept_all, rejected_all, rows = [], [], 0
+    where = f"{unit['path']} ({'rows from byte' if unit['fmt'] == 'jsonl' else 'row groups from'} {unit['start']})"
+    for batch in ray_io.read_unit(unit, batch_rows):
+        check_rows(batch, rows + 1, where, field)
+        rows += len(batch)
+        kept, rejected, parts = run_stages(stages, batch)
+        for total, part in zip(totals, parts):
+            total.n_in += part.n_in
+            total.n_kept += part.n_kept
+            total.dropped.update(part.dropped)
+            total.seconds += part.seconds
+        kept_all += kept
+        rejected_all += rejected
+    ray_io.write_shard(ray_io.shard_path(Path(kept_dir), unit["i"], unit["fmt"]), kept_all)
+    ray_io.write_shard(ray_io.shard_path(Path(rejected_dir), unit["i"], "jsonl"), rejected_all)
+    return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "rejected": len(rejected_all),
+            "reports": [t.as_dict() for t in totals],
+            "scores": [{n: v.state() for n, v in s._acc.items()} for s in stages]}
+
+
+def _state_key(files: list[Path], **options) -> str:
+    return json.dumps({"files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files], **options},
+                      sort_keys=True, default=str)
+
+
+def prepare(state: Path, key: str, outputs: list[Path]) -> None:
+    """A state folder for this input and these options: kept when they match (a resumed run), else
+    started afresh, with the numbered shards of an earlier run removed from the `outputs` folders."""
+    key_file = state / "key.json"
+    if key_file.exists() and key_file.read_text() == key:
+        return
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    for folder in outputs:
+        for old in folder.glob("part-*") if folder.is_dir() else ():
+            old.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+
+
+def filter_on_ray(address: str, inp: Path, out: Path, rejected: Path, specs: list, built: list, *,
+                  field: str | None, question_field: str | None, batch_rows: int, state: Path,
+                  progress=None) -> dict[str, Any]:
+    """Run the filters `built` (from `specs`) over `inp` on Ray; returns rows in/out/rejected and the
+    stage reports, as the local command's."""
+    from synth.score_summary import ScoreSummary, summarize
+    from synth.stages.base import StageReport
+
+    asks = [f.name for f in built if getattr(f, "needs_llm", False)]
+    if asks:
+        raise ConfigError(f"filter {asks[0]!r} asks a model: --ray runs rule filters only; run it without --ray")
+    files, fmt = ray_io.shard_files(inp)
+    units = ray_io.work_units(files, fmt)
+    ray = ray_io.connect(address)  # a missing Ray or cluster stops here, before anything is written
+    key = _state_key(files, specs=specs, field=field, question_field=question_field)
+    prepare(state, key, [out, rejected])
+    results = ray_io.run_units(ray, units, filter_unit, dict(
+        specs=specs, field=field, question_field=question_field, kept_dir=str(out.resolve()),
+        rejected_dir=str(rejected.resolve()), batch_rows=batch_rows), state=state,
+        progress=(lambda k: progress("filter", k, len(units))) if progress else None)
+    rows = sum(r["rows"] for r in results)
+    if rows == 0:
+        raise InputError(f"{inp} has no rows")
+    reports = []
+    for j, flt in enumerate(built):
+        rep = StageReport(f"filter:{flt.name}")
+        accs: dict[str, ScoreSummary] = {}
+        for r in results:
+            part = r["reports"][j]
+            rep.n_in += part["in"]
+            rep.n_kept += part["kept"]
+            rep.dropped.update(part["dropped_by_reason"])
+            rep.seconds += part["seconds"]
+            for name, st in r["scores"][j].items():
+                accs.setdefault(name, ScoreSummary(-1)).merge(ScoreSummary.from_state(st))
+        text = set(getattr(flt, "text_scores", ()))
+        rep.scores = {name: summarize(flt, name, acc, name in text) for name, acc in accs.items()}
+        reports.append(rep.as_dict())
+    shutil.rmtree(state, ignore_errors=True)
+    return {"rows_in": rows, "rows_out": sum(r["kept"] for r in results),
+            "rows_rejected": sum(r["rejected"] for r in results), "stages": reports, "units": len(units),
+            "format": fmt}

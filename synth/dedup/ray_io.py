@@ -1,0 +1,215 @@
+"""Sharded input and output for `synth dedup / filter / decontam --ray ADDRESS`.
+
+The input (a .jsonl/.parquet file, a directory of them, or a glob) is cut into *units*: byte ranges of
+~32 MB ending at a line break for JSON lines, runs of row groups for Parquet. A Ray Data job maps the
+list of units (`run_units`: `from_items` -> `map_batches`, one unit a task), so Ray schedules, retries
+and spreads them; each task reads its unit, works on it in batches and writes its own numbered shard
+(`part-00012.jsonl`), so shard i always holds unit i's rows in input order: concatenated, the shards
+are the rows the single-machine command writes, in the same order.
+
+Why not `ray.data.read_json`: it infers one Arrow schema for every row (a row without a key comes
+back with it as null, values of mixed types fail) and numbers no rows, while the kept rows must be
+the input's rows unchanged and dedup's "first" needs each row's position.
+
+A unit done is marked in OUT's state folder with its result, so a run started again after a kill
+skips the units already written.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from synth.errors import ConfigError, InputError
+
+UNIT_BYTES = 32 << 20
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def require_ray() -> None:
+    try:
+        import ray  # noqa: F401
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise ConfigError("--ray needs Ray: pip install 'synth-datagen[ray]'") from None
+
+
+def connect(address: str):
+    """`ray`, connected to `address` ('local': a new cluster in this process; else a running one)."""
+    require_ray()
+    import ray
+
+    if not ray.is_initialized():
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # loopback clusters: no token file needed
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        except ConnectionError as exc:
+            raise InputError(f"--ray {address}: no Ray cluster there ({str(exc).splitlines()[0]}); start one with "
+                             "`ray start --head` or use --ray local") from None
+    import logging
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own bar and report say what happened
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    return ray
+
+
+def is_sharded(spec: str | Path) -> bool:
+    """A directory or a glob (the Ray paths read those; a single file keeps the single-file paths)."""
+    return Path(spec).is_dir() or any(c in str(spec) for c in "*?[")
+
+
+def shard_files(spec: str | Path) -> tuple[list[Path], str]:
+    """The input files of `spec` in name order, and their one format ('jsonl' or 'parquet')."""
+    p = Path(spec)
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
+    elif any(c in str(spec) for c in "*?["):
+        files = sorted(Path(f) for f in glob.glob(str(spec)) if Path(f).suffix in SUFFIXES and Path(f).is_file())
+    elif p.is_file():
+        if p.suffix not in SUFFIXES:
+            raise InputError(f"{p}: --ray reads .jsonl and .parquet (a file, a directory or a glob of shards); "
+                             "convert it first")
+        files = [p]
+    else:
+        raise InputError(f"input not found: {spec} (give a file, a directory of shards or a glob)")
+    if not files:
+        raise InputError(f"{spec}: no .jsonl or .parquet files there; give a file, a directory of shards or a glob")
+    formats = {SUFFIXES[f.suffix] for f in files}
+    if len(formats) > 1:
+        raise InputError(f"{spec}: both JSON-lines and Parquet shards; keep one format per input")
+    return files, formats.pop()
+
+
+def work_units(files: list[Path], fmt: str, unit_bytes: int = UNIT_BYTES) -> list[dict[str, Any]]:
+    """Cut the files into units of about `unit_bytes`: {"i", "path", "start", "stop"} (bytes of JSON
+    lines, or row groups of Parquet)."""
+    units: list[dict[str, Any]] = []
+    for f in files:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(f).metadata
+            start, size = 0, 0
+            for g in range(meta.num_row_groups):
+                size += meta.row_group(g).total_byte_size
+                if size >= unit_bytes or g == meta.num_row_groups - 1:
+                    units.append({"path": str(f), "start": start, "stop": g + 1})
+                    start, size = g + 1, 0
+            continue
+        total = f.stat().st_size
+        with open(f, "rb") as fh:
+            start = 0
+            while start < total:
+                fh.seek(min(start + unit_bytes, total))
+                fh.readline()  # the cut goes after the line it falls in
+                stop = min(fh.tell(), total) if start + unit_bytes < total else total
+                units.append({"path": str(f), "start": start, "stop": stop})
+                start = stop
+    for i, u in enumerate(units):
+        u.update(i=i, fmt=fmt)
+    return units
+
+
+def read_unit(unit: dict[str, Any], batch_rows: int = 10_000) -> Iterator[list[dict]]:
+    """The unit's rows, `batch_rows` at a time."""
+    path = unit["path"]
+    if unit["fmt"] == "parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        yield from (b.to_pylist() for b in pf.iter_batches(batch_size=batch_rows,
+                                                           row_groups=range(unit["start"], unit["stop"])))
+        return
+    with open(path, "rb") as fh:
+        fh.seek(unit["start"])
+        left, batch, offset = unit["stop"] - unit["start"], [], unit["start"]
+        while left > 0:
+            line = fh.readline()
+            if not line:
+                break
+            left -= len(line)
+            if line.strip():
+                batch.append(_parse(path, offset, line))
+            offset += len(line)
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _parse(path: str, offset: int, line: bytes) -> dict:
+    import orjson
+
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError:  # what orjson refuses and json takes (NaN, integers over 64 bits)
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError(f"{path}: the line at byte {offset} is not valid JSON; fix or remove it") from None
+    if not isinstance(row, dict):
+        raise InputError(f"{path}: the line at byte {offset} is not a JSON object; each line must be one")
+    return row
+
+
+def shard_path(folder: Path, i: int, fmt: str) -> Path:
+    return Path(folder) / f"part-{i:05d}.{fmt}"
+
+
+def write_shard(path: Path, rows: list[dict]) -> None:
+    """Rows to one shard, atomically (JSON lines as `synth filter` writes them; an empty Parquet shard
+    is left out, having no columns to write)."""
+    from synth.io import write_table
+
+    if rows or path.suffix == ".jsonl":
+        write_table(path, rows)
+
+
+def _call(batch, fn, kwargs):
+    """One unit through `fn`; its error comes back as data, so the driver prints one line, not a trace."""
+    out = []
+    for text in batch["unit"]:
+        unit = json.loads(text)
+        try:
+            result = {"ok": fn(unit, **kwargs)}
+        except (InputError, ConfigError) as exc:
+            result = {"error": type(exc).__name__, "message": str(exc)}
+        out.append(json.dumps(result, default=str))
+    return {"result": out}
+
+
+def run_units(ray, units: list[dict], fn: Callable, kwargs: dict, state: Path | None = None,
+              progress=None) -> list[Any]:
+    """`fn(unit, **kwargs)` for every unit as one Ray Data job; results in unit order. With `state`,
+    each result is kept there as unit-NNNNN.json, and units already there are not run again."""
+    results: dict[int, Any] = {}
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
+        for u in units:
+            done = state / f"unit-{u['i']:05d}.json"
+            if done.exists():
+                results[u["i"]] = json.loads(done.read_text())
+    todo = [u for u in units if u["i"] not in results]
+    if todo:
+        ds = ray.data.from_items([{"unit": json.dumps(u)} for u in todo], override_num_blocks=len(todo))
+        ds = ds.map_batches(_call, batch_size=1, fn_kwargs={"fn": fn, "kwargs": kwargs})
+        for row in ds.iter_rows():
+            result = json.loads(row["result"])
+            if "error" in result:
+                raise (InputError if result["error"] == "InputError" else ConfigError)(result["message"])
+            i = result["ok"]["unit"]
+            results[i] = result["ok"]
+            if state is not None:
+                tmp = state / f"unit-{i:05d}.json.tmp"
+                tmp.write_text(json.dumps(result["ok"], default=str))
+                os.replace(tmp, state / f"unit-{i:05d}.json")
+            if progress:
+                progress(len(results))
+    return [results[u["i"]] for u in units]
