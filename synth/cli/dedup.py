@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -39,6 +40,9 @@ def _check_out(inp: Path, out: Path) -> None:
     """Before any row is read: OUT is not the input, and is of the kind written there (see write_table)."""
     if out.resolve() == inp.resolve():
         raise InputError(f"--out {out} is the input file; write somewhere else")
+    written = (out, _sibling(out, ".dropped.jsonl"), _sibling(out, ".contaminated.jsonl"))
+    if inp.is_dir() and out.resolve().parent == inp.resolve() or any(fnmatch(str(p.absolute()), str(inp.absolute())) for p in written):
+        raise InputError(f"--out {out} would be read as one of the input's shards; write it outside {inp}")
     check_out(out, is_dir=out.suffix not in (".jsonl", ".parquet"))
 
 
@@ -177,6 +181,7 @@ def decontam_cmd(
     ngram: Annotated[int, typer.Option(help="Shared word n-gram size that marks contamination (13; 8 for short math problems).")] = 13,
     field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help="Row field to check (repeatable; default: the usual text columns).")] = None,
     id_field: Annotated[str, typer.Option(help="Column naming a row in reports.")] = "id",
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray: 'local' or a cluster address; INPUT a .jsonl/.parquet file, a directory or a glob of shards; OUT a directory of numbered shards (docs/cluster.md; needs: pip install 'synth-datagen\\[ray]').")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ):
     """Drop rows of INPUT that share a word n-gram with a benchmark; write clean rows to OUT.
@@ -192,14 +197,37 @@ def decontam_cmd(
     _check_out(input, out)
     cfg = _config(DecontamConfig, benchmarks=benchmark, ngram=ngram, fields=field or None, id_field=id_field)
     benchmarks = Benchmarks.load(cfg)  # before the input: a bad benchmark file is named before any long read
-    result = decontaminate(_rows(input), cfg, benchmarks)
-    write_table(out, result.kept)
-    write_jsonl(_sibling(out, ".contaminated.jsonl"), result.dropped)
-    _sibling(out, ".report.json").write_text(json.dumps(result.report, indent=1, ensure_ascii=False, default=str))
+    if ray:
+        from synth.dedup.ray_decontam import decontam_on_ray
+
+        dropped_path = _sibling(out, ".contaminated")
+        rep, shown = _on_ray(decontam_on_ray, ray, input, out, [dropped_path], cfg, benchmarks)
+    else:
+        result = decontaminate(_rows(input), cfg, benchmarks)
+        write_table(out, result.kept)
+        dropped_path = _sibling(out, ".contaminated.jsonl")
+        write_jsonl(dropped_path, result.dropped)
+        rep, shown = result.report, result.dropped
+    _sibling(out, ".report.json").write_text(json.dumps(rep, indent=1, ensure_ascii=False, default=str))
     if not quiet:
-        rep = result.report
         typer.echo(f"rows in {rep['rows_in']:,}  kept {rep['rows_kept']:,}  contaminated {rep['dropped']:,} "
                    f"({ngram}-gram overlap with {rep['benchmark_rows']:,} benchmark rows)")
-        for d in result.dropped[:10]:
+        for d in shown[:10]:
             typer.echo(f"  {d.get(id_field, '?')} ~ {d['benchmark']}#{d['benchmark_row']}: {d['benchmark_text'][:80]!r}")
-        typer.echo(f"wrote {out}, {_sibling(out, '.contaminated.jsonl')}")
+        typer.echo(f"wrote {out}, {dropped_path}")
+
+
+def _on_ray(run, address: str, inp: Path, out: Path, others: list[Path], *args):
+    """`run(address, inp, out, *others, *args, state=...)` writing numbered shards in OUT and `others`;
+    a broken input leaves none of them behind (a kill leaves OUT.state/ to resume from)."""
+    from synth.dedup.ray_io import remove_outputs
+
+    if out.suffix in (".jsonl", ".parquet"):
+        raise InputError(f"--out {out}: --ray writes numbered shards; give a directory (e.g. {out.with_suffix('')})")
+    state, folders = _sibling(out, ".state"), [out, *others]
+    made = [p for p in folders if not p.exists()]
+    try:
+        return run(address, inp, out, *others, *args, state=state)
+    except (InputError, ConfigError):
+        remove_outputs(state, folders, made)
+        raise
