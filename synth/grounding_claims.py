@@ -76,7 +76,7 @@ _MODALS = (
 )
 # a negation and the term it negates: 不/非/无/未/没 + two characters, not/no/non- + a word
 _NEG_ZH = re.compile(f"(?:不|非|无|未|没有)(?:对|向|与|在|被|予|得|应|可|能|会|是|为)?([{CJK}]{{2}})")
-_NEG_EN = re.compile(r"\b(?:not|no|non-?|never|without)\s*([a-z][a-z-]{2,})", re.I)
+_NEG_EN = re.compile(r"\b(?:not|no|non-?|never|without)\s*(?:(?:a|an|the|any)\s+)?([a-z][a-z-]{2,})", re.I)
 
 
 def _terms(text: str) -> list[str]:
@@ -228,7 +228,8 @@ def _negation_differs(claim: str, segment: str) -> bool:
     seg_plain = unicodedata.normalize("NFKC", segment).casefold()
     for term in seg_n - claim_n:
         if term in claim_plain and seg_plain.count(term) == len(re.findall(
-                f"(?:不|非|无|未|没有|not |no |non-?|never |without )(?:对|向|与|在|被|予|得|应|可|能|会|是|为)?{re.escape(term)}",
+                f"(?:不|非|无|未|没有|not |no |non-?|never |without )(?:对|向|与|在|被|予|得|应|可|能|会|是|为|an? |the |any )?"
+                f"{re.escape(term)}",
                 seg_plain)):
             return True
     return any(term in seg_plain for term in claim_n - seg_n)

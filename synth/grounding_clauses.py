@@ -87,15 +87,15 @@ def _number_unbound(claim: str, own: str, clauses: list[Clause], margin: int, ra
     return False
 
 
-def _condition_flipped(claim: str, own: str, clauses: list[Clause]) -> bool:
-    own_terms, claim_terms = set(_terms(own)), set(_terms(claim))
-    if not own_terms:
+def _condition_flipped(claim: str, own: str, clauses: list[Clause], near: float = 0.8) -> bool:
+    """Every clause that the claim's own part restates about as well as the best one (``near`` of its
+    shared terms) negates what the claim states, or the reverse."""
+    own_terms = set(_terms(own))
+    scored = [len(own_terms & c.terms) for c in clauses]
+    best = max(scored, default=0)
+    if best < 2:
         return False
-    scored = [(len(own_terms & c.terms), len(claim_terms & c.terms)) for c in clauses]
-    best = max(scored)
-    if best[0] < 2:
-        return False
-    return all(_negation_differs(claim, c.text) for s, c in zip(scored, clauses) if s == best)
+    return all(_negation_differs(claim, c.text) for s, c in zip(scored, clauses) if s >= near * best)
 
 
 def clause_problems(answer: str, chunk: str | ChunkClaims | list[Clause], *, margin: int = 3,

@@ -131,10 +131,7 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
         for k, (tag, i1, i2, j1, j2) in enumerate(best_ops):
             if tag != "replace" or not 0 < i2 - i1 <= span or i2 - i1 != j2 - j1:
                 continue
-            before = best_ops[k - 1] if k else None
-            after = best_ops[k + 1] if k + 1 < len(best_ops) else None
-            if not (before and after and before[0] == after[0] == "equal"
-                    and before[2] - before[1] >= flank and after[2] - after[1] >= flank):
+            if not _flanked(best_ops, k, flank):
                 continue
             mine, theirs = sent[i1:i2], best[j1:j2]
             if any(_NUMERAL.search(t) for t in mine + theirs):
@@ -143,6 +140,17 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
                 joiner = "" if _is_cjk(mine + theirs) else " "
                 out.append(f"{joiner.join(mine)}→{joiner.join(theirs)}")
     return out
+
+
+def _flanked(ops: list[tuple[str, int, int, int, int]], k: int, flank: int) -> bool:
+    """Matching context of ``flank`` tokens on both sides of the k-th opcode, or of ``flank + 1`` on one
+    side where both sentences end (or start) on the other: "tested every week." for "tested every month."."""
+    before = ops[k - 1][2] - ops[k - 1][1] if k and ops[k - 1][0] == "equal" else (-1 if k else 0)
+    after = ops[k + 1][2] - ops[k + 1][1] if k + 1 < len(ops) and ops[k + 1][0] == "equal" else (
+        -1 if k + 1 < len(ops) else 0)
+    if before >= flank and after >= flank:
+        return True
+    return (before == 0 and after > flank) or (after == 0 and before > flank)
 
 
 def _governed(toks: list[str], marker: tuple[str, ...], side: str) -> list[tuple[str, ...]]:
