@@ -1,9 +1,10 @@
 """The cheap grounding checks (synth.grounding, no judge) on items written against real public documents.
 
     .venv/bin/python bench/external/build.py       # once: materialise bench/external/data/
-    .venv/bin/python bench/grounding_external.py [--json OUT]
+    .venv/bin/python bench/grounding_external.py [--items PATH] [--json OUT]
 
-Items: bench/external/data/grounding_items.jsonl (SOURCES.md: Chinese laws from the national database, NIST
+Items: bench/external/data/grounding_items.jsonl unless --items names another file of the same shape
+(id, label, kind, chunk, answer, evidence) (SOURCES.md: Chinese laws from the national database, NIST
 SP 800-63B; chunks are real, answers were written by hand against them, half unsupported in the ways
 doc-qa answers go wrong). Prints the verdicts (pass / uncertain / fail) by kind, the precision of "pass"
 (supported answers among those passed: "pass" skips the judge), the share of supported answers that pass
@@ -53,11 +54,12 @@ def measure(items: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=Path, default=ITEMS, help=f"items to measure (default {ITEMS.relative_to(REPO)})")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
-    if not ITEMS.exists():
-        sys.exit(f"error: {ITEMS} missing: run bench/external/build.py first")
-    items = [json.loads(line) for line in ITEMS.read_text(encoding="utf-8").splitlines()]
+    if not args.items.exists():
+        sys.exit(f"error: {args.items} missing" + (": run bench/external/build.py first" if args.items == ITEMS else ""))
+    items = [json.loads(line) for line in args.items.read_text(encoding="utf-8").splitlines() if line.strip()]
     r = measure(items)
     print(f"{r['items']} items ({r['supported']} supported, {r['unsupported']} unsupported); cheap checks, no judge")
     print(f"precision of pass {r['precision_of_pass']}   supported passing {r['supported_pass']}   "
