@@ -39,6 +39,12 @@ _CLAUSE_END = re.compile(r"[。！？!?；;\n]|(?<=\.)\s")
 # Chinese function characters: swapping one for another rewords, it does not change the claim
 _FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从")
 _FUNCTION_EN = _STOP | {"every", "per", "each"}
+# closed-class words a restatement swaps freely within their group: prepositions of basis, modals (应 for
+# 应当 is no modal for synth.grounding_claims: 应税 would be one), conjunctions, demonstratives
+_SYNONYMS_ZH = tuple(frozenset(g.split()) for g in (
+    "按照 依照 依据 根据 按", "应当 应 须 必须 需 需要 要", "可以 可 能 能够 得", "不得 不能 不可 不准 禁止 严禁",
+    "或者 或 或是", "以及 及 和 与 并 并且 同", "该 此 其 本 这", "如果 若 如 倘若", "未 没有 没 无", "即 就是 也就是",
+    "之日 日", "向 对 给", "自 从 由"))
 # Latin-script words whose swap always changes the claim: units of time, frequencies, quantifiers, ordinals
 _CONTRAST_EN = frozenset(
     "second minute hour day week month year decade daily weekly monthly quarterly yearly annually hourly "
@@ -71,9 +77,12 @@ def _opposite(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _wording(a: list[str], b: list[str]) -> bool:
-    """A swap that does not change what is claimed: function words, or two modals of one class."""
+    """A swap that does not change what is claimed: function words, closed-class synonyms (依照/按照, 应/须),
+    or two modals of one class."""
     if _is_cjk(a + b):
         if set(a) <= _FUNCTION_ZH and set(b) <= _FUNCTION_ZH:
+            return True
+        if any({"".join(a), "".join(b)} <= group for group in _SYNONYMS_ZH):
             return True
         joiner = ""
     else:
@@ -136,6 +145,13 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
             mine, theirs = sent[i1:i2], best[j1:j2]
             if any(_NUMERAL.search(t) for t in mine + theirs):
                 continue  # a changed number is the number checks' business
+            # a CJK swap inside a word (按照/依照 aligns as 按/依) is judged with the word's shared character
+            around = [(mine, theirs)]
+            if _is_cjk(mine + theirs):
+                around += [(mine + sent[i2:i2 + 1], theirs + sent[i2:i2 + 1]),
+                           (sent[max(0, i1 - 1):i1] + mine, sent[max(0, i1 - 1):i1] + theirs)]
+            if any(_wording(a, b) for a, b in around[1:]):
+                continue
             if _defect(mine, theirs, best, chunk_tokens):
                 joiner = "" if _is_cjk(mine + theirs) else " "
                 out.append(f"{joiner.join(mine)}→{joiner.join(theirs)}")
@@ -143,14 +159,17 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
 
 
 def _flanked(ops: list[tuple[str, int, int, int, int]], k: int, flank: int) -> bool:
-    """Matching context of ``flank`` tokens on both sides of the k-th opcode, or of ``flank + 1`` on one
-    side where both sentences end (or start) on the other: "tested every week." for "tested every month."."""
-    before = ops[k - 1][2] - ops[k - 1][1] if k and ops[k - 1][0] == "equal" else (-1 if k else 0)
-    after = ops[k + 1][2] - ops[k + 1][1] if k + 1 < len(ops) and ops[k + 1][0] == "equal" else (
-        -1 if k + 1 < len(ops) else 0)
-    if before >= flank and after >= flank:
-        return True
-    return (before == 0 and after > flank) or (after == 0 and before > flank)
+    """Matching context on both sides of the k-th opcode: ``flank`` tokens, or fewer where the match runs
+    to where both sentences end (or start), with ``flank + 1`` in all: "tested every week." for "tested
+    every month.", "申报退税。" for "申报纳税。"."""
+    def side(j: int, last: bool) -> tuple[int, bool]:
+        if not 0 <= j < len(ops):
+            return 0, True
+        tag, i1, i2, _, _ = ops[j]
+        return (i2 - i1, j == (len(ops) - 1 if last else 0)) if tag == "equal" else (0, False)
+
+    (before, start), (after, end) = side(k - 1, False), side(k + 1, True)
+    return (before >= flank or start) and (after >= flank or end) and before + after > flank
 
 
 def _governed(toks: list[str], marker: tuple[str, ...], side: str) -> list[tuple[str, ...]]:

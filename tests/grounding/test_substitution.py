@@ -38,6 +38,20 @@ def test_a_word_swapped_inside_the_chunk_clause_is_found(answer, chunk, swap):
     assert substitutions(answer, chunk) == swap
 
 
+FILING = "企业应当依照法律规定在十五日内申报纳税。"
+
+
+@pytest.mark.parametrize("answer,swap", [
+    ("企业应当依照法律规定在十五日内申报退税。", ["退→纳"]),       # matching context runs to the sentence end
+    ("企业应当依照法律规定在十五日内缴清纳税。", ["缴清→申报"]),
+    ("企业应当按照法律规定在十五日内申报纳税。", []),               # 按照/依照: closed-class synonyms
+    ("企业须依照法律规定在十五日内申报纳税。", []),                 # 须/应当: one modal class
+    ("企业应依照法律规定在十五日内申报纳税。", []),                 # a character dropped is no swap
+])
+def test_closed_class_synonyms_are_wording_and_content_words_are_not(answer, swap):
+    assert substitutions(answer, FILING) == swap
+
+
 @pytest.mark.parametrize("answer,quotes", [
     ("会员费按月缴纳。", ["会员费按季缴纳"]),
     ("对逾期归还的读者，图书馆可以取消其借阅权限。", ["对逾期归还的读者，图书馆可以暂停其借阅权限"]),
