@@ -12,9 +12,11 @@ imports included, and once more on no pairs, so CPU is also given per pair net o
 * ``math-verify``: ``verify(parse(gold), parse(pred))`` per pair, main thread, its default
   timeouts; bare answers wrapped in ``$...$`` so its LaTeX reader sees them;
 * ``synth``: ``synth.verify.check_many`` as ``synth answer-check --file`` calls it (default policy:
-  ``order="tuples"``);
+  ``order="tuples"``); a pair whose source states a tolerance is checked alone with it (``check(...,
+  abs_tol=)``, see ``tolerance_of``);
 * ``before``: with ``--baseline DIR``, the same call to the synth package under DIR (e.g.
-  ``git archive <commit> synth | tar -x -C DIR``), for before/after on the same pairs in one run.
+  ``git archive <commit> synth | tar -x -C DIR``), for before/after on the same pairs in one run
+  (without tolerances: an older synth has none).
 
 "false equal" counts pairs labelled different that a checker calls equal. Not collected by pytest.
 """
@@ -46,7 +48,21 @@ def load(folder: Path) -> list[dict]:
     return rows
 
 
-def _child(checker: str, pairs: list[list[str]]) -> list[bool]:
+def tolerance_of(row: dict) -> float | list[float] | None:
+    """The tolerance the source labelled the pair under, or None.
+
+    OlympiadBench's judge examples state a ``precision`` (the fetch script keeps it in ``note``: "labelled
+    under a relative precision of [1e+34, 0.001]"); its judge (eval/auto_scoring_judge.py) applies it as
+    an absolute bound, ``abs(gt - pred) <= precision * 1.01``, one per gold answer when it is a list. It
+    is passed here as ``abs_tol`` as stated (synth compares exact values: no float slack needed).
+    """
+    note = row.get("note") or ""
+    if not note.startswith("labelled under a relative precision of "):
+        return None
+    return json.loads(note.rsplit(" of ", 1)[1])
+
+
+def _child(checker: str, pairs: list[list]) -> list[bool]:
     if checker == "math-verify":
         import logging
 
@@ -58,15 +74,18 @@ def _child(checker: str, pairs: list[list[str]]) -> list[bool]:
             return text if "$" in text or "\\boxed" in text else f"${text}$"
 
         out = []
-        for gold, pred in pairs:
+        for gold, pred, _ in pairs:
             try:
                 out.append(bool(verify(parse(wrap(gold)), parse(wrap(pred)))))
             except Exception:  # noqa: BLE001  a crash is a "no"
                 out.append(False)
         return out
-    from synth.verify import check_many
+    from synth.verify import check, check_many
 
-    return [v.correct for v in check_many([tuple(p) for p in pairs])]
+    if checker == "before":
+        return [v.correct for v in check_many([(g, p) for g, p, _ in pairs])]
+    out = [v.correct for v in check_many([(g, p) for g, p, tol in pairs if tol is None])][::-1]
+    return [out.pop() if tol is None else check(g, p, abs_tol=tol).correct for g, p, tol in pairs]
 
 
 def _measure(checker: str, pairs: list[list[str]], pythonpath: Path = ROOT) -> tuple[list[bool], float, float]:
@@ -76,8 +95,7 @@ def _measure(checker: str, pairs: list[list[str]], pythonpath: Path = ROOT) -> t
         env = dict(os.environ, PYTHONPATH=str(pythonpath))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child",
-                        "synth" if checker == "before" else checker, "--input", str(src),
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", checker, "--input", str(src),
                         "--output", str(out)], check=True, env=env, cwd=tmp)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,7 +130,7 @@ def main() -> None:
     rows = load(args.pairs)
     if not rows:
         raise SystemExit(f"no pairs in {args.pairs}: run bench/answer_pairs_fetch.py first")
-    pairs = [[r["gold"], r["pred"]] for r in rows]
+    pairs = [[r["gold"], r["pred"], tolerance_of(r)] for r in rows]
     checkers = ("math-verify", "before", "synth") if args.baseline else ("math-verify", "synth")
     answers: dict[str, list[bool]] = {}
     cpu: dict[str, list[float]] = defaultdict(list)
