@@ -234,14 +234,9 @@ def _filter_on_ray(address, input, out, rejected, specs, built, *, field, questi
             res = filter_on_ray(address, input, out, rejected, specs, built, field=field,
                                 question_field=question_field, batch_rows=batch_rows, state=state, progress=progress)
     except (InputError, ConfigError):  # a broken input leaves nothing behind; a kill leaves the state to resume
-        import shutil
+        from synth.dedup.ray_io import remove_outputs
 
-        shutil.rmtree(state, ignore_errors=True)
-        for folder in (out, rejected):
-            for part in folder.glob("part-*") if folder.is_dir() else ():
-                part.unlink()
-            if folder in made and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+        remove_outputs(state, [out, rejected], made)
         raise
     report_path = _sibling(out, ".report.json")
     report = {"input": str(input), "output": str(out), "rejected": str(rejected), "rows_in": res["rows_in"],

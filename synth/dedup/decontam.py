@@ -99,14 +99,25 @@ def decontaminate(rows: list[dict], config: DecontamConfig, benchmarks: Benchmar
     ``benchmarks``: the config's files already read (else read now)."""
     n = config.ngram
     bench = benchmarks if benchmarks is not None else Benchmarks.load(config)
-    table, keys, lengths, bench_rows = bench.table, bench.keys, bench.lengths, bench.rows
+    bench_rows = bench.rows
     fields = list(config.fields or default_fields(rows, config.id_field))
     if rows:
         check_fields(rows, fields)
+    kept, dropped, hits = split_contaminated(rows, fields, bench)
+    report = {"rows_in": len(rows), "rows_kept": len(kept), "dropped": len(dropped), "ngram": n,
+              "benchmarks": config.benchmarks, "benchmark_rows": bench_rows, "hits_by_benchmark": hits,
+              "fields": fields}
+    return DecontamResult(kept, dropped, report)
+
+
+def split_contaminated(rows: list[dict], fields: list[str], bench: Benchmarks) -> tuple[list, list, dict]:
+    """(clean rows, contaminated rows with the benchmark row they match, hits by benchmark): the check
+    of one batch of rows, the same wherever it runs (synth.dedup.ray_decontam runs it on Ray)."""
+    table, keys, lengths = bench.table, bench.keys, sorted(bench.lengths)
     kept, dropped, hits = [], [], {}
     for row in rows:
         toks = tokens(row_text(row, fields))
-        hs = np.concatenate([gram_hashes(toks, k) for k in sorted(lengths)])
+        hs = np.concatenate([gram_hashes(toks, k) for k in lengths])
         found = hs[np.isin(hs, keys)] if len(keys) and len(hs) else hs[:0]
         if len(found) == 0:
             kept.append(row)
@@ -115,10 +126,7 @@ def decontaminate(rows: list[dict], config: DecontamConfig, benchmarks: Benchmar
         hits[name] = hits.get(name, 0) + 1
         dropped.append({**row, "reason": "benchmark_overlap", "benchmark": name, "benchmark_row": bid,
                         "benchmark_text": btext[:500], "shared_ngrams": int(len(np.unique(found)))})
-    report = {"rows_in": len(rows), "rows_kept": len(kept), "dropped": len(dropped), "ngram": n,
-              "benchmarks": config.benchmarks, "benchmark_rows": bench_rows, "hits_by_benchmark": hits,
-              "fields": fields}
-    return DecontamResult(kept, dropped, report)
+    return kept, dropped, hits
 
 
 __all__ = ["Benchmarks", "DecontamResult", "decontaminate"]

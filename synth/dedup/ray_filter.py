@@ -12,7 +12,6 @@ Filters that ask a model are refused: their requests belong to one server and on
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -58,26 +57,6 @@ def filter_unit(unit: dict, specs: list, field: str | None, question_field: str 
             "scores": [{n: v.state() for n, v in s._acc.items()} for s in stages]}
 
 
-def _state_key(files: list[Path], **options) -> str:
-    return json.dumps({"files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files], **options},
-                      sort_keys=True, default=str)
-
-
-def prepare(state: Path, key: str, outputs: list[Path]) -> None:
-    """A state folder for this input and these options: kept when they match (a resumed run), else
-    started afresh, with the numbered shards of an earlier run removed from the `outputs` folders."""
-    key_file = state / "key.json"
-    if key_file.exists() and key_file.read_text() == key:
-        return
-    shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
-    for folder in outputs:
-        for old in folder.glob("part-*") if folder.is_dir() else ():
-            old.unlink()
-        folder.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key)
-
-
 def filter_on_ray(address: str, inp: Path, out: Path, rejected: Path, specs: list, built: list, *,
                   field: str | None, question_field: str | None, batch_rows: int, state: Path,
                   progress=None) -> dict[str, Any]:
@@ -92,8 +71,8 @@ def filter_on_ray(address: str, inp: Path, out: Path, rejected: Path, specs: lis
     files, fmt = ray_io.shard_files(inp)
     units = ray_io.work_units(files, fmt)
     ray = ray_io.connect(address)  # a missing Ray or cluster stops here, before anything is written
-    key = _state_key(files, specs=specs, field=field, question_field=question_field)
-    prepare(state, key, [out, rejected])
+    ray_io.prepare_outputs(state, ray_io.state_key(files, specs=specs, field=field, question_field=question_field),
+                           [out, rejected])
     results = ray_io.run_units(ray, units, filter_unit, dict(
         specs=specs, field=field, question_field=question_field, kept_dir=str(out.resolve()),
         rejected_dir=str(rejected.resolve()), batch_rows=batch_rows), state=state,

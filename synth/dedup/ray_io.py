@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -86,9 +87,10 @@ def shard_files(spec: str | Path) -> tuple[list[Path], str]:
     return files, formats.pop()
 
 
-def work_units(files: list[Path], fmt: str, unit_bytes: int = UNIT_BYTES) -> list[dict[str, Any]]:
-    """Cut the files into units of about `unit_bytes`: {"i", "path", "start", "stop"} (bytes of JSON
-    lines, or row groups of Parquet)."""
+def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> list[dict[str, Any]]:
+    """Cut the files into units of about `unit_bytes` (UNIT_BYTES): {"i", "path", "start", "stop"}
+    (bytes of JSON lines, or row groups of Parquet)."""
+    unit_bytes = unit_bytes or UNIT_BYTES
     units: list[dict[str, Any]] = []
     for f in files:
         if fmt == "parquet":
@@ -213,3 +215,34 @@ def run_units(ray, units: list[dict], fn: Callable, kwargs: dict, state: Path | 
             if progress:
                 progress(len(results))
     return [results[u["i"]] for u in units]
+
+
+def state_key(files: list[Path], **options) -> str:
+    return json.dumps({"files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
+                       "unit_bytes": UNIT_BYTES, **options},
+                      sort_keys=True, default=str)
+
+
+def prepare_outputs(state: Path, key: str, outputs: list[Path]) -> None:
+    """A state folder for this input and these options: kept when they match (a resumed run), else
+    started afresh, with the numbered shards of an earlier run removed from the `outputs` folders."""
+    key_file = state / "key.json"
+    if key_file.exists() and key_file.read_text() == key:
+        return
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    for folder in outputs:
+        for old in folder.glob("part-*") if folder.is_dir() else ():
+            old.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+
+
+def remove_outputs(state: Path, folders: list[Path], made: list[Path]) -> None:
+    """After a broken input: the state and every numbered shard go, and the folders this run made."""
+    shutil.rmtree(state, ignore_errors=True)
+    for folder in folders:
+        for part in folder.glob("part-*") if folder.is_dir() else ():
+            part.unlink()
+        if folder in made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
