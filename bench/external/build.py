@@ -1,12 +1,14 @@
 """Materialise the external benchmark sets from public repositories at pinned commits.
 
-The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl: hand-written answers,
-quotes as spans of the chunk) are committed; the third-party text they point at is not. This script
+The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl and the held-out
+grounding_heldout.jsonl: hand-written answers, quotes as spans of the chunk) are committed; the third-party text they point at is not. This script
 reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
 how to get them) and writes
 
     bench/external/data/filters_rows.jsonl     labelled chat rows (question, answer, label, kind)
     bench/external/data/grounding_items.jsonl  (chunk, answer, quotes, label, kind)
+    bench/external/data/grounding_heldout.jsonl  the held-out grounding set (issue 22), same format
+
 
     .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import subprocess
@@ -38,6 +41,12 @@ SOURCES = {  # key -> (owner/name, commit)
     "cla": ("ymcui/Chinese-LLaMA-Alpaca", "090475fbebcca06af2ae52c5227fe1617e22072a"),
     "laws": ("DiamonWoo/Laosheng.top", "960d764c2764edb3314e225cd500a5144b8d56c4"),
     "nist": ("usnistgov/800-63-3", "ce8ada6277a2948308d85b16a4c568874f7d5abb"),
+    # held-out grounding set (grounding_heldout.jsonl)
+    "tidb": ("pingcap/docs-cn", "ae9ab0fd89873986fabc4c8873d77d46ba76f066"),
+    "cnlc": ("tzjyxb/blogdown", "26020d7207f40bbbc204ddba053f236d47c54c94"),
+    "rfc": ("sidgwick/read-rfc", "ba987b4a2710e38f08485852fc703c2c683045e3"),
+    "treasury": ("US-Department-of-the-Treasury/home.treasury.gov", "0bac2ea18e2cb11c1e1df78ce60a990a26e70183"),
+    "rustbook": ("rust-lang/book", "917544888a55e4da7109bdba8c88c893c0da70f4"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -47,6 +56,14 @@ DOCS = {  # grounding documents: key -> (source, path)
     "zh-physicians": ("laws", "falv/flk.npc/中华人民共和国医师法_20210820.txt"),
     "en-nist-63b-sec4": ("nist", "sp800-63b/sec4_aal.md"),
     "en-nist-63b-sec5": ("nist", "sp800-63b/sec5_authenticators.md"),
+    # held-out set
+    "zh-tidb-limitations": ("tidb", "tidb-limitations.md"),
+    "zh-tidb-requirements": ("tidb", "hardware-and-software-requirements.md"),
+    "zh-liver-cancer-staging": ("cnlc", "content/post/2021-07-26-child-pugh-bclc-and-cnlc/index.md"),
+    "en-rfc6749-oauth2": ("rfc", "rfc6749.txt"),
+    "en-treasury-fy2024-budget": ("treasury", "content/news/press-releases/2024-10-18-jy2657.md"),
+    "en-treasury-borrowing-2018q2": ("treasury", "content/news/press-releases/2018-04-30-sm0375.md"),
+    "en-rust-book-data-types": ("rustbook", "src/ch03-02-data-types.md"),
 }
 
 
@@ -152,16 +169,50 @@ def build_filters(rows: Rows) -> list[dict]:
 def chunk_text(sources: Sources, doc: str, first: int, last: int) -> str:
     key, path = DOCS[doc]
     lines = sources.text(key, path).split("\n")
+    if not 1 <= first <= last <= len(lines):
+        sys.exit(f"error: {doc}: lines {first}-{last} outside the document's {len(lines)} lines")
     return "\n".join(lines[first - 1:last]).strip()
 
 
-def build_grounding(sources: Sources) -> list[dict]:
-    out = []
-    for line in (HERE / "grounding_items.jsonl").read_text(encoding="utf-8").splitlines():
+def quote_sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def check_quotes(item: dict, chunk: str) -> list[str]:
+    """Why the item's quote spans are not verbatim spans of its chunk (empty when they are): every span
+    lies inside the chunk, is non-empty and neither starts nor ends on whitespace, and, where the item
+    carries `quote_sha1` (the held-out set: a short hash of each quote, so that the committed file holds
+    no third-party text), the text at the span is the text the labeller quoted."""
+    problems = []
+    spans = item.get("quote_spans") or []
+    if not spans:
+        problems.append("no quote spans")
+    for a, b in spans:
+        if not 0 <= a < b <= len(chunk):
+            problems.append(f"span {a}-{b} outside the chunk ({len(chunk)} characters)")
+        elif chunk[a:b] != chunk[a:b].strip():
+            problems.append(f"span {a}-{b} starts or ends on whitespace")
+    hashes = item.get("quote_sha1")
+    if hashes is not None:
+        if len(hashes) != len(spans):
+            problems.append(f"{len(hashes)} quote hashes for {len(spans)} spans")
+        for (a, b), h in zip(spans, hashes):
+            if quote_sha1(chunk[a:b]) != h:
+                problems.append(f"span {a}-{b} is not the quoted text ({chunk[a:b][:40]!r}...)")
+    return problems
+
+
+def build_grounding(sources: Sources, items_file: str = "grounding_items.jsonl") -> list[dict]:
+    out, bad = [], []
+    for line in (HERE / items_file).read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         chunk = chunk_text(sources, item["doc"], *item["lines"])
+        bad += [f"{item['id']}: {p}" for p in check_quotes(item, chunk)]
         quotes = [chunk[a:b] for a, b in item.pop("quote_spans")]
+        item.pop("quote_sha1", None)
         out.append({**item, "chunk": chunk, "evidence": quotes})
+    if bad:
+        sys.exit(f"error: {items_file}: quotes that are not verbatim spans of their chunk:\n  " + "\n  ".join(bad))
     return out
 
 
@@ -173,7 +224,8 @@ def main() -> None:
     sources = Sources(args.mirrors)
     OUT.mkdir(exist_ok=True)
     for name, rows in (("filters_rows.jsonl", build_filters(Rows(sources))),
-                       ("grounding_items.jsonl", build_grounding(sources))):
+                       ("grounding_items.jsonl", build_grounding(sources)),
+                       ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl"))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
