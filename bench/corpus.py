@@ -157,3 +157,32 @@ class Corpus:
         keyed += [(rng.uniform(c["group"] + 0.5, n_originals), c) for c in copies]
         keyed.sort(key=lambda kr: kr[0])
         return [r for _, r in keyed]
+
+    def stream(self, n: int, block: int = 250_000, cross: float = 0.2, zh_share: float = 0.3):
+        """`n` rows as `build` makes them, a block at a time (memory of two blocks, not of `n` rows): each
+        block is 80 % originals, 10 % light and 10 % heavy copies; a copy follows its original in the
+        same block, or (share `cross`) copies an original of the previous block, so duplicates also
+        cross block (and shard) boundaries."""
+        rng = self.rng
+        prev: list[tuple[int, str]] = []
+        n_orig = n_copy = done = 0
+        while done < n:
+            nb = min(block, n - done)
+            no, nl = int(nb * 0.8), int(nb * 0.1)
+            cur = [(n_orig + i, self.chinese() if rng.random() < zh_share else self.english()) for i in range(no)]
+            keyed = [(float(i), {"id": f"o{g}", "text": t, "group": g, "kind": "original"}) for i, (g, t) in enumerate(cur)]
+            for k, (kind, lo, hi) in enumerate([("light", 0.01, 0.05)] * nl + [("heavy", 0.05, 0.15)] * (nb - no - nl)):
+                if prev and rng.random() < cross:
+                    g, orig = rng.choice(prev)
+                    at = rng.uniform(0, no)
+                else:
+                    i = rng.randrange(no)
+                    (g, orig), at = cur[i], rng.uniform(i + 0.5, no)
+                zh = not orig.isascii()
+                unit = "char" if zh else rng.choice(("word", "word", "typo"))
+                text = self.noise(self.edit(orig, lo, hi, unit))
+                keyed.append((at, {"id": f"c{n_copy + k}", "text": text, "group": g,
+                                   "kind": f"{kind}-{unit}-{'zh' if zh else 'en'}"}))
+            keyed.sort(key=lambda kr: kr[0])
+            yield from (r for _, r in keyed)
+            n_orig, n_copy, done, prev = n_orig + no, n_copy + nb - no, done + nb, cur

@@ -2,14 +2,20 @@
 and like for like against the plain datasketch loop (issue 27 items 1 and 3).
 
     nice -n 10 .venv/bin/python bench/dedup_stream.py --docs 520000            # everything below
-    nice -n 10 .venv/bin/python bench/dedup_stream.py --docs 520000 --only synth
+    nice -n 10 .venv/bin/python bench/dedup_stream.py --docs 520000 --only synth --before b8be3bb
+    nice -n 10 .venv/bin/python bench/dedup_stream.py --docs 10000000 --only synth --workers 1 --delete-corpus
 
 Corpus: bench/corpus.py as bench/dedup.py builds it (80 % originals, 10 % light and 10 % heavy edited
-copies, ~30 % Chinese), written once to bench/out/corpus-<n>.jsonl. Every method runs in its own
-process under /usr/bin/time -v (peak RSS of that process and its children, wall and CPU):
+copies, ~30 % Chinese), written once to bench/out/corpus-<n>.jsonl; from 2 M documents on it is
+generated block by block (`Corpus.stream`, copies also across blocks) into bench/out/corpus-<n>/ as
+shards of 500,000 rows, which `synth dedup` reads as one input. Every method runs in its own process
+under /usr/bin/time -v (wall, CPU, and the peak RSS of the largest process: with --workers 1 that is
+the whole command):
 
   synth-stream   `synth dedup CORPUS -o OUT.jsonl --near --field text --quiet --workers W`
-                 (reads in batches, keeps 136 B/row, second pass writes kept rows)
+                 (reads in batches, spills 136 B/row to OUT.state/, decides a band at a time, second
+                 pass writes kept rows); with --before COMMIT the same command from that commit's
+                 synth/ (extracted with git archive) runs first, on the same corpus and machine
   synth-memory   the in-memory path as `synth dedup` ran before: read_rows + dedup_rows + write_table
   synth-filter   `synth filter CORPUS -o OUT.jsonl --field text --filter length:min_units=5 --filter repetition`
   plain          read the JSONL, one datasketch MinHash per document (update per shingle of synth's
@@ -38,7 +44,36 @@ PY = sys.executable
 SYNTH = str(Path(PY).parent / "synth")
 
 
+SHARDED_FROM = 2_000_000  # larger corpora are generated block by block into a directory of shards
+
+
+def sharded_corpus(n: int, seed: int = 0, shard_rows: int = 500_000) -> Path:
+    """bench/corpus.py's `Corpus.stream` written as OUT/corpus-<n>/part-NNNNN.jsonl (a directory that
+    `synth dedup` reads as one input); complete once `.done` is there."""
+    folder = HERE / "out" / f"corpus-{n}"
+    if (folder / ".done").exists():
+        return folder
+    from corpus import Corpus
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.jsonl"):
+        old.unlink()
+    fh = None
+    for i, r in enumerate(Corpus(seed).stream(n)):
+        if i % shard_rows == 0:
+            if fh:
+                fh.close()
+            fh = open(folder / f"part-{i // shard_rows:05d}.jsonl", "w", encoding="utf-8")
+            print(f"corpus: {i:,} rows", file=sys.stderr, flush=True)
+        fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    fh.close()
+    (folder / ".done").write_text("")
+    return folder
+
+
 def corpus(n: int, seed: int = 0) -> Path:
+    if n >= SHARDED_FROM:
+        return sharded_corpus(n, seed)
     path = HERE / "out" / f"corpus-{n}.jsonl"
     if not path.exists():
         from corpus import Corpus
@@ -62,11 +97,21 @@ def head(path: Path, k: int) -> Path:
     return out
 
 
-def timed(cmd: list[str]) -> dict:
+def synth_at(commit: str) -> Path:
+    """That commit's synth/ package, extracted once to bench/out/synth-<commit>/ (run with PYTHONPATH)."""
+    root = HERE / "out" / f"synth-{commit}"
+    if not (root / "synth").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        tar = subprocess.run(["git", "archive", commit, "synth"], cwd=HERE.parent, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(root)], input=tar.stdout, check=True)
+    return root
+
+
+def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
     """Wall, CPU and peak RSS of `cmd` (GNU time -v), plus the load average before it."""
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - t0
     if p.returncode:
         raise SystemExit(f"{cmd} failed:\n{p.stderr[-3000:]}")
@@ -120,6 +165,8 @@ def main() -> None:
     ap.add_argument("--plain-docs", type=int, default=52_000)
     ap.add_argument("--only", choices=["synth", "memory", "plain", "filter"], action="append")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--before", metavar="COMMIT", help="also run synth-stream from this commit's synth/ (same corpus)")
+    ap.add_argument("--delete-corpus", action="store_true", help="remove the generated corpus afterwards")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -129,15 +176,26 @@ def main() -> None:
     path = corpus(args.docs)
     results = {}
     with tempfile.TemporaryDirectory() as d:
-        def synth(p, w, tag):
-            r = timed([SYNTH, "dedup", str(p), "-o", f"{d}/{tag}.jsonl", "--near", "--field", "text", "--quiet",
-                       "--workers", str(w)])
+        def synth(p, w, tag, root=None):
+            cmd = [SYNTH] if root is None else [PY, "-m", "synth"]
+            env = None if root is None else {**os.environ, "PYTHONPATH": str(root)}
+            r = timed([*cmd, "dedup", str(p), "-o", f"{d}/{tag}.jsonl", "--near", "--field", "text", "--quiet",
+                       "--workers", str(w)], env=env, cwd=root)  # cwd: `python -m` puts it before PYTHONPATH
             rep = json.loads(Path(f"{d}/{tag}.report.json").read_text())
-            r.update(kept=rep["rows_kept"], bytes_per_row=rep["streamed"]["bytes_per_row"], docs=rep["rows_in"])
+            r.update(kept=rep["rows_kept"], dropped_exact=rep["dropped_exact"], dropped_near=rep["dropped_near"],
+                     bytes_per_row=rep["streamed"]["bytes_per_row"], docs=rep["rows_in"],
+                     docs_per_cpu_s=round(rep["rows_in"] / r["cpu_s"]), candidate_pairs=rep["candidate_pairs"],
+                     seconds=rep["seconds"])
+            r["md5"] = subprocess.run(["md5sum", f"{d}/{tag}.jsonl", f"{d}/{tag}.dropped.jsonl"], capture_output=True,
+                                      text=True).stdout.split()[::2]
+            for f in Path(d).glob(f"{tag}*"):  # a 10 M run writes GBs: keep only what the next runs need
+                f.unlink() if f.is_file() else None
             return r
 
         if "synth" in only:
             for w in args.workers:
+                if args.before:
+                    results[f"synth-stream {args.before} w{w} {args.docs}"] = synth(path, w, f"b{w}", synth_at(args.before))
                 results[f"synth-stream w{w} {args.docs}"] = synth(path, w, f"s{w}")
         if "filter" in only:  # streamed synth filter: cheap filters, so the figure is the streaming's own
             r = timed([SYNTH, "filter", str(path), "-o", f"{d}/f.jsonl", "--field", "text", "--quiet",
@@ -157,7 +215,11 @@ def main() -> None:
     for k, v in results.items():
         if isinstance(v, dict):
             v.pop("stdout", None)
-        print(k, json.dumps(v))
+        print(k, json.dumps(v), flush=True)
+    if args.delete_corpus:
+        import shutil
+
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 if __name__ == "__main__":

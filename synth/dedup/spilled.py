@@ -47,7 +47,11 @@ def rank_from_lengths(lengths: np.ndarray) -> np.ndarray:
 def _exact(ex: np.ndarray, rank, reason: np.ndarray, dup_of: np.ndarray) -> None:
     n = len(ex)
     parts = max(1, -(-n // PARTITION_ROWS))
-    part = (ex % np.uint64(parts)).astype(np.uint32) if parts > 1 else None
+    part = None
+    if parts > 1:  # partition of each row, 4 B a row (computed in slices: no n-long uint64 temporary)
+        part = np.empty(n, dtype=np.uint32)
+        for s in range(0, n, PARTITION_ROWS):
+            part[s:s + PARTITION_ROWS] = ex[s:s + PARTITION_ROWS] % np.uint64(parts)
     for p in range(parts):
         rows = np.arange(n) if part is None else np.flatnonzero(part == p)
         first = rows[first_occurrence(ex[rows], None if rank is None else rank[rows])]
@@ -166,6 +170,8 @@ def decide_spilled(state, n: int, config, progress=None) -> dict:
     if n >= 1 << 31:
         raise ValueError(f"{n:,} rows: the spilled decision numbers rows in 32 bits; split the input")
     d = state.meta.setdefault("decision", {})
+    if progress and config.near:  # the bar shows from the start (the exact step and the spill come first)
+        progress("decide", d.get("bands_done", 0), bands)
     t0, times = time.perf_counter(), d.setdefault("times", {})
     rank = None
     if config.keep == "longest":
@@ -196,8 +202,6 @@ def decide_spilled(state, n: int, config, progress=None) -> dict:
         for name, key in (("cand.u64", "cand_n"), ("edges.u64", "edges_n")):
             state.truncate(name, 8 * d.get(key, 0))
         seen = np.sort(state.load("cand.u64", np.uint64))
-        if progress:
-            progress("decide", done, bands)
         for band in range(done, bands):
             cols = state.load(f"band{band}.u8", np.uint8, (n, r))[active]
             new = _unseen(_band_pairs(cols, r, active), seen)
