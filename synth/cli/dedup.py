@@ -136,6 +136,22 @@ def dedup_cmd(
     cfg = _config(DedupConfig, threshold=threshold, num_perm=num_perm, ngram=ngram, cjk_ngram=cjk_ngram,
                   bands=bands, rows=rows, index=index, keep=keep, id_field=id_field, fields=field or None,
                   near=near, workers=workers)
+    from synth.dedup.ray_io import is_sharded
+
+    if ray_address and (is_sharded(input) or out.suffix not in (".jsonl", ".parquet")):  # read and written on Ray
+        from synth.dedup.ray_dedup import dedup_on_ray
+
+        dropped_path = _sibling(out, ".dropped")
+        with _Progress(quiet) as progress:
+            report = _on_ray(dedup_on_ray, ray_address, input, out, [dropped_path], cfg, batch_rows=min(batch_rows, 10_000),
+                             progress=progress)
+        report_path = _sibling(out, ".report.json")
+        report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
+                                          ensure_ascii=False, default=str))
+        if not quiet:
+            typer.echo(format_report(report))
+            typer.echo(f"wrote {out}/part-* ({report['rows_kept']:,} rows), {dropped_path}/part-*.jsonl, {report_path}")
+        return
     if index is None:  # streamed: hashes and signatures in memory, not rows
         from synth.dedup.stream import dedup_file
 
@@ -217,8 +233,8 @@ def decontam_cmd(
         typer.echo(f"wrote {out}, {dropped_path}")
 
 
-def _on_ray(run, address: str, inp: Path, out: Path, others: list[Path], *args):
-    """`run(address, inp, out, *others, *args, state=...)` writing numbered shards in OUT and `others`;
+def _on_ray(run, address: str, inp: Path, out: Path, others: list[Path], *args, **kwargs):
+    """`run(address, inp, out, *others, *args, state=..., **kwargs)` writing numbered shards in OUT and `others`;
     a broken input leaves none of them behind (a kill leaves OUT.state/ to resume from)."""
     from synth.dedup.ray_io import remove_outputs
 
@@ -227,7 +243,7 @@ def _on_ray(run, address: str, inp: Path, out: Path, others: list[Path], *args):
     state, folders = _sibling(out, ".state"), [out, *others]
     made = [p for p in folders if not p.exists()]
     try:
-        return run(address, inp, out, *others, *args, state=state)
+        return run(address, inp, out, *others, *args, state=state, **kwargs)
     except (InputError, ConfigError):
         remove_outputs(state, folders, made)
         raise
