@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ import yaml
 
 from tests.conftest import cli_in_process
 from tests.hub.conftest import PROBLEMS, make_run
+from tests.hub.push_failures import assert_one_line_error, prepare
 from tests.hub.ms_standin import StandInModelScope
 
 pytest.importorskip("modelscope_hub", reason="the `modelscope` extra (pip install 'synth-datagen[modelscope]')")
@@ -42,7 +42,7 @@ def push(capsys, run, repo, *args):
 
 
 def commit_actions(ms, repo):
-    return {a["path"]: a for a in ms.head(repo).actions}
+    return {a["path"]: a for a in ms.head(repo).changes}
 
 
 def front_matter(text: str) -> dict:
@@ -68,7 +68,7 @@ def test_first_push_uploads_data_card_config_and_plots_in_one_commit(ms, maths_r
     # one commit on top of the repo's initial one, with this message; the default card replaced
     history = ms.history("acme/maths")
     assert [c.message for c in history] == ["synth: publish run maths as config default", "initial commit"]
-    assert ms.repos["acme/maths"].visibility == 1, "--private creates a private repo (Visibility 1)"
+    assert ms.repos["acme/maths"].private is True, "--private creates a private repo (Visibility 1)"
     assert ms.repos["acme/maths"].license == "cc-by-4.0"
     # binaries went to LFS (batch + PUT, pointers in the commit); text went inline as base64
     actions = commit_actions(ms, "acme/maths")
@@ -215,24 +215,11 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_failures_are_one_line_and_exit_2(ms, maths_run, tmp_path, capsys, monkeypatch, case):
     env, fault, args, message = CASES[case]
-    for key, value in env.items():
-        if value is None:
-            monkeypatch.delenv(key, raising=False)
-        else:
-            monkeypatch.setenv(key, value)
-    run = maths_run
-    if case == "no license":
-        run = tmp_path / "unlicensed"
-        shutil.copytree(maths_run, run)
-        manifest = json.loads((run / "manifest.json").read_text())
-        manifest["license"] = None
-        (run / "manifest.json").write_text(json.dumps(manifest))
+    run = prepare(monkeypatch, tmp_path, maths_run, env, case)
     if fault:
         fault(ms)
     code, out, err = push(capsys, run, args[0], *args[1:])
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert_one_line_error(code, err, message)
     assert "ms-write" not in out + err and "ms-unknown" not in err and "ms-read" not in err
     if case == "500":
         assert len(ms.requests("POST", r"/commit/master$")) == 4

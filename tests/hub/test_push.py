@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from tests.conftest import cli_in_process
 from tests.hub.conftest import PROBLEMS, make_run
+from tests.hub.push_failures import assert_one_line_error, prepare
 
 synth = cli_in_process
 
@@ -34,7 +34,7 @@ def test_push_uploads_data_card_config_and_plots_in_one_commit(hub, maths_run, c
         assert files[f"synth/default/plots/{plot}.png"] == (maths_run / "plots" / f"{plot}.png").read_bytes()
     assert files["synth/default/config.yaml"] == (maths_run / "config.yaml").read_bytes()
     assert hub.repos["acme/maths"].private is True
-    assert [c.summary for c in hub.history("acme/maths")] == ["synth: publish run maths as config default",
+    assert [c.message for c in hub.history("acme/maths")] == ["synth: publish run maths as config default",
                                                               "initial commit"]
     card = card_meta(hub, "acme/maths")
     assert card.data.license == "cc-by-4.0" and set(card.data.language) == {"en", "zh"}
@@ -71,7 +71,7 @@ def test_re_push_updates_in_place_and_removes_stale_shards_in_the_same_commit(hu
     assert code == 0, err
     now = set(hub.files("acme/r"))
     head = hub.head("acme/r")
-    deleted = {op["value"]["path"] for op in head.operations if op["key"] == "deletedFile"}
+    deleted = {op["value"]["path"] for op in head.changes if op["key"] == "deletedFile"}
     assert deleted and deleted == first - now and all(p.startswith("data/default/") for p in deleted)
     manifest = json.loads((run / "manifest.json").read_text())
     expected = {f"data/default/{f.split('/')[-1]}" for f in
@@ -100,7 +100,7 @@ def test_push_to_a_branch(hub, tmp_path, capsys):
     run = make_run(tmp_path, problems=PROBLEMS[:2], extra={"export": {"formats": []}})
     code, _, err = synth(capsys, "push", str(run), "--repo-id", "me/b", "--revision", "dev", "-m", "try it")
     assert code == 0, err
-    assert hub.head("me/b", "dev").summary == "try it" and "README.md" not in hub.files("me/b", "main")
+    assert hub.head("me/b", "dev").message == "try it" and "README.md" not in hub.files("me/b", "main")
 
 
 def test_5xx_is_retried_then_succeeds(hub, maths_run, capsys):
@@ -131,25 +131,12 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_failures_are_one_line_and_exit_2(hub, maths_run, tmp_path, capsys, monkeypatch, case):
     env, fault, args, message = CASES[case]
-    for key, value in env.items():
-        if value is None:
-            monkeypatch.delenv(key, raising=False)
-        else:
-            monkeypatch.setenv(key, value)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "no-login"))  # no cached login to fall back on
-    run = maths_run
-    if case == "no license":
-        run = tmp_path / "unlicensed"
-        shutil.copytree(maths_run, run)
-        manifest = json.loads((run / "manifest.json").read_text())
-        manifest["license"] = None
-        (run / "manifest.json").write_text(json.dumps(manifest))
+    run = prepare(monkeypatch, tmp_path, maths_run, env, case)
     if fault:
         fault(hub)
     code, _, err = synth(capsys, "push", str(run), "--repo-id", args[0], *args[1:])
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert_one_line_error(code, err, message)
     assert "hf_write" not in err and "hf_unknown" not in err
     if case == "500":
         assert len(hub.requests("POST", r"/commit/main$")) == 4
