@@ -34,6 +34,8 @@ from synth.grounding_claims import ChunkClaims, _claim_parts, _negation_differs,
 from synth.grounding_numbers import Mention, _same, find_numbers
 
 _CLAUSE_END = re.compile(r"(?<=[；;])")
+_NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿零〇]|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                      r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|twice|thrice|one|zero)\b", re.I)
 
 
 @dataclass
@@ -53,10 +55,11 @@ def chunk_clauses(ctx: ChunkClaims) -> list[Clause]:
     for seg in ctx.segments:
         if seg.table:
             continue
-        for piece in _CLAUSE_END.split(seg.text):
-            if piece.strip():
-                numbers = [m for m in find_numbers(piece, reference=True) if not m.label]
-                out.append(Clause(piece, frozenset(_terms(piece)), numbers))
+        pieces = [p for p in _CLAUSE_END.split(seg.text) if p.strip()]
+        for piece in pieces:
+            numbers = [m for m in find_numbers(piece, reference=True) if not m.label] if _NUMERAL.search(piece) else []
+            terms = seg.terms if len(pieces) == 1 else frozenset(_terms(piece))  # a segment of one clause has its terms
+            out.append(Clause(piece, terms, numbers))
     return out
 
 

@@ -124,8 +124,9 @@ def _chunk_sentences(ctx: Context) -> list[list[str]]:
 def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: int = 2, restates: float = 0.6) -> list[str]:
     """"answer word→chunk word" for each short swap the answer makes inside a chunk clause it restates
     (at least ``restates`` of its tokens aligned with that clause)."""
-    clauses = _chunk_sentences(as_context(chunk))
-    chunk_tokens = {_stem(t) for c in clauses for t in c}
+    ctx = as_context(chunk)
+    clauses = _chunk_sentences(ctx)
+    chunk_tokens = ctx.derived("token_stems", lambda c: {_stem(t) for clause in _chunk_sentences(c) for t in clause})
     out: list[str] = []
     for sent in _sentences(answer):
         best, best_ops, best_matched = None, [], 0
@@ -190,17 +191,25 @@ def _governed(toks: list[str], marker: tuple[str, ...], side: str) -> list[tuple
     return out
 
 
+def _chunk_governed(ctx: Context, marker: tuple[str, ...], side: str) -> set[tuple[str, ...]]:
+    return ctx.derived(f"governed {' '.join(marker)} {side}", lambda c: set(
+        _governed([t for clause in _chunk_sentences(c) for t in clause], marker, side)))
+
+
 def polarity_flips(answer: str, chunk: str | Context) -> list[str]:
     """Words the answer puts under one polarity marker that the chunk puts only under the opposite one."""
     a_toks = tokens(answer)
-    c_toks = [t for clause in _chunk_sentences(as_context(chunk)) for t in clause]
+    present = set(a_toks)
+    ctx = as_context(chunk)
     out: list[str] = []
     for x, y, side in _OPPOSITES:
         for marker, opposite in ((x, y), (y, x)):
+            if not present.issuperset(marker):
+                continue
             mine = set(_governed(a_toks, marker, side))
             if not mine:
                 continue
-            same, other = set(_governed(c_toks, marker, side)), set(_governed(c_toks, opposite, side))
+            same, other = _chunk_governed(ctx, marker, side), _chunk_governed(ctx, opposite, side)
             for word in sorted(mine & other - same):
                 cjk = _is_cjk(list(marker))
                 parts = [*marker, *word] if side == "after" else [*word, *marker]
