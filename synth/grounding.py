@@ -18,12 +18,19 @@ then checks, cheapest first:
    holds all its distinctive terms and numbers (two figures swapped between subjects, a number from
    the neighbouring clause, a table value given to another row fail this), with the same modality
    (不得/可以, SHALL NOT/MAY) and negation, and has most of its words in the chunk;
-6. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
+6. clauses (synth.grounding_clauses): each claim against the one ；-clause it restates: a number whose
+   best-matching clause states another number of the same kind, a rule given to the case that clause
+   negates (有代理人 for 没有代理人的);
+7. word swaps (synth.grounding_substitution): the answer restates a chunk clause with one short word
+   replaced by one the clause lacks (按月 for 按周) or by its opposite, or writes a word only under the
+   opposite polarity marker (有息 where the chunk has only 无息);
+8. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
    bigrams for English) found in the chunk.
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low lexical support, an unknown term, a computed number in a
-calculation answer, a claim bound to another subject or of another modality) leave the verdict
+calculation answer or a count the answer made, a claim bound to another subject or clause or of another
+modality, a swapped word) leave the verdict
 *uncertain*, for an LLM judge to settle. Nothing here is ever auto-accepted on weak evidence: "pass"
 means every check found the answer restating its chunk.
 
@@ -38,7 +45,8 @@ means every check found the answer restating its chunk.
 The pieces live in their own modules, re-exported here: folding with an index map
 (synth.grounding_fold), the prepared chunk (synth.grounding_context), quote location
 (synth.grounding_quotes), numbers (synth.grounding_numbers), leaks, terms and lexical support
-(synth.grounding_terms), claim-by-claim binding, modality and negation (synth.grounding_claims). This
+(synth.grounding_terms), claim-by-claim binding, modality and negation (synth.grounding_claims), clause
+binding (synth.grounding_clauses), word swaps and polarity (synth.grounding_substitution). This
 module's one job is the verdict.
 """
 
