@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,19 @@ def sharded_corpus(n: int, seed: int = 0, shard_rows: int = 500_000) -> Path:
     fh.close()
     (folder / ".done").write_text("")
     return folder
+
+
+def concatenated(folder: Path) -> Path:
+    """The shards of `folder` as one JSONL file beside it (for a commit that reads one file only)."""
+    out = folder.with_suffix(".jsonl")
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        with open(tmp, "wb") as dst:
+            for f in sorted(folder.glob("*.jsonl")):
+                with open(f, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+        tmp.rename(out)
+    return out
 
 
 def corpus(n: int, seed: int = 0) -> Path:
@@ -194,9 +208,12 @@ def main() -> None:
 
         if "synth" in only:
             for w in args.workers:
-                if args.before:
-                    results[f"synth-stream {args.before} w{w} {args.docs}"] = synth(path, w, f"b{w}", synth_at(args.before))
                 results[f"synth-stream w{w} {args.docs}"] = synth(path, w, f"s{w}")
+                print(f"synth-stream w{w} {args.docs}", json.dumps(results[f"synth-stream w{w} {args.docs}"]),
+                      file=sys.stderr, flush=True)
+                if args.before:  # shards concatenated: the commit before this change read one file only
+                    one = concatenated(path) if path.is_dir() else path
+                    results[f"synth-stream {args.before} w{w} {args.docs}"] = synth(one, w, f"b{w}", synth_at(args.before))
         if "filter" in only:  # streamed synth filter: cheap filters, so the figure is the streaming's own
             r = timed([SYNTH, "filter", str(path), "-o", f"{d}/f.jsonl", "--field", "text", "--quiet",
                        "--filter", "length:min_units=5", "--filter", "repetition"])
@@ -217,9 +234,8 @@ def main() -> None:
             v.pop("stdout", None)
         print(k, json.dumps(v), flush=True)
     if args.delete_corpus:
-        import shutil
-
         shutil.rmtree(path) if path.is_dir() else path.unlink()
+        path.with_suffix(".jsonl").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

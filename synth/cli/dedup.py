@@ -41,7 +41,8 @@ def _check_out(inp: Path, out: Path) -> None:
     if out.resolve() == inp.resolve():
         raise InputError(f"--out {out} is the input file; write somewhere else")
     written = (out, _sibling(out, ".dropped.jsonl"), _sibling(out, ".contaminated.jsonl"))
-    if inp.is_dir() and out.resolve().parent == inp.resolve() or any(fnmatch(str(p.absolute()), str(inp.absolute())) for p in written):
+    if (inp.is_dir() and out.resolve().parent == inp.resolve()
+            or any(fnmatch(str(p.absolute()), str(inp.absolute())) for p in written)):
         raise InputError(f"--out {out} would be read as one of the input's shards; write it outside {inp}")
     check_out(out, is_dir=out.suffix not in (".jsonl", ".parquet"))
 

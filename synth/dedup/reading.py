@@ -42,7 +42,8 @@ def input_files(path) -> list[Path]:
         raise InputError(f"input not found: {path} (check the path; expected {READABLE}, a directory of "
                          f"*.jsonl/*.parquet shards or a quoted glob)")
     if p.is_dir() and not _is_dataset_dir(p):
-        files = sorted(f for f in p.iterdir() if f.suffix in SHARD_SUFFIXES and f.is_file() and not f.name.startswith("."))
+        files = sorted(f for f in p.iterdir()
+                       if f.suffix in SHARD_SUFFIXES and f.is_file() and not f.name.startswith("."))
         if not files:
             raise InputError(f"{path} has no *.jsonl or *.parquet shards and is not a saved dataset directory")
         return files

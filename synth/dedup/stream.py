@@ -139,12 +139,12 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
                     else _decide_in_memory(state, n, config, backend))
         state.save(decided=True, **decision)
     reason, dup_of = state.load("reason.i8", np.int8), state.load("dup_of.i32", np.int32)
-    if state.path("match.i16").exists():
-        match = state.load("match.i16", np.int16 if config.num_perm < 1 << 15 else np.int32)
-        sim_of = lambda pos: float(lsh.jaccard_from_matches(match[pos], config.num_perm))  # noqa: E731
+    if state.path("match.i16").exists():  # agreeing bytes with the survivor: 2 B a row, not a float
+        sim = lsh.jaccard_from_matches(state.load("match.i16", np.int16 if config.num_perm < 1 << 15 else np.int32)[
+            reason > 0], config.num_perm)
     else:
-        sim = state.load("sim.f64", np.float64)
-        sim_of = lambda pos: float(sim[pos])  # noqa: E731
+        sim = state.load("sim.f64", np.float64)[reason > 0]
+    # `sim` holds the dropped rows' similarities in input order: pass 2 takes them one by one
     stats, times = state.meta["stats"], dict(state.meta["times"])
     times["sketch_s"] = t_sketch
 
@@ -159,7 +159,7 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
                 pos += 1
     kept_out = TableWriter(out)
     dropped_rows = DroppedSpool(dropped_path)
-    pos = seen = 0
+    pos = seen = n_dropped = 0
     try:
         for chunk, lines in batches(inp, batch_rows, raw=True):
             seen += len(chunk)
@@ -177,7 +177,8 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
                     r = chunk[i]
                     dropped_rows.add({**r, "duplicate_of": ids.get(int(dup_of[pos])), "duplicate_in": "input",
                                       "reason": "exact_duplicate" if why == 1 else "near_duplicate",
-                                      "similarity": round(sim_of(pos), 4)})
+                                      "similarity": round(float(sim[n_dropped]), 4)})
+                    n_dropped += 1
                 pos += 1
             if as_lines:  # JSONL to JSONL: the kept lines as they were, not parsed and dumped again
                 kept_out.write_lines(keep_lines, len(keep_lines))
@@ -193,8 +194,10 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
         dropped_rows.abort()
         raise
     times["total_s"] = time.perf_counter() - t0
-    report = build_report(config, n, reason, dup_of, np.broadcast_to(np.int64(-1), (n,)), stats, times, fields or [])
-    report["streamed"] = {"batch_rows": batch_rows, "bytes_per_row": 8 + config.num_perm + (4 if config.keep == "longest" else 0),
+    no_index = np.broadcast_to(np.int64(-1), (n,))  # no row matched an index: a view, not n int64s
+    report = build_report(config, n, reason, dup_of, no_index, stats, times, fields or [])
+    spill = 8 + config.num_perm + (4 if config.keep == "longest" else 0)
+    report["streamed"] = {"batch_rows": batch_rows, "bytes_per_row": spill,
                           "decision": "spilled" if spilled else "in memory", "resumed": resumed}
     shutil.rmtree(state.folder, ignore_errors=True)
     return report
