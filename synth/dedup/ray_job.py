@@ -16,8 +16,6 @@ Per reference notes: never ``groupby().map_groups`` for buckets (one Python call
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from synth.errors import ConfigError
@@ -63,23 +61,16 @@ class RayBackend:
     or the address of a running cluster ('auto', 'ray://host:10001', 'host:6379')."""
 
     def __init__(self, address: str = "local", num_blocks: int | None = None):
-        try:
-            import ray  # noqa: F401
-            import ray.data  # noqa: F401
-        except ImportError:
-            raise ConfigError("--ray needs Ray: pip install 'synth-datagen[ray]'") from None
+        from synth.dedup.ray_io import require_ray
+
+        require_ray()
         self.address = address
         self.num_blocks = num_blocks
 
     def _init(self):
-        import ray
+        from synth.dedup.ray_io import connect
 
-        if not ray.is_initialized():
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # loopback clusters: no token file needed
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-        ray.data.DataContext.get_current().enable_progress_bars = False
-        return ray
+        return connect(self.address)
 
     def _blocks(self, n):
         import ray
