@@ -118,12 +118,12 @@ class ScoreSummary:
 
             out.update(mean=round(self.total / self.present, 4), min=self.low, p25=quantile(0.25),
                        p50=quantile(0.5), p75=quantile(0.75), max=self.high)
+            if self.seen > SAMPLE:  # the quartiles are the sample's
+                out["sample"] = {"size": SAMPLE, "of": self.seen}
         elif self.present:
             out["counts"] = dict(self.counts.most_common(20))
             if self.other:
                 out["other_values"] = self.other
-        if self.seen > SAMPLE:
-            out["sample"] = {"size": SAMPLE, "of": self.seen}
         return out
 
     def state(self) -> dict[str, Any]:
