@@ -1,5 +1,6 @@
-"""The chunks `doc-qa` works on: a seed row's provenance (`chunk_info`), and the rows read from a table
-of chunks (chunks.jsonl from `synth ingest`) or cut from documents (a file, folder or glob)."""
+"""The chunks `doc-qa` (and `doc-quiz`) work on: a seed row's provenance (`chunk_info`) and language
+(`read_chunk`), and the rows read from a table of chunks (chunks.jsonl from `synth ingest`) or cut from
+documents (a file, folder or glob)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from pathlib import Path
 
 from synth.io import is_glob
+from synth.text import prompt_language
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,16 @@ def chunk_info(row: dict, text_field: str = "text") -> dict:
     headings = [headings] if isinstance(headings, str) else [str(h) for h in headings]
     return {"id": str(cid), "source": source, "doc_id": row.get("doc_id") or source, "headings": headings,
             "start": row.get("start"), "end": row.get("end")}
+
+
+def read_chunk(row: dict, text_field: str, language: str) -> tuple[str, dict, str]:
+    """A seed row's (text, provenance, prompt language): ``language`` unless "auto"; then the row's
+    ``lang`` (zh*: zh, any other but und: en), else the text's script."""
+    text = str(row[text_field])
+    if language == "auto":
+        lang = str(row.get("lang") or "").lower()
+        language = "zh" if lang.startswith("zh") else "en" if lang and lang != "und" else prompt_language(text)
+    return text, chunk_info(row, text_field), language
 
 
 def read_chunks(path: Path, text_field: str, chunk_size: int | None, overlap: int | None) -> list[dict]:

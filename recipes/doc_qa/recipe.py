@@ -42,13 +42,12 @@ from synth import knowledge_probe
 from synth.grounding import Context, Thresholds, check_answer, verify_quotes
 from synth.recipe import Recipe
 from synth.recipes.doc_qa import questions as q
-from synth.recipes.doc_qa.chunks import chunk_info, read_chunks_and_pool
+from synth.recipes.doc_qa.chunks import read_chunk, read_chunks_and_pool
 from synth.recipes.doc_qa.coverage import chunk_coverage
 from synth.recipes.doc_qa.duplicates import QuestionDedupStage
 from synth.recipes.doc_qa.options import Audience, DocQAOptions
 from synth.recipes.doc_qa.raft import DistractorPool, cited, layout
 from synth.structured import StructuredOutputError, chat_json
-from synth.text import prompt_language
 
 _THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.S)
 
@@ -142,9 +141,7 @@ class DocQARecipe(Recipe):
     # -- one chunk -----------------------------------------------------------------------------------
     async def run(self, row, llm):
         o = self.options
-        text = str(row[o.text_field])
-        chunk = chunk_info(row, o.text_field)
-        lang = self._language(row, text)
+        text, chunk, lang = read_chunk(row, o.text_field, o.language)
         ctx = Context(text)
         types = [t for t in o.task_types if t != "calculation" or q.has_numbers(text)] or list(o.task_types)
         n = q.question_count(text, o.chars_per_question or q.CHARS_PER_QUESTION[lang], o.max_questions)
@@ -175,16 +172,6 @@ class DocQARecipe(Recipe):
         if "probe" in base:  # every record of the chunk says what the student knew of it
             records = [{**r, "probe": base["probe"]} for r in records]
         return records
-
-    def _language(self, row: dict, text: str) -> str:
-        if self.options.language != "auto":
-            return self.options.language
-        lang = str(row.get("lang") or "").lower()
-        if lang.startswith("zh"):
-            return "zh"
-        if lang and lang != "und":
-            return "en"
-        return prompt_language(text)
 
     async def _questions(self, llm, chunk: dict, text: str, lang: str, n: int, types: list[str],
                          ga: Audience | None) -> list[dict]:

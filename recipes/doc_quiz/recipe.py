@@ -41,7 +41,7 @@ from pydantic import BaseModel, Field
 
 from synth.grounding import Thresholds
 from synth.recipe import Recipe, RecipeOptions
-from synth.recipes.doc_qa.chunks import chunk_info, read_chunks_and_pool
+from synth.recipes.doc_qa.chunks import read_chunk, read_chunks_and_pool
 from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import items as it
 from synth.recipes.doc_quiz.duplicates import FormatBalanceStage, ItemDedupStage
@@ -49,7 +49,6 @@ from synth.recipes.doc_quiz.exports import to_eval, to_rl
 from synth.rewards import letters, score
 from synth.seeds import row_key
 from synth.structured import StructuredOutputError, chat_json
-from synth.text import prompt_language
 
 Format = Literal["cloze", "mcq", "true_false", "short_answer"]
 FORMATS = ("cloze", "mcq", "true_false", "short_answer")
@@ -129,22 +128,10 @@ class DocQuizRecipe(Recipe):
     # -- one chunk -----------------------------------------------------------------------------------
     async def run(self, row, llm):
         o = self.options
-        text = str(row[o.text_field])
-        chunk = chunk_info(row, o.text_field)
-        lang = self._language(row, text)
+        text, chunk, lang = read_chunk(row, o.text_field, o.language)
         base = {"chunk": chunk, "context": text, "lang": lang, "key": row_key(row)}
         groups = await asyncio.gather(*(self._format(llm, base, fmt) for fmt in o.formats))
         return [r for group in groups for r in group]
-
-    def _language(self, row: dict, text: str) -> str:
-        if self.options.language != "auto":
-            return self.options.language
-        lang = str(row.get("lang") or "").lower()
-        if lang.startswith("zh"):
-            return "zh"
-        if lang and lang != "und":
-            return "en"
-        return prompt_language(text)
 
     def _multiple(self, chunk_id: str) -> bool:
         """Whether this chunk's MCQ ask wants 2 correct options (a hash of the chunk: no state, no order)."""
