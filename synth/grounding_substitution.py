@@ -72,8 +72,33 @@ def _is_cjk(toks: list[str]) -> bool:
     return all(_CJK_TOKEN.fullmatch(t) for t in toks)
 
 
+# opposites that are no polarity markers: a swap of one for the other inside a restated clause
+_ANTONYMS = tuple(frozenset(g.split()) for g in (
+    "上升 下降", "提高 降低", "增长 下降", "增加 减少", "扩大 缩小", "盈利 亏损", "收入 支出", "买入 卖出", "买方 卖方",
+    "出让 受让", "甲方 乙方", "借方 贷方", "上限 下限", "大于 小于", "多于 少于", "早于 晚于", "长期 短期", "境内 境外",
+    "国内 国外", "内部 外部", "公开 保密", "有效 无效", "开启 关闭", "允许 拒绝", "接受 拒绝", "最多 最少 至少",
+    "rise fall", "rose fell", "increase decrease", "gain loss", "profit loss", "more less fewer", "greater less",
+    "larger smaller", "longer shorter", "earlier later", "early late", "first last", "start end", "enable disable",
+    "accept reject", "allow deny", "valid invalid", "internal external", "public private", "inbound outbound",
+    "positive negative", "same different", "inclusive exclusive", "buyer seller", "lender borrower", "over under",
+    "max min", "upper lower", "higher lower", "before after", "above below", "with without", "minimum maximum"))
+
+
+def _forms(word: str) -> set[str]:
+    """The word and what it may be inflected from (increased -> increase, rises -> rise), for the opposites."""
+    out = {word}
+    for end, back in (("s", ""), ("es", ""), ("d", ""), ("ed", ""), ("ing", ""), ("ing", "e")):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            out.add(word[:-len(end)] + back)
+    return out
+
+
 def _opposite(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    return any({a, b} == {x, y} for x, y, _ in _OPPOSITES)
+    if any({a, b} == {x, y} for x, y, _ in _OPPOSITES):
+        return True
+    fa, fb = (_forms(a[0]) if len(a) == 1 and not _is_cjk(list(a)) else {"".join(a)},
+              _forms(b[0]) if len(b) == 1 and not _is_cjk(list(b)) else {"".join(b)})
+    return not fa & fb and any(fa & g and fb & g for g in _ANTONYMS)
 
 
 def _wording(a: list[str], b: list[str]) -> bool:

@@ -52,6 +52,19 @@ def test_closed_class_synonyms_are_wording_and_content_words_are_not(answer, swa
     assert substitutions(answer, FILING) == swap
 
 
+@pytest.mark.parametrize("answer,chunk,swap", [
+    # an opposite is a swap even where the clause has the answer's word elsewhere, and in any inflection
+    ("Net sales increased 4% in the second quarter, and costs increased.",
+     "Net sales decreased 4% in the second quarter, and costs increased.", ["increased→decreased"]),
+    ("Net sales fell 4% in the second quarter.", "Net sales rose 4% in the second quarter.", ["fell→rose"]),
+    ("存款利率上升了两个百分点，贷款利率上升。", "存款利率下降了两个百分点，贷款利率上升。", ["上升→下降"]),
+    # an English content word the chunk never uses is taken for a synonym
+    ("Net sales climbed 4% in the second quarter.", "Net sales rose 4% in the second quarter.", []),
+])
+def test_opposites_are_swaps_and_unknown_english_words_are_synonyms(answer, chunk, swap):
+    assert substitutions(answer, chunk) == swap
+
+
 @pytest.mark.parametrize("answer,quotes", [
     ("会员费按月缴纳。", ["会员费按季缴纳"]),
     ("对逾期归还的读者，图书馆可以取消其借阅权限。", ["对逾期归还的读者，图书馆可以暂停其借阅权限"]),
