@@ -167,3 +167,29 @@ def test_without_ray_installed_one_line_names_the_extra(tmp_path, monkeypatch, c
                  ["dedup", folder, "-o", tmp_path / "o"]):
         assert "pip install 'synth-datagen[ray]'" in _fails(capsys, *args, "--ray", "local")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.ray
+def test_units_done_before_a_failure_are_not_run_again(ray_local, small_units, tmp_path):
+    folder, _ = _shards(tmp_path, _answers(120), "jsonl")
+    files, fmt = ray_io.shard_files(folder)
+    units = ray_io.work_units(files, fmt)
+    log, flag, state = tmp_path / "ran.log", tmp_path / "fail", tmp_path / "state"
+
+    def count(unit):  # unit 2's node is lost while the flag is there
+        with open(log, "a") as fh:
+            fh.write(f"{unit['i']}\n")
+        if unit["i"] == 2 and flag.exists():
+            raise RuntimeError("node lost")
+        return {"unit": unit["i"], "rows": sum(len(b) for b in ray_io.read_unit(unit))}
+
+    flag.touch()
+    with pytest.raises(Exception, match="node lost"):
+        ray_io.run_units(ray_local, units, count, {}, state=state)
+    done = {int(p.stem.split("-")[1]) for p in state.glob("unit-*.json")}
+    flag.unlink()
+    log.write_text("")
+    results = ray_io.run_units(ray_local, units, count, {}, state=state)
+    again = {int(x) for x in log.read_text().split()}
+    assert sum(r["rows"] for r in results) == 120 and len(units) > 3
+    assert again == set(range(len(units))) - done and 2 in again
