@@ -34,10 +34,10 @@ from synth.recipe import Recipe, RecipeOptions
 from synth.recipes.doc_qa.chunks import chunk_info, read_chunks
 from synth.recipes.doc_qa.recipe import _generation, _Judgement
 from synth.recipes.multi_hop.coverage import group_coverage
-from synth.recipes.multi_hop.groups import make_groups
+from synth.recipes.multi_hop.groups import group_language, is_group_table, make_groups
 from synth.recipes.multi_hop.recipe import PROVENANCE
 from synth.structured import StructuredOutputError, chat_json
-from synth.text import count_units, prompt_language
+from synth.text import count_units
 
 PERSONAS = {"zh": ["刚入职、想弄清楚规定的新员工", "负责检查是否合规的审核人员", "需要尽快做决定的部门主管"],
             "en": ["a new employee trying to understand the rules", "an auditor checking compliance",
@@ -127,7 +127,7 @@ class DialogueRecipe(Recipe):
     def read_seeds(self, path: Path) -> list[dict]:
         o = self.options
         rows = read_chunks(path, o.text_field, o.chunk_size, o.overlap)
-        if rows and all(isinstance(r.get("chunks"), list) for r in rows):
+        if is_group_table(rows):
             return rows
         if o.chunks_per_dialogue > 1:
             return make_groups(rows, text_field=o.text_field, group_size=o.chunks_per_dialogue,
@@ -140,18 +140,10 @@ class DialogueRecipe(Recipe):
                                                                 "text": r[o.text_field]}]})
         return out
 
-    def _language(self, chunks: list[dict]) -> str:
-        if self.options.language != "auto":
-            return self.options.language
-        langs = [str(c.get("lang") or "").lower() for c in chunks]
-        if langs and all(langs):
-            return "zh" if sum(lg.startswith("zh") for lg in langs) * 2 >= len(langs) else "en"
-        return prompt_language("\n".join(c["text"] for c in chunks))
-
     async def run(self, row, llm):
         o = self.options
         chunks = row["chunks"]
-        lang = self._language(chunks)
+        lang = group_language(chunks, o.language)
         gid = str(row.get("group_id") or "|".join(str(c.get("id")) for c in chunks))
         personas = o.personas or PERSONAS[lang]
         persona = personas[_hash(gid + "|persona") % len(personas)]

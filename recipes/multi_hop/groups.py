@@ -22,7 +22,8 @@ Method (no model, no randomness):
 A group row carries its chunks (text and provenance), the shared terms (terms in two or more members,
 by weight) and the smallest pairwise similarity, so how related each group is can be read off the
 seeds (``relatedness`` sums it up for a set of groups; bench/multi_hop_groups.py prints it for the
-example documents beside random groups of the same sizes).
+example documents beside random groups of the same sizes). A table of such rows is taken as it is
+(``is_group_table``); ``group_language`` is the prompt language of a group.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from synth.recipes.doc_qa.chunks import chunk_info
+from synth.text import prompt_language
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
@@ -102,6 +104,22 @@ class Similarity:
 
     def __call__(self, i: int, j: int) -> float:
         return self.rows[i].get(j, 0.0)
+
+
+def is_group_table(rows: list[dict]) -> bool:
+    """Rows that are groups already (each with its ``chunks``), to be taken as they are."""
+    return bool(rows) and all(isinstance(r.get("chunks"), list) for r in rows)
+
+
+def group_language(chunks: list[dict], language: str) -> str:
+    """``language`` unless "auto"; then zh when at least half the chunks' ``lang`` is zh* (every chunk
+    having one), else en; chunks without ``lang``: the script of their text."""
+    if language != "auto":
+        return language
+    langs = [str(c.get("lang") or "").lower() for c in chunks]
+    if langs and all(langs):
+        return "zh" if sum(lg.startswith("zh") for lg in langs) * 2 >= len(langs) else "en"
+    return prompt_language("\n".join(c["text"] for c in chunks))
 
 
 def make_groups(rows: list[dict], *, text_field: str = "text", group_size: int = 3, min_size: int = 2,

@@ -38,9 +38,8 @@ from synth.recipes.doc_qa import questions as q
 from synth.recipes.doc_qa.chunks import read_chunks
 from synth.recipes.doc_qa.recipe import _generation, split_reasoning
 from synth.recipes.multi_hop.coverage import group_coverage
-from synth.recipes.multi_hop.groups import make_groups
+from synth.recipes.multi_hop.groups import group_language, is_group_table, make_groups
 from synth.structured import StructuredOutputError, chat_json
-from synth.text import prompt_language
 
 QuestionType = Literal["comparison", "causal", "temporal", "aggregation"]
 QUESTION_TYPES = ("comparison", "causal", "temporal", "aggregation")
@@ -148,23 +147,15 @@ class MultiHopRecipe(Recipe):
         """Groups: made from chunks (a table or documents), or a table of groups taken as it is."""
         o = self.options
         rows = read_chunks(path, o.text_field, o.chunk_size, o.overlap)
-        if rows and all(isinstance(r.get("chunks"), list) for r in rows):
+        if is_group_table(rows):
             return rows
         return make_groups(rows, text_field=o.text_field, group_size=o.group_size, min_similarity=o.min_similarity,
                            scope=o.scope, max_uses=o.max_uses, max_df=o.max_df)
 
-    def _language(self, chunks: list[dict]) -> str:
-        if self.options.language != "auto":
-            return self.options.language
-        langs = [str(c.get("lang") or "").lower() for c in chunks]
-        if langs and all(lg for lg in langs):
-            return "zh" if sum(lg.startswith("zh") for lg in langs) * 2 >= len(langs) else "en"
-        return prompt_language("\n".join(c["text"] for c in chunks))
-
     async def run(self, row, llm):
         o = self.options
         chunks = [c for c in row["chunks"]]
-        lang = self._language(chunks)
+        lang = group_language(chunks, o.language)
         gid = str(row.get("group_id") or hashlib.sha1("|".join(str(c.get("id")) for c in chunks).encode())
                   .hexdigest()[:16])
         qtype = o.question_types[int(hashlib.sha1(gid.encode()).hexdigest(), 16) % len(o.question_types)]
