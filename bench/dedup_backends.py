@@ -11,6 +11,7 @@ redis-server is started here on a free port; its CPU and RSS are read before and
 
   local             synth dedup CORPUS -o OUT.jsonl --near --field text --quiet   (streamed, 2 processes)
   ray               the same with --ray local (a Ray cluster of the machine's 2 CPUs, started by the command)
+  ray-1k            --ray local on the first 1,000 rows: the fixed cost of starting a cluster and its jobs
   ray-shards        --ray local over CORPUS split into 8 JSONL shards, OUT a directory of numbered shards
   redis             the same with --index redis://127.0.0.1:PORT/NAME, an empty index: one run (in memory)
   redis-4-batches   CORPUS in 4 consecutive batches, each deduped against the growing Redis index
@@ -38,7 +39,7 @@ import psutil
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from dedup_stream import corpus  # noqa: E402
+from dedup_stream import corpus, head  # noqa: E402
 
 SYNTH = str(Path(sys.executable).parent / "synth")
 BASE = ["--near", "--field", "text", "--quiet"]
@@ -161,6 +162,8 @@ def bench(n: int, only: list[str] | None) -> dict:
                                  [work / "local.jsonl"], None),
             "ray": lambda: one("ray", [[SYNTH, "dedup", str(src), "-o", str(work / "ray.jsonl"), *BASE, "--ray", "local"]],
                                [work / "ray.jsonl"], None),
+            "ray-1k": lambda: one("ray-1k", [[SYNTH, "dedup", str(head(src, 1000)), "-o", str(work / "ray-1k.jsonl"),
+                                              *BASE, "--ray", "local"]], [work / "ray-1k.jsonl"], None),
             "ray-shards": lambda: one("ray-shards", [[SYNTH, "dedup", str(work / "shards"), "-o", str(work / "ray-out"),
                                                      *BASE, "--ray", "local"]], [work / "ray-out"], None),
             "redis": lambda: one("redis", [[SYNTH, "dedup", str(src), "-o", str(work / "redis.jsonl"), *BASE, "--index",
