@@ -153,7 +153,7 @@ def bench(n: int, only: list[str] | None) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     batches = split(src, 4, work / "batches")
-    shards = split(src, 8, work / "shards")
+    split(src, 8, work / "shards")
     redis = Redis(work / "redis")
     results = {}
     try:
