@@ -113,6 +113,8 @@ def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> li
                 stop = min(fh.tell(), total) if start + unit_bytes < total else total
                 units.append({"path": str(f), "start": start, "stop": stop})
                 start = stop
+    if not units:
+        raise InputError(f"{files[0] if len(files) == 1 else files[0].parent} has no rows")
     for i, u in enumerate(units):
         u.update(i=i, fmt=fmt)
     return units
