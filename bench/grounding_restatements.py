@@ -74,8 +74,8 @@ def measure(docs: list[tuple[str, str]], mirrors: Path) -> dict:
     from build import Sources
 
     from synth.grounding import check_answer
-    from synth.grounding_clauses import clause_problems
-    from synth.grounding_substitution import polarity_flips, substitutions
+    from synth.grounding.clauses import clause_problems
+    from synth.grounding.substitution import polarity_flips, substitutions
 
     sources = Sources(mirrors)
     status: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)

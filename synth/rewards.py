@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from synth.grounding_fold import normalize
+from synth.grounding.fold import normalize
 
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _LABEL = re.compile(r"(?:final answer|answer|答案|回答)\s*(?:is|为|是)?\s*[:：]?\s*", re.I)

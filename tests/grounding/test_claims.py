@@ -1,4 +1,4 @@
-"""Claim-by-claim grounding (synth.grounding_claims) and the issue 22 phenomena on inputs whose right answer
+"""Claim-by-claim grounding (synth.grounding.claims) and the issue 22 phenomena on inputs whose right answer
 is known: figures swapped between subjects, a number from the neighbouring clause, a table value given to
 another row, a prohibition made a permission, a negation dropped, source-referring phrasings, and a bare
 article or level number standing in for a percentage."""

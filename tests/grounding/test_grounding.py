@@ -109,7 +109,7 @@ def test_labelled_pairs_are_varied_and_balanced():
 
 
 def test_cheap_checks_precision_and_recall_stay_above_their_floor():
-    """Measured before claim binding (synth.grounding_claims): precision 19/24 = 0.79, recall 19/23 = 0.83.
+    """Measured before claim binding (synth.grounding.claims): precision 19/24 = 0.79, recall 19/23 = 0.83.
     With it "pass" means a restatement bound clause by clause, so answers that merge two sentences of the
     chunk or reuse a word from another sentence ("dose" for "Dosage", the document's subject in a rule
     about allergies) go to the judge instead: precision 14/17 = 0.82, recall 14/23 = 0.61. Four supported

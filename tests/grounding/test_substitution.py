@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from synth.grounding import check_answer
-from synth.grounding_clauses import clause_problems
-from synth.grounding_numbers import counted_totals
-from synth.grounding_substitution import polarity_flips, substitutions
+from synth.grounding.clauses import clause_problems
+from synth.grounding.numbers import counted_totals
+from synth.grounding.substitution import polarity_flips, substitutions
 
 LIBRARY = ("第八条　会员费按季缴纳，逾期未缴的，按日加收万分之五的滞纳金。\n"
            "读者借阅图书，借期为三十日；借阅期刊，借期为七日；借阅古籍善本的，读者应当在阅览室内阅读。\n"

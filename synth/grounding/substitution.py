@@ -29,8 +29,8 @@ import difflib
 import re
 
 from synth.dedup.normalize import tokens
-from synth.grounding_claims import _STOP, _modal_classes
-from synth.grounding_context import Context, as_context
+from synth.grounding.claims import _STOP, _modal_classes
+from synth.grounding.context import Context, as_context
 from synth.text import CJK
 
 _CJK_TOKEN = re.compile(f"[{CJK}]")
@@ -40,7 +40,7 @@ _CLAUSE_END = re.compile(r"[。！？!?；;\n]|(?<=\.)\s")
 _FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从")
 _FUNCTION_EN = _STOP | {"every", "per", "each"}
 # closed-class words a restatement swaps freely within their group: prepositions of basis, modals (应 for
-# 应当 is no modal for synth.grounding_claims: 应税 would be one), conjunctions, demonstratives
+# 应当 is no modal for synth.grounding.claims: 应税 would be one), conjunctions, demonstratives
 _SYNONYMS_ZH = tuple(frozenset(g.split()) for g in (
     "按照 依照 依据 根据 按", "应当 应 须 必须 需 需要 要", "可以 可 能 能够 得", "不得 不能 不可 不准 禁止 严禁",
     "或者 或 或是", "以及 及 和 与 并 并且 同", "该 此 其 本 这", "如果 若 如 倘若", "未 没有 没 无", "即 就是 也就是",

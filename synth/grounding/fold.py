@@ -3,7 +3,7 @@
 What copying a quote changes without changing its words (full/half width, case, whitespace and PDF
 line breaks, hyphenation at a line break, curly and corner quotes, dashes, runs of dots) is folded
 away, and every folded character keeps the offset of the original character it came from, so a
-match in folded text maps back to a span of the chunk (synth.grounding_quotes).
+match in folded text maps back to a span of the chunk (synth.grounding.quotes).
 """
 
 from __future__ import annotations

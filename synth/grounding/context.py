@@ -1,7 +1,7 @@
 """A chunk prepared once for the many lookups of the grounding checks (synth.grounding).
 
-Its folded text and index map (synth.grounding_fold), its numbers (synth.grounding_numbers), its
-token bigrams, its case-folded text and its segments (synth.grounding_claims) are computed on first
+Its folded text and index map (synth.grounding.fold), its numbers (synth.grounding.numbers), its
+token bigrams, its case-folded text and its segments (synth.grounding.claims) are computed on first
 use and kept, so checking several
 answers or quotes against one chunk folds and parses it once.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import unicodedata
 
 from synth.dedup.normalize import tokens
-from synth.grounding_fold import _fold
-from synth.grounding_numbers import Mention, find_numbers
+from synth.grounding.fold import _fold
+from synth.grounding.numbers import Mention, find_numbers
 
 
 class Context:
@@ -47,9 +47,9 @@ class Context:
 
     @property
     def claims(self):
-        """The chunk cut into segments for claim-by-claim checks (synth.grounding_claims.ChunkClaims)."""
+        """The chunk cut into segments for claim-by-claim checks (synth.grounding.claims.ChunkClaims)."""
         if self._claims is None:
-            from synth.grounding_claims import ChunkClaims
+            from synth.grounding.claims import ChunkClaims
 
             self._claims = ChunkClaims(self.text)
         return self._claims

@@ -1,6 +1,6 @@
 """Quote location: find a model's evidence quote in its chunk, exactly after folding, else fuzzily.
 
-Both sides are folded (synth.grounding_fold); an exact substring (or an elided quote whose parts occur
+Both sides are folded (synth.grounding.fold); an exact substring (or an elided quote whose parts occur
 in order) maps back to chunk offsets through the index map; otherwise
 ``rapidfuzz.fuzz.partial_ratio_alignment`` at or above a threshold, whose span must still carry the
 quote's numbers. Quotes under a few folded characters prove nothing.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synth.grounding_context import Context, as_context
-from synth.grounding_fold import normalize_map
-from synth.grounding_numbers import _has_value, find_numbers
+from synth.grounding.context import Context, as_context
+from synth.grounding.fold import normalize_map
+from synth.grounding.numbers import _has_value, find_numbers
 
 
 @dataclass

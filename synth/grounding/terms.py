@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from synth.grounding_context import Context, _bigrams, as_context
+from synth.grounding.context import Context, _bigrams, as_context
 
 
 _SOURCE_ZH = r"(?:内容|资料|文献|原文|文本|文档|材料|段落|信息|条文|规定|文字|表格|摘要|片段)"

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from synth.grounding_context import Context
+    from synth.grounding.context import Context
 
 _CN_DIGIT = "零〇一二两三四五六七八九"
 _CN_ALL = _CN_DIGIT + "十百千万亿"
@@ -218,7 +218,7 @@ def missing_numbers(answer: str, context: str | Context) -> list[str]:
     >>> missing_numbers("加热到250～300℃", "层间温度120～250℃，消氢处理加热温度为300～350℃")
     ['250']
     """
-    from synth.grounding_context import as_context
+    from synth.grounding.context import as_context
 
     ctx = as_context(context)
     return [m.text for m in find_numbers(answer) if not _has_value(m, ctx.numbers)]
@@ -245,7 +245,7 @@ def counted_totals(answer: str, context: str | Context) -> list[str]:
     >>> counted_totals("上述三类企业均可减免。", "小型企业、微型企业和高新技术企业可以减免。")
     ['三']
     """
-    from synth.grounding_context import as_context
+    from synth.grounding.context import as_context
 
     ctx = as_context(context)
     text = unicodedata.normalize("NFKC", answer)

@@ -15,7 +15,7 @@ has. Checked against the *clause* (between ；。！？) it restates, it is not:
   negates (没有代理人, without an agent) stated plainly in the claim, or the reverse, is a rule given to the
   other case.
 
-Table cells are left to the segment binding of synth.grounding_claims. Findings leave the answer uncertain.
+Table cells are left to the segment binding of synth.grounding.claims. Findings leave the answer uncertain.
 
 >>> ctx = ChunkClaims("期限一年以上不满三年的，试用期不得超过二个月；三年以上固定期限的，试用期不得超过六个月。")
 >>> clause_problems("期限一年以上不满三年的，试用期不得超过六个月。", ctx)["unbound"]
@@ -30,8 +30,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from synth.grounding_claims import ChunkClaims, _claim_parts, _negation_differs, _terms
-from synth.grounding_numbers import Mention, _same, find_numbers
+from synth.grounding.claims import ChunkClaims, _claim_parts, _negation_differs, _terms
+from synth.grounding.numbers import Mention, _same, find_numbers
 
 _CLAUSE_END = re.compile(r"(?<=[；;])")
 _NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿零〇]|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"

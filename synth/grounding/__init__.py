@@ -14,14 +14,14 @@ then checks, cheapest first:
    三百二十) has the same value somewhere in the chunk (finance, medicine and law answers go wrong
    here first);
 4. terms: Latin names and codes in the answer (GMP, ISO 9001, Pfizer) occur in the chunk;
-5. claims (synth.grounding_claims): each clause of the answer is bound to one clause of the chunk that
+5. claims (synth.grounding.claims): each clause of the answer is bound to one clause of the chunk that
    holds all its distinctive terms and numbers (two figures swapped between subjects, a number from
    the neighbouring clause, a table value given to another row fail this), with the same modality
    (不得/可以, SHALL NOT/MAY) and negation, and has most of its words in the chunk;
-6. clauses (synth.grounding_clauses): each claim against the one ；-clause it restates: a number whose
+6. clauses (synth.grounding.clauses): each claim against the one ；-clause it restates: a number whose
    best-matching clause states another number of the same kind, a rule given to the case that clause
    negates (有代理人 for 没有代理人的);
-7. word swaps (synth.grounding_substitution): the answer restates a chunk clause with one short word
+7. word swaps (synth.grounding.substitution): the answer restates a chunk clause with one short word
    replaced by one the clause lacks (按月 for 按周) or by its opposite, or writes a word only under the
    opposite polarity marker (有息 where the chunk has only 无息);
 8. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
@@ -43,10 +43,10 @@ means every check found the answer restating its chunk.
 'ungrounded_number'
 
 The pieces live in their own modules, re-exported here: folding with an index map
-(synth.grounding_fold), the prepared chunk (synth.grounding_context), quote location
-(synth.grounding_quotes), numbers (synth.grounding_numbers), leaks, terms and lexical support
-(synth.grounding_terms), claim-by-claim binding, modality and negation (synth.grounding_claims), clause
-binding (synth.grounding_clauses), word swaps and polarity (synth.grounding_substitution). This
+(synth.grounding.fold), the prepared chunk (synth.grounding.context), quote location
+(synth.grounding.quotes), numbers (synth.grounding.numbers), leaks, terms and lexical support
+(synth.grounding.terms), claim-by-claim binding, modality and negation (synth.grounding.claims), clause
+binding (synth.grounding.clauses), word swaps and polarity (synth.grounding.substitution). This
 module's one job is the verdict.
 """
 
@@ -55,14 +55,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from synth.grounding_claims import claim_problems
-from synth.grounding_clauses import chunk_clauses, clause_problems
-from synth.grounding_context import Context, as_context
-from synth.grounding_fold import normalize, normalize_map
-from synth.grounding_numbers import Mention, counted_totals, find_numbers, missing_numbers
-from synth.grounding_quotes import QuoteMatch, locate
-from synth.grounding_substitution import polarity_flips, substitutions
-from synth.grounding_terms import LEAK, leak, lexical_support, unknown_terms
+from synth.grounding.claims import claim_problems
+from synth.grounding.clauses import chunk_clauses, clause_problems
+from synth.grounding.context import Context, as_context
+from synth.grounding.fold import normalize, normalize_map
+from synth.grounding.numbers import Mention, counted_totals, find_numbers, missing_numbers
+from synth.grounding.quotes import QuoteMatch, locate
+from synth.grounding.substitution import polarity_flips, substitutions
+from synth.grounding.terms import LEAK, leak, lexical_support, unknown_terms
 
 __all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "GroundingResult", "as_context", "check_answer",
            "find_numbers", "leak", "lexical_support", "locate", "missing_numbers", "normalize",
