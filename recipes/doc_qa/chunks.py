@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from synth.io import is_glob
 from synth.text import prompt_language
@@ -81,6 +82,27 @@ def _documents_root(path: Path) -> Path:
             break
         parts.append(part)
     return Path(*parts) if parts else Path(".")
+
+
+class ChunkSeeds:
+    """What a recipe over chunks (doc-qa, doc-quiz) does with its seeds; mixed in before ``Recipe``.
+
+    Seeds are chunk rows from a table (chunks.jsonl from `synth ingest`) or documents (a file, folder or
+    glob of .txt .md .html .pdf .docx .epub) cut with the options' ``chunk_size`` / ``overlap``; every
+    row, also those cut off by ``--limit``, is kept as ``self.pool``, the related chunks RAFT
+    distractors and MCQ options come from.
+    """
+
+    options: Any
+    pool: Any
+
+    def required_fields(self) -> list[str]:
+        return [self.options.text_field]
+
+    def read_seeds(self, path: Path) -> list[dict] | None:
+        o = self.options
+        rows, self.pool = read_chunks_and_pool(path, o.text_field, o.chunk_size, o.overlap)
+        return rows
 
 
 def read_chunks_and_pool(path: Path, text_field: str, chunk_size: int | None, overlap: int | None):

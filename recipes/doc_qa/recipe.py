@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -42,7 +41,7 @@ from synth import knowledge_probe
 from synth.grounding import Context, Thresholds, check_answer, verify_quotes
 from synth.recipe import Recipe
 from synth.recipes.doc_qa import questions as q
-from synth.recipes.doc_qa.chunks import read_chunk, read_chunks_and_pool
+from synth.recipes.doc_qa.chunks import ChunkSeeds, read_chunk
 from synth.recipes.doc_qa.coverage import chunk_coverage
 from synth.recipes.doc_qa.duplicates import QuestionDedupStage
 from synth.recipes.doc_qa.options import Audience, DocQAOptions
@@ -105,7 +104,7 @@ def to_rag(record: dict) -> dict | None:
             "evidence": evidence, "chunk_id": record["chunk"]["id"], "source": record["chunk"]["source"]}
 
 
-class DocQARecipe(Recipe):
+class DocQARecipe(ChunkSeeds, Recipe):  # seeds: chunk rows or documents (chunks.ChunkSeeds)
     name = "doc-qa"
     version = "1"
     description = "Questions and evidence-checked answers from document chunks (SFT or RAFT-style RAG data)."
@@ -118,9 +117,6 @@ class DocQARecipe(Recipe):
         self.thresholds = Thresholds(quote_score=o.quote_threshold, support=o.support_threshold)
         self.pool = DistractorPool([])
 
-    def required_fields(self) -> list[str]:
-        return [self.options.text_field]
-
     def roles(self) -> list[str]:
         return [self.options.probe.engine] if self.options.probe else []
 
@@ -128,15 +124,6 @@ class DocQARecipe(Recipe):
         """Near-duplicate questions across chunks: decided over all records at once (duplicates.py)."""
         threshold = self.options.dedup_threshold
         return [QuestionDedupStage(self.name, threshold)] if threshold else []
-
-    # -- seeds ---------------------------------------------------------------------------------------
-    def read_seeds(self, path: Path) -> list[dict] | None:
-        """Chunk rows from a table (chunks.jsonl from `synth ingest`), or from documents: a file,
-        folder or glob of .txt .md .html .pdf .docx .epub, cut with ``chunk_size`` / ``overlap``.
-        All rows are kept as the RAFT distractor pool (also those cut off by ``--limit``)."""
-        o = self.options
-        rows, self.pool = read_chunks_and_pool(path, o.text_field, o.chunk_size, o.overlap)
-        return rows
 
     # -- one chunk -----------------------------------------------------------------------------------
     async def run(self, row, llm):

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from synth.grounding import Thresholds
 from synth.recipe import Recipe, RecipeOptions
-from synth.recipes.doc_qa.chunks import read_chunk, read_chunks_and_pool
+from synth.recipes.doc_qa.chunks import ChunkSeeds, read_chunk
 from synth.recipes.doc_qa.raft import DistractorPool
 from synth.recipes.doc_quiz import items as it
 from synth.recipes.doc_quiz.duplicates import FormatBalanceStage, ItemDedupStage
@@ -93,7 +92,7 @@ def _hash(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
 
 
-class DocQuizRecipe(Recipe):
+class DocQuizRecipe(ChunkSeeds, Recipe):  # seeds: chunk rows or documents, as doc-qa's (chunks.ChunkSeeds)
     name = "doc-quiz"
     version = "1"
     description = ("Cloze, multiple-choice, true/false and short-answer items from document chunks, each "
@@ -106,9 +105,6 @@ class DocQuizRecipe(Recipe):
         self.thresholds = Thresholds()
         self.pool = DistractorPool([])
 
-    def required_fields(self) -> list[str]:
-        return [self.options.text_field]
-
     def stages(self) -> list:
         """Near-duplicate items across chunks, decided over all records at once (duplicates.py)."""
         threshold = self.options.dedup_threshold
@@ -117,13 +113,6 @@ class DocQuizRecipe(Recipe):
 
     def roles(self) -> list[str]:
         return [self.options.judge_role] if self.options.judge_role else []
-
-    def read_seeds(self, path: Path) -> list[dict] | None:
-        """Chunk rows (chunks.jsonl from `synth ingest`) or documents, read as doc-qa reads them; all rows
-        are kept as the pool related chunks (MCQ distractor material) come from."""
-        o = self.options
-        rows, self.pool = read_chunks_and_pool(path, o.text_field, o.chunk_size, o.overlap)
-        return rows
 
     # -- one chunk -----------------------------------------------------------------------------------
     async def run(self, row, llm):
