@@ -92,7 +92,8 @@ class Pending(NamedTuple):
     ``order``: the policy to hand math-verify (``None``: the caller's); a list already rewritten as a
     tuple or a set by ``_compare_lists`` goes with ``tuples``, so its order is the one decided here.
     ``policy``: the caller's policy, reported on the verdict when lists are compared; ``detail``: how;
-    ``tolerance``: the caller's, which math-verify's reply is held to where both sides are one number.
+    ``tolerance``: the caller's, which math-verify's reply is held to where both sides are one number
+    (the verdict names it only then: a list or an expression is math-verify's to decide).
     """
 
     gold: str
@@ -111,7 +112,7 @@ class Pending(NamedTuple):
     def verdict(self, reply: dict) -> Verdict:
         return Verdict(reply["status"], "math_verify", reply.get("gold"), reply.get("pred"),
                        reply.get("detail") or self.detail, self.extraction, self.gold_extraction, self.policy,
-                       None if self.tolerance is None else str(self.tolerance))
+                       str(self.tolerance) if "within_tolerance" in reply else None)
 
 
 def _value(text: str) -> tuple[Number, str] | None:

@@ -184,6 +184,7 @@ def verify_pair(gold: str, pred: str, order: str = "tuples", tolerance: tuple[fl
     within = None if tolerance is None else _within(gold_parsed, pred_parsed, tolerance)
     if within is not None:
         return {"status": "correct" if within else "incorrect", "gold": gold_text, "pred": pred_text,
-                "detail": "equal within the tolerance" if within else "further apart than the tolerance"}
+                "detail": "equal within the tolerance" if within else "further apart than the tolerance",
+                "within_tolerance": within}
     ok = verify(gold_parsed, pred_parsed, timeout_seconds=None)
     return {"status": "correct" if ok else "incorrect", "gold": gold_text, "pred": pred_text}

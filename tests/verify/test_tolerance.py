@@ -65,7 +65,7 @@ def test_math_verify_is_held_to_the_bound_where_both_sides_are_one_number(pool):
         assert (far.status, far.detail) == ("incorrect", "further apart than the tolerance")
     assert not check(COS, "0.6054", pool=pool).correct  # no tolerance: math-verify's 6 places
     symbolic = check("x^2 + 1", "1 + x^2", abs_tol=0.1, pool=pool)  # not a number: math-verify decides
-    assert symbolic.correct and symbolic.detail is None
+    assert symbolic.correct and symbolic.detail is None and symbolic.tolerance is None
 
 
 def test_check_many_holds_every_pair_to_the_bound():
