@@ -3,9 +3,10 @@
 Every sample is cached under a hash of (model, engine kind, messages or prompt, sampling params,
 JSON schema, seed, sample index), so a re-run answers finished samples from disk and only sends what
 is missing. An engine role whose engine is not the default's adds its role name (`cache_scope`, set by
-synth.roles): two servers that both call themselves "local-model" must not answer for each other. When a request gives no seed, one is derived from the run seed and the request content
-(`derive_seed`): runs are reproducible, and two different prompts get unrelated seeds (30 bits of a
-hash each, sample i of a request using seed + i, so two requests share a seed only by chance).
+synth.roles): two servers that both call themselves "local-model" must not answer for each other.
+When a request gives no seed, one is derived from the run seed and the request content (`derive_seed`):
+runs are reproducible, and two different prompts get unrelated seeds (30 bits of a hash each, sample i
+of a request using seed + i, so two requests share a seed only by chance).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A run has a default engine (the config's `engine:`, role `default`) and any numb
 in-flight window and counts; all share the run's request cache (a request's key names its model and
 engine kind, and the role where the role's engine is not the default's: servers that report the same
 model name, as llama.cpp servers and vLLM's `--served-model-name` aliases do, keep their answers apart,
-while a role on the default's engine shares its answers). Recipes and LLM filters reach them through `llm.role(name)` (synth.llm).
+while a role on the default's engine shares its answers). Recipes and LLM filters reach them through
+`llm.role(name)` (synth.llm).
 """
 
 from __future__ import annotations
