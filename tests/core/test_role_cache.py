@@ -81,3 +81,28 @@ def test_answer_source_ignores_how_requests_are_sent_but_not_where():
     started = RunConfig(name="a", recipe="instruct", seeds="s.jsonl",
                         engine={"kind": "vllm-server", "model": "m", "port": 8001}).engine
     assert answer_source(started) == answer_source(started.model_copy(update={"port": 8002}))
+
+
+def test_a_rerun_with_a_judge_role_on_a_same_named_server_asks_neither_server_again(tmp_path):
+    from tests.conftest import write_config, write_jsonl
+    from synth.testing import run_config
+    from tests.core.test_engine_roles import judge as judging, writer
+    from tests.filters.test_judge import is_judge
+
+    write_jsonl(tmp_path / "seeds.jsonl", [{"instruction": "What is 2 + 2?"}, {"instruction": "What is 3 + 3?"}])
+    with ScriptedServer(writer, model="local-model") as w, ScriptedServer(judging, model="local-model") as j:
+        cfg = write_config(tmp_path / "run.yaml", name="roles", recipe="instruct", seeds="seeds.jsonl",
+                           engine={"base_url": w.base_url, "model": "local-model"},
+                           engines={"judge": {"base_url": j.base_url, "model": "local-model"}},
+                           sampling={"max_tokens": 32}, dedup=None,
+                           filters=[{"name": "judge", "engine": "judge", "threshold": 5}])
+        first = run_config(cfg, tmp_path / "run")
+        sent = len(w.sent()), len(j.sent())
+        again = run_config(cfg, tmp_path / "run")
+        assert (len(w.sent()), len(j.sent())) == sent
+    # two instructions written, two answers judged (beside each server's capability probe)
+    assert len([b for b in w.sent() if not is_judge(b)]) >= 2 and len([b for b in j.sent() if is_judge(b)]) == 2
+    assert len(first.kept) == len(again.kept) == 2  # the judge's scores, not the writer's text, were read
+    assert not any("WRONG SERVER" in str(r) for r in first.kept + again.kept)
+    judged = again.manifest["requests_by_engine"]["judge"]
+    assert judged["cache_misses"] == 0 and judged["cache_hits"] == 2
