@@ -1,13 +1,15 @@
 """Materialise the external benchmark sets from public repositories at pinned commits.
 
-The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl and the held-out
-grounding_heldout.jsonl: hand-written answers, quotes as spans of the chunk) are committed; the third-party text they point at is not. This script
+The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl, the held-out
+grounding_heldout.jsonl and the sealed grounding_sealed.jsonl: hand-written answers, quotes as spans of
+the chunk) are committed; the third-party text they point at is not. This script
 reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
 how to get them) and writes
 
     bench/external/data/filters_rows.jsonl     labelled chat rows (question, answer, label, kind)
     bench/external/data/grounding_items.jsonl  (chunk, answer, quotes, label, kind)
     bench/external/data/grounding_heldout.jsonl  the held-out grounding set (issue 22), same format
+    bench/external/data/grounding_sealed.jsonl   the sealed grounding test set (issue 22), same format
 
 
     .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
@@ -47,6 +49,11 @@ SOURCES = {  # key -> (owner/name, commit)
     "rfc": ("sidgwick/read-rfc", "ba987b4a2710e38f08485852fc703c2c683045e3"),
     "treasury": ("US-Department-of-the-Treasury/home.treasury.gov", "0bac2ea18e2cb11c1e1df78ce60a990a26e70183"),
     "rustbook": ("rust-lang/book", "917544888a55e4da7109bdba8c88c893c0da70f4"),
+    # sealed grounding test set (grounding_sealed.jsonl)
+    "rocketmq": ("apache/rocketmq", "8fc57f1468d182eea11c01e089c0250d647dc5f3"),
+    "datax": ("alibaba/DataX", "60ea07b73086785849f9b9bec9c27308b6ffec55"),
+    "peps": ("python/peps", "ba4deeb7969588d937da609008d05bb83a47b1ab"),
+    "etcd": ("etcd-io/website", "824597935df6e95992ef61c07e3222f4f796ca6c"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -64,6 +71,13 @@ DOCS = {  # grounding documents: key -> (source, path)
     "en-treasury-fy2024-budget": ("treasury", "content/news/press-releases/2024-10-18-jy2657.md"),
     "en-treasury-borrowing-2018q2": ("treasury", "content/news/press-releases/2018-04-30-sm0375.md"),
     "en-rust-book-data-types": ("rustbook", "src/ch03-02-data-types.md"),
+    # sealed set
+    "zh-rocketmq-best-practice": ("rocketmq", "docs/cn/best_practice.md"),
+    "zh-datax-mysqlreader": ("datax", "mysqlreader/doc/mysqlreader.md"),
+    "en-pep8-style-guide": ("peps", "peps/pep-0008.rst"),
+    "en-etcd-limits": ("etcd", "content/en/docs/v3.5/dev-guide/limit.md"),
+    "en-etcd-hardware": ("etcd", "content/en/docs/v3.5/op-guide/hardware.md"),
+    "en-etcd-tuning": ("etcd", "content/en/docs/v3.5/tuning.md"),
 }
 
 
@@ -181,7 +195,7 @@ def quote_sha1(text: str) -> str:
 def check_quotes(item: dict, chunk: str) -> list[str]:
     """Why the item's quote spans are not verbatim spans of its chunk (empty when they are): every span
     lies inside the chunk, is non-empty and neither starts nor ends on whitespace, and, where the item
-    carries `quote_sha1` (the held-out set: a short hash of each quote, so that the committed file holds
+    carries `quote_sha1` (the held-out and sealed sets: a short hash of each quote, so that the committed file holds
     no third-party text), the text at the span is the text the labeller quoted."""
     problems = []
     spans = item.get("quote_spans") or []
@@ -225,7 +239,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, rows in (("filters_rows.jsonl", build_filters(Rows(sources))),
                        ("grounding_items.jsonl", build_grounding(sources)),
-                       ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl"))):
+                       ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl")),
+                       ("grounding_sealed.jsonl", build_grounding(sources, "grounding_sealed.jsonl"))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
