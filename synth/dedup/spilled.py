@@ -15,7 +15,8 @@ in the state folder. Here:
 4. union-find over the verified pairs' rows only (ids compressed to those rows).
 
 RAM per row: 8 B while the exact step holds the hashes, then 1 (reason) + 4 (dup_of) + 2 (matching
-bytes) + 4 (active rows) + ~16 transient for one band's sorted keys; plus 8 B per candidate pair.
+bytes) + 4 (active rows) + ~16 transient for one band's sorted keys; plus 8 B per candidate pair,
+held once (each band's new pairs stay a sorted run of their own, never merged into a copy).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from synth.dedup.exact import EMPTY_TEXT, first_occurrence
 
 PARTITION_ROWS = 1 << 20  # rows per exact-hash partition (16 MB of hashes + the sort's arrays)
 SPILL_ROWS = 1 << 16  # rows of sig.u8 read at a time when writing band files
-GATHER_ROWS = 1 << 18  # distinct rows of one verification chunk (32 MB at 128 permutations)
+GATHER_ROWS = 1 << 19  # distinct rows of one verification chunk (64 MB at 128 permutations)
+DENSE = 64  # a stretch with a needed row per DENSE rows or more is read whole (cheaper than a read a row)
+_COMPARE = 1 << 14  # pairs compared at a time (temporaries of 2 x 16k rows)
 _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
@@ -69,7 +72,10 @@ def matching_bytes(sig_path, n: int, p: int, a: np.ndarray, b: np.ndarray) -> np
             ca, cb = a[s:s + step], b[s:s + step]
             need = np.unique(np.concatenate([ca, cb]))
             got = _gather(fd, need, p)
-            out[s:s + step] = (got[np.searchsorted(need, ca)] == got[np.searchsorted(need, cb)]).sum(axis=1)
+            ia, ib = np.searchsorted(need, ca), np.searchsorted(need, cb)
+            for t in range(0, len(ia), _COMPARE):
+                u = min(len(ia), t + _COMPARE)
+                out[s + t:s + u] = (got[ia[t:u]] == got[ib[t:u]]).sum(axis=1)
     finally:
         os.close(fd)
     return out
@@ -83,7 +89,7 @@ def _gather(fd: int, rows: np.ndarray, p: int) -> np.ndarray:
         lo = int(rows[i])
         j = int(np.searchsorted(rows, lo + SPILL_ROWS, side="left"))  # rows of this stretch
         span = int(rows[j - 1]) - lo + 1
-        if (j - i) * 16 >= span:  # dense: read the stretch and pick
+        if (j - i) * DENSE >= span:  # dense: read the stretch and pick
             block = np.frombuffer(os.pread(fd, span * p, lo * p), dtype=np.uint8).reshape(span, p)
             got[i:j] = block[rows[i:j] - lo]
         else:
@@ -141,11 +147,15 @@ def _band_pairs(cols: np.ndarray, r: int, active: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(out)) if out else np.zeros(0, np.uint64)
 
 
-def _unseen(pairs: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    if len(seen) == 0 or len(pairs) == 0:
-        return pairs
-    pos = np.minimum(np.searchsorted(seen, pairs), len(seen) - 1)
-    return pairs[seen[pos] != pairs]
+def _unseen(pairs: np.ndarray, runs: list[np.ndarray]) -> np.ndarray:
+    """`pairs` not in any earlier band's run (each run sorted; runs are disjoint, so never merged:
+    a merge would hold every candidate pair twice)."""
+    keep = np.ones(len(pairs), dtype=bool)
+    for run in runs:
+        if len(run) and len(pairs):
+            pos = np.minimum(np.searchsorted(run, pairs), len(run) - 1)
+            keep &= run[pos] != pairs
+    return pairs[keep]
 
 
 def _components(rows_a: np.ndarray, rows_b: np.ndarray, rank) -> tuple[np.ndarray, np.ndarray]:
@@ -201,25 +211,28 @@ def decide_spilled(state, n: int, config, progress=None) -> dict:
         done = d.get("bands_done", 0)
         for name, key in (("cand.u64", "cand_n"), ("edges.u64", "edges_n")):
             state.truncate(name, 8 * d.get(key, 0))
-        seen = np.sort(state.load("cand.u64", np.uint64))
+        runs, start = [], 0  # each band's new candidate pairs, sorted, as appended to cand.u64
+        for length in d.get("runs", []):
+            runs.append(state.load("cand.u64", np.uint64, start=start, count=length))
+            start += length
         for band in range(done, bands):
             cols = state.load(f"band{band}.u8", np.uint8, (n, r))[active]
-            new = _unseen(_band_pairs(cols, r, active), seen)
+            new = _unseen(_band_pairs(cols, r, active), runs)
             del cols
             a, b = (new >> _32).astype(np.int64), (new & _LOW).astype(np.int64)
             ok = lsh.jaccard_from_matches(matching_bytes(state.path("sig.u8"), n, p, a, b), p) >= config.threshold
             state.append("cand.u64", new)
             state.append("edges.u64", new[ok])
-            seen = np.concatenate([seen, new])
-            seen.sort(kind="stable")
-            d.update(bands_done=band + 1, cand_n=len(seen), edges_n=d.get("edges_n", 0) + int(ok.sum()))
+            runs.append(new)
+            d.update(bands_done=band + 1, runs=[len(x) for x in runs], cand_n=sum(len(x) for x in runs),
+                     edges_n=d.get("edges_n", 0) + int(ok.sum()))
             state.save(decision=d)
             state.path(f"band{band}.u8").unlink(missing_ok=True)
             if progress:
                 progress("decide", band + 1, bands)
-        stats = {"candidate_pairs": len(seen), "verified_pairs": d.get("edges_n", 0)}
+        stats = {"candidate_pairs": d.get("cand_n", 0), "verified_pairs": d.get("edges_n", 0)}
         times["candidates_s"] = time.perf_counter() - t1
-        del seen, active
+        del runs, active
         t2 = time.perf_counter()
         edges = state.load("edges.u64", np.uint64)
         rows, to = _components((edges >> _32).astype(np.int64), (edges & _LOW).astype(np.int64), rank)

@@ -181,10 +181,11 @@ def test_cli_reads_shards_and_names_bad_input(tmp_path, capsys):
 
 def test_matching_bytes_reads_sparse_and_dense_stretches(tmp_path, monkeypatch):
     monkeypatch.setattr(spilled, "GATHER_ROWS", 256)
+    monkeypatch.setattr(spilled, "SPILL_ROWS", 512)
     rng = np.random.default_rng(0)
-    sig = rng.integers(0, 4, (3000, 16), dtype=np.uint8)
+    sig = rng.integers(0, 4, (20_000, 16), dtype=np.uint8)
     sig.tofile(tmp_path / "sig.u8")
-    a = np.concatenate([np.arange(300), rng.integers(0, 3000, 300)])  # a dense run, then scattered rows
-    b = rng.integers(0, 3000, len(a))
-    got = spilled.matching_bytes(tmp_path / "sig.u8", 3000, 16, a, b)
+    a = np.concatenate([np.arange(300), rng.integers(0, 20_000, 300)])  # a dense run, then scattered rows
+    b = rng.integers(0, 20_000, len(a))
+    got = spilled.matching_bytes(tmp_path / "sig.u8", 20_000, 16, a, b)
     assert np.array_equal(got, (sig[a] == sig[b]).sum(axis=1))
