@@ -54,6 +54,8 @@ SOURCES = {  # key -> (owner/name, commit)
     "datax": ("alibaba/DataX", "60ea07b73086785849f9b9bec9c27308b6ffec55"),
     "peps": ("python/peps", "ba4deeb7969588d937da609008d05bb83a47b1ab"),
     "etcd": ("etcd-io/website", "824597935df6e95992ef61c07e3222f4f796ca6c"),
+    "p3c": ("alibaba/p3c", "6c59c8c36ecd8722c712d5685b8c3822c1c8b030"),
+    "uscode": ("codexstanford/markdonw-chunck-of-the-usa-code", "66d0b20a5e0521c0ffa33fe40368e4148bff046b"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -78,6 +80,10 @@ DOCS = {  # grounding documents: key -> (source, path)
     "en-etcd-limits": ("etcd", "content/en/docs/v3.5/dev-guide/limit.md"),
     "en-etcd-hardware": ("etcd", "content/en/docs/v3.5/op-guide/hardware.md"),
     "en-etcd-tuning": ("etcd", "content/en/docs/v3.5/tuning.md"),
+    "zh-p3c-mysql-tables": ("p3c", "p3c-gitbook/MySQL数据库/建表规约.md"),
+    "zh-p3c-mysql-indexes": ("p3c", "p3c-gitbook/MySQL数据库/索引规约.md"),
+    "en-uscode-flsa-minimum-wage": ("uscode", "chuncks/title-29/chunck-185.md"),
+    "en-uscode-flsa-maximum-hours": ("uscode", "chuncks/title-29/chunck-191.md"),
 }
 
 
