@@ -93,9 +93,17 @@ def _forms(word: str) -> set[str]:
     return out
 
 
+_NEGATING_PREFIX = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
+
+
 def _opposite(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Opposite markers, antonyms, or an English word and its negating prefix (encrypted/unencrypted)."""
     if any({a, b} == {x, y} for x, y, _ in _OPPOSITES):
         return True
+    if len(a) == len(b) == 1 and not _is_cjk([a[0], b[0]]):
+        short, long_ = sorted((a[0], b[0]), key=len)
+        if len(short) >= 3 and any(long_ == p + short for p in _NEGATING_PREFIX):
+            return True
     fa, fb = (_forms(a[0]) if len(a) == 1 and not _is_cjk(list(a)) else {"".join(a)},
               _forms(b[0]) if len(b) == 1 and not _is_cjk(list(b)) else {"".join(b)})
     return not fa & fb and any(fa & g and fb & g for g in _ANTONYMS)

@@ -58,6 +58,8 @@ def test_closed_class_synonyms_are_wording_and_content_words_are_not(answer, swa
      "Net sales decreased 4% in the second quarter, and costs increased.", ["increased→decreased"]),
     ("Net sales fell 4% in the second quarter.", "Net sales rose 4% in the second quarter.", ["fell→rose"]),
     ("存款利率上升了两个百分点，贷款利率上升。", "存款利率下降了两个百分点，贷款利率上升。", ["上升→下降"]),
+    ("Backups are stored unencrypted on the remote server.", "Backups are stored encrypted on the remote server.",
+     ["unencrypted→encrypted"]),
     # an English content word the chunk never uses is taken for a synonym
     ("Net sales climbed 4% in the second quarter.", "Net sales rose 4% in the second quarter.", []),
 ])
