@@ -1,7 +1,7 @@
 """The cheap grounding checks (synth.grounding, no judge) on items written against real public documents.
 
     .venv/bin/python bench/external/build.py       # once: materialise bench/external/data/
-    .venv/bin/python bench/grounding_external.py [--items PATH] [--json OUT]
+    .venv/bin/python bench/grounding_external.py [--items PATH] [--speed] [--json OUT]
 
 Items: bench/external/data/grounding_items.jsonl unless --items names another file of the same shape
 (id, label, kind, chunk, answer, evidence) (SOURCES.md: Chinese laws from the national database, NIST
@@ -52,10 +52,32 @@ def measure(items: list[dict]) -> dict:
             "passed_unsupported": passed_unsupported, "failed_supported": failed_supported}
 
 
+def speed(items: list[dict], rounds: int = 5) -> dict[str, float]:
+    """Answers per CPU second (``process_time``: other jobs on the machine do not count), each with a fresh
+    chunk, and with each chunk prepared once as a Context as the recipes do."""
+    import time
+
+    from synth.grounding import Context, check_answer
+
+    out = {}
+    for name, prepared in (("fresh_chunk", False), ("chunk_prepared_once", True)):
+        start = time.process_time()
+        for _ in range(rounds):
+            contexts: dict[str, Context] = {}
+            for item in items:
+                text = item["chunk"]
+                if prepared and text not in contexts:
+                    contexts[text] = Context(text)
+                check_answer(item["answer"], item["evidence"], contexts[text] if prepared else text)
+        out[name] = round(rounds * len(items) / (time.process_time() - start))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=Path, default=ITEMS, help=f"items to measure (default {ITEMS.relative_to(REPO)})")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--speed", action="store_true", help="also time the checks (answers per CPU second)")
     args = parser.parse_args()
     if not args.items.exists():
         sys.exit(f"error: {args.items} missing" + (": run bench/external/build.py first" if args.items == ITEMS else ""))
@@ -69,6 +91,9 @@ def main() -> None:
         print(f"{key:<32} {c.get('pass', 0):>5} {c.get('uncertain', 0):>5} {c.get('fail', 0):>5}   {r['reasons'][key]}")
     print("\nunsupported but passed:", ", ".join(r["passed_unsupported"]) or "none")
     print("supported but failed:", ", ".join(f"{i} ({why})" for i, why in r["failed_supported"]) or "none")
+    if args.speed:
+        r["speed"] = speed(items)
+        print("answers per CPU second:", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["speed"].items()))
     if args.json:
         args.json.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
 
