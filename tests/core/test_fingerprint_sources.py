@@ -43,7 +43,7 @@ def digest_with_edit(monkeypatch, rec, edited: Path) -> str:
     ("reasoning", SYNTH / "verify" / "numbers.py"),
     ("step-labels", SYNTH / "verify" / "steps.py"),
     ("doc-qa", SYNTH / "structured.py"),
-    ("doc-qa", SYNTH / "grounding.py"),
+    ("doc-qa", SYNTH / "grounding" / "__init__.py"),
     ("doc-qa", SYNTH / "dedup" / "signatures.py"),          # imported by doc_qa/questions.py
     ("evolve", FILTERS / "length.py"),                      # synth.filters: a filter's helper in a recipe
 ])
@@ -56,7 +56,7 @@ def test_editing_an_imported_helper_changes_the_fingerprint(monkeypatch, name, h
 @pytest.mark.parametrize("name, unrelated", [
     ("reasoning", SYNTH / "view" / "run.py"),
     ("reasoning", SYNTH / "hub" / "card.py"),
-    ("reasoning", SYNTH / "grounding.py"),        # doc-qa's, not reasoning's
+    ("reasoning", SYNTH / "grounding" / "__init__.py"),  # doc-qa's, not reasoning's
     ("instruct", SYNTH / "verify" / "decide.py"),  # instruct checks no answers
     ("doc-qa", RECIPES / "_math.py"),
     ("doc-qa", SYNTH / "runner.py"),              # runs every recipe, makes no record content
