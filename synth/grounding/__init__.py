@@ -59,7 +59,8 @@ from synth.grounding.claims import claim_problems
 from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
 from synth.grounding.fold import normalize, normalize_map
-from synth.grounding.numbers import Mention, counted_totals, find_numbers, missing_numbers
+from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
+                                     missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
 from synth.grounding.substitution import polarity_flips, substitutions
 from synth.grounding.terms import LEAK, leak, lexical_support, unknown_terms
@@ -139,9 +140,17 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
     if checks["quotes_verified"] < len(matches):
         return verdict("fail", "ungrounded_quote")
     if checks["missing_numbers"]:
+        # a numeral word counting what the answer lists (三种类型 after three names) is the answer's own count;
+        # one that counts something else (twice, 两个) is no figure of the document either: the judge decides
+        counts = set(count_words(answer)) - set(contradicted_counts(answer, ctx))
+        figures = [n for n in checks["missing_numbers"] if n not in counts]
+        unlisted = [n for n in checks["missing_numbers"] if n in counts and n not in listed_counts(answer)]
         # a count the answer made of what it names (all three AALs) is computed, not refuted: the judge decides
-        computed = calculation or set(checks["missing_numbers"]) <= set(counted_totals(answer, ctx))
-        return verdict("uncertain" if computed else "fail", "ungrounded_number")
+        computed = calculation or set(figures) <= set(counted_totals(answer, ctx))
+        if figures and not computed:
+            return verdict("fail", "ungrounded_number")
+        if figures or unlisted:
+            return verdict("uncertain", "ungrounded_number")
     if checks["unknown_terms"]:
         return verdict("uncertain", "ungrounded_term")
     if checks["lexical_support"] < thresholds.support:

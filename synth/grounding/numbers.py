@@ -28,6 +28,11 @@ _SINGLE_CN = re.compile("(?<![" + _CN_ALL + "点第])[" + _CN_DIGIT + "十](?!["
 # a lone numeral before a measure word (满八年, 三种, 两次): a quantity even in an answer
 _COUNTED_CN = re.compile("(?<![" + _CN_ALL + "点第])[" + _CN_DIGIT + "十](?=个|年|月|日|天|次|条|倍|名|人|元|岁|周|项|种|类"
                          "|级|届|期|小时|台|件|家|位|例|批|层|道|遍)")
+# 一 before a measure word of things is the indefinite article, unless a limit is put on it (只有一个)
+_ARTICLE_CN = re.compile("一(?=个(?!月|小时|工作日|季度|星期)|种|条|项|类|名|位|家|件|台|块|份|组|批|层|道|例)")
+_ONLY_BEFORE = re.compile(r"(?:只|仅|唯|最多|至多|至少|不超过|不得超过|限)\s*(?:有|能有|可有|能|可以有)?\s*$")
+# a numeral word counting things (三种类型, 两个端口, twice): the answer's own count, not a figure of the document
+_COUNT_CN = re.compile("[一二两三四五六七八九十](?:个(?!月|小时|工作日|季度|星期)|种|类|项|条|名|位|家|件|台|块|次|部分|方面|者|组|份|层|步|遍)")
 _CN_MARK = re.compile("[十百千万亿点〇零]")
 _EN_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -42,13 +47,14 @@ _MARKER = re.compile(r"(?m)^\s*(?:\(?\d{1,2}[.、)）]|[（(]\d{1,2}[）)])(?!\d
 # what makes a number in a chunk a label of the document rather than a fact
 _LABEL_BEFORE = re.compile(r"(?:第\s*|(?:section|sec\.|§|page|pages|p\.|pp\.|table|figure|fig\.|appendix|article|art\.|chapter|"
                            r"clause|level|step|no\.|sp|iso|iec|rfc|nist|fips|gb(?:/t)?|en|ieee)\s*|[A-Za-z]+\s*\d+-)$", re.I)
-_LABEL_AFTER = re.compile(r"^\s*[条章节款项页编篇级]")
+# 二十条 of a law is a place; 5000 条语句 counts statements
+_LABEL_AFTER = re.compile(r"^\s*(?:[条章节款项编篇级](?![\u4e00-\u9fff])|页)")
 _BRACKETED = re.compile(r"[（(]\s*$")
 _BRACKET_CLOSE = re.compile(r"^\s*[）)]")
 _PERCENT_SIGN = re.compile(r"[%％‰]|百分|percent", re.I)
 _RANGE = re.compile(r"\s*(?:～|~|-|–|—|至|到|to)\s*$")
-_UNIT_AFTER = re.compile(r"\s*(个月|小时|分钟|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|[\u4e00-\u9fff℃]"
-                         r"|°\s*c\b|[a-zµμ]+)", re.I)
+_UNIT_AFTER = re.compile(r"\s*(?:个\s*(?=字节|字符))?(个月|小时|分钟|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|字节|字符"
+                         r"|[\u4e00-\u9fff℃]|°\s*c\b|[a-zµμ]+)", re.I)
 # units that make "4 g" and "4 hours" different quantities; anything else is not compared
 _UNITS = {
     "g": "g", "克": "g", "gram": "g", "mg": "mg", "毫克": "mg", "kg": "kg", "千克": "kg", "公斤": "kg",
@@ -61,6 +67,10 @@ _UNITS = {
     "℃": "c", "°c": "c", "元": "yuan", "yuan": "yuan", "美元": "usd", "dollar": "usd",
     "unit": "unit", "台": "unit", "件": "unit", "次": "times", "time": "times", "倍": "x",
     "人": "person", "名": "person", "people": "person", "person": "person", "岁": "age",
+    # sizes and capacities (a manual's limits): 3072 字节 is not 3072 个字符, 16 核 is not 16 GB
+    "字节": "byte", "byte": "byte", "字符": "char", "character": "char", "char": "char", "bit": "bit",
+    "核": "core", "core": "core", "vcpu": "core", "kb": "kb", "kib": "kb", "mb": "mb", "mib": "mb", "gb": "gb",
+    "gib": "gb", "tb": "tb", "tib": "tb",
 }
 
 
@@ -128,6 +138,8 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
         if parsed is not None:
             found.append((m.start(), end, raw, parsed))
     for m in (_SINGLE_CN if reference else _COUNTED_CN).finditer(masked):
+        if not reference and _ARTICLE_CN.match(masked, m.start()) and not _ONLY_BEFORE.search(masked[:m.start()]):
+            continue  # 一个事务 is "a transaction"
         parsed = parse_chinese_number(m.group())
         if parsed is not None:
             found.append((m.start(), m.end(), m.group(), parsed))
@@ -144,9 +156,14 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
                            label=label, percent_context=context))
     for i in range(len(out) - 2, -1, -1):  # a range: both ends take the unit written after the second
         a, b = out[i], out[i + 1]
-        if _RANGE.match(masked[a.end:b.start]) and not a.percent:
+        if _RANGE.match(masked[a.end:b.start]) and not a.percent and _is_year(a) == _is_year(b):
             out[i] = a._replace(unit=a.unit or b.unit, range_to=b.value)
     return out
+
+
+def _is_year(m: Mention) -> bool:
+    """A bare four-digit number of the last or this century: "FY 2023 to 6.4 percent" is no range."""
+    return not m.percent and m.unit is None and m.text.isdigit() and 1900 <= m.value <= 2099
 
 
 def _is_label(text: str, start: int, end: int) -> bool:
@@ -263,4 +280,98 @@ def counted_totals(answer: str, context: str | Context) -> list[str]:
         if any(n and n[0].value != mine[0].value for n in said):
             continue  # the context counts the same thing otherwise
         out.append(number)
+    return out
+
+
+_ITEM_SPLIT = re.compile(r"[、，,；;]|以及|和|及|与|或者?|\band\b|\bor\b|\n\s*[-*•]", re.I)
+
+
+def count_words(answer: str) -> list[str]:
+    """Numbers of ``answer`` written as a numeral word that counts things (三种类型, 两个端口, three tiers, twice):
+    a count the answer makes, which a chunk that lists the things need not state. Digits are figures.
+
+    >>> count_words("VARBINARY、TEXT 和 BLOB 三种类型；共 3 个，满三年，twice")
+    ['三', 'twice']
+    """
+    text = unicodedata.normalize("NFKC", answer)
+    out = []
+    for m in find_numbers(text):
+        if m.text[0].isdigit() or m.text.startswith("百分之"):
+            continue
+        if _COUNT_CN.match(text, m.start) or (m.text[0].isascii() and m.unit in (None, "times", "person", "unit")):
+            out.append(m.text)
+    return out
+
+
+def listed_counts(answer: str) -> list[str]:
+    """Count words of ``answer`` equal to the number of things it enumerates beside them: the items before the
+    count in its clause (VARBINARY、TEXT 和 BLOB 三种类型) or the items after a colon that follows it
+    (两个端口：9093 是…，9094 是…).
+
+    >>> listed_counts("VARBINARY、TEXT 和 BLOB 三种类型的上限相同。"), listed_counts("使用两个端口：9093 用于 web，9094 用于通信。")
+    (['三'], ['两'])
+    >>> listed_counts("TiDB 和 PD 三种组件"), listed_counts("It is checked twice."), listed_counts("It takes 35 minutes and needs two men.")
+    ([], [], [])
+    """
+    from synth.verify.chinese import parse_chinese_number
+
+    text = unicodedata.normalize("NFKC", answer)
+    words = set(count_words(text))
+    out = []
+    for m in find_numbers(text):
+        if m.text not in words:
+            continue
+        before = re.split(r"[。.!?！？:：\n]", text[:m.start])[-1]
+        items = [p.strip() for p in _ITEM_SPLIT.split(before)]
+        run = 0  # the short items that end right before the count (a clause is no item)
+        for item in reversed(items):
+            if not item or len(item) > 24 or len(item.split()) > 3:
+                break
+            run += 1
+        sizes = [run]
+        colon = re.match(r"[^。.!?！？\n]{0,12}?[:：]([^。!?！？]*)", text[m.end:])
+        if colon:
+            sizes.append(len([p for p in re.split(r"[，,；;\n]", colon.group(1)) if p.strip(" -*•")]))
+        value = m.value if isinstance(m.value, Fraction) else parse_chinese_number(m.text)
+        if value in sizes and value >= 2:
+            out.append(m.text)
+    return out
+
+
+def _multiplier(m: Mention) -> bool:
+    return m.unit in ("times", "x") or m.text.casefold() in ("twice", "thrice")
+
+
+def contradicted_counts(answer: str, context: str | Context) -> list[str]:
+    """Count words of ``answer`` whose counted noun the context counts with another number ("all three plans"
+    where it says "four plans"): a count the context refutes.
+
+    >>> contradicted_counts("Encryption is included in all three plans.", "The service has four plans.")
+    ['three']
+    >>> contradicted_counts("It is liable for three times the amount.", "It is liable for twice the amount.")
+    ['three']
+    >>> contradicted_counts("共有三种类型。", "数据类型分为两种类型。"), contradicted_counts("三种类型。", "CHAR、TEXT、BLOB")
+    (['三'], [])
+    """
+    from synth.grounding.context import as_context
+
+    ctx = as_context(context)
+    text = unicodedata.normalize("NFKC", answer)
+    words = set(count_words(text))
+    out = []
+    for m in find_numbers(text):
+        if m.text not in words:
+            continue
+        if _multiplier(m) and any(_multiplier(n) and n.value != m.value for n in ctx.numbers):
+            out.append(m.text)  # three times the amount, where the chunk says twice
+            continue
+        noun = re.match(r"\s*([a-z]{3,}?)s?\b|\s*(\S{1,3})", text[m.end:].casefold())
+        if not noun:
+            continue
+        counted = re.escape(noun.group(1) or noun.group(2))
+        for said in re.finditer(r"(\d{1,3}|[a-z]+|[" + _CN_ALL + r"]{1,3})\s*" + counted, ctx.folded):
+            n = find_numbers(said.group(1), reference=True)
+            if n and n[0].value != m.value:
+                out.append(m.text)
+                break
     return out

@@ -16,18 +16,40 @@ from synth.grounding.context import Context, _bigrams, as_context
 
 _SOURCE_ZH = r"(?:内容|资料|文献|原文|文本|文档|材料|段落|信息|条文|规定|文字|表格|摘要|片段)"
 _SOURCE_EN = r"(?:text|passage|document|context|excerpt|source|summary|article|section|material|information|content|chunk)"
+# nouns for a document or a part of one: the reader of an SFT pair sees none of them
+_DOC_EN = (r"(?:text|passage|document|context|excerpt|source|summary|article|section|material|information|content|chunk"
+           r"|release|press release|announcement|report|table|notice|paragraph|page|chapter|figure|list|statement above"
+           r"|extract|snippet|reference|guideline|manual|specification|memo|bulletin)s?")
+_DOC_MOD = r"(?:given|provided|above|following|preceding|previous|original|source|quoted|cited|attached|same|press) "
+_DOC_MOD_EN = "(?:" + _DOC_MOD + ")?"
+# nouns that name the source itself wherever they stand ("in the passage"); "in the table" may be a database's table
+_DOC_STRONG_EN = r"(?:text|passage|document|excerpt|press release|announcement|snippet|extract|context|chunk)s?"
+_DOC_ZH = r"(?:文档|文本|原文|文章|表格|列表|清单|公告|报告|通知|段落|材料|资料|内容|摘要|章节|图表|上表|下表|表|图)"
 LEAK = re.compile(
     # 根据内容/材料 alone is ordinary Chinese (根据材料强度选择焊条): only with a pointer, or 资料/文献/原文
     r"根据(?:所给|给定|提供的?|上述|以上|上面的?|前述|参考)的?" + _SOURCE_ZH + r"?"
     r"|根据(?:上文|前文|原文|文中|本文|该文|资料|文献)"
     r"|(?:文中|原文|材料中|资料中|文档中|上文|前文|参考资料中?|以上" + _SOURCE_ZH + r"中?)(?:提到|指出|所述|显示|规定|表明|说明)"
     r"|参考资料|如上文?所述|如前所述|本文(?:提到|指出)|(?:本段|该段|这段|所给的?|给定的?)" + _SOURCE_ZH +
+    # a source-referring construction (根据/从/如…所示) with a document noun: 根据文档中的表格, 从表格可以看出, 如上表所示
+    r"|(?:根据|依据|据|从|由|参照)(?:上面|上方|上述|以上|下面|下述|前面|该|本|此|这个|这份|这篇|这张)?的?"
+    r"(?:文档|文中|原文|表格|表中|上表|下表|该表|本表|图表|公告|报告|列表)"
+    r"|(?:从|由)(?:上|下)?表(?:格|中)?(?:中)?(?:可以|可)?(?:看出|看到|得知|可知|可见|知)"
+    r"|如(?:上|下|前)文?" + _DOC_ZH + r"?所(?:示|述|列)|如(?:表|图)\s*[\d.\-]*\s*所示"
+    r"|(?:该|本|上述|以上|上面)(?:公告|报告|文档|表格|通知|文章|段落)|表中(?:所示|列出|列明|显示)"
     r"|according to the (?:given |provided |above |following )?" + _SOURCE_EN +
+    r"|(?:according to|based on|per) (?:the|this|that) " + _DOC_MOD_EN + _DOC_EN + r"\b"
+    r"|(?:from|in) (?:the|this|that) (?:" + _DOC_MOD + _DOC_EN + "|" + _DOC_STRONG_EN + r"(?=\s*(?:[,.;:!?，。]|$|above|below|provided|given)))\b"
     r"|(?:the|this) " + _SOURCE_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows)"
+    r"|(?:the|this) " + _DOC_MOD_EN + _DOC_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows|lists)"
+    r"|as (?:stated|mentioned|described|noted|shown|indicated|listed|given|outlined|explained|specified|set out) "
+    r"(?:(?:in|by|from) (?:the |this )?" + _DOC_MOD_EN + _DOC_EN + r"\b|above|below|earlier|previously)"
     r"|as (?:stated|mentioned|described|noted|shown|indicated) (?:in the " + _SOURCE_EN + r"|above)"
     r"|based on the (?:given |provided |above )?" + _SOURCE_EN +
     r"|(?:in|from) the (?:provided|given|above) " + _SOURCE_EN +
     r"|the (?:provided|given) " + _SOURCE_EN + r"|the " + _SOURCE_EN + r" above"
+    r"|(?:\b(?:the|this) " + _DOC_EN + r"|\b(?:table|figure|section|chapter|appendix) [\w.\-]+) (?:above|below)\b"
+    r"(?!\s+(?:the|a|an|\d))"
     r"|" + _SOURCE_EN + r" (?:provided|given) (?:above|here)",
     re.I)
 
@@ -40,7 +62,7 @@ def leak(answer: str) -> str | None:
     >>> leak("According to the passage, the fee is waived.")
     'According to the passage'
     >>> leak("根据上文，试用期不得超过六个月。"), leak("Per the summary provided above, fees apply.")
-    ('根据上文', 'summary provided above')
+    ('根据上文', 'Per the summary')
     >>> leak("年利率为3.5%。") is None, leak("根据材料强度选择焊条。") is None, leak("上述利润应计入当期收入。") is None
     (True, True, True)
     """
