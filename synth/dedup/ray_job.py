@@ -4,14 +4,17 @@
 
 1. ``sketch``: ``from_items`` -> ``map_batches(sketch_chunk)`` on the workers -> exact hashes and
    one-byte signatures back to the driver (136 B per row);
-2. ``candidates``: ``map_batches`` explodes each row into (band, key, row) -> ``materialize()`` ->
-   hash ``repartition`` on the bucket -> ``map_batches(batch_size=None)`` sorts each block and pairs
-   every bucket member with the up-to-4 members before it, exactly as ``lsh.batch_candidates`` does
-   on one machine (all members of a bucket land in the same block), so the pairs, and therefore the
-   decisions, are the same. Verification and union-find then run on the driver.
+2. ``candidates``: a map-reduce of Ray tasks. Each map task takes a block of active rows' signatures
+   (``ray.put`` once), explodes them into (band, key, row) and splits them by a hash of the bucket
+   into one part per reduce task (``num_returns``); each reduce task gets its part of every map
+   task, sorts it and pairs every bucket member with the up-to-4 members before it, exactly as
+   ``lsh.batch_candidates`` does on one machine (all members of a bucket land in the same part), so
+   the pairs, and therefore the decisions, are the same. Verification and union-find then run on
+   the driver.
 
-Per reference notes: never ``groupby().map_groups`` for buckets (one Python call per bucket), and
-``materialize()`` before the shuffle so the map stage runs in parallel.
+Why tasks and not Ray Data's ``repartition(keys=...)``: that hash shuffle starts aggregator actors,
+which cost 17-29 s per call on 2 CPUs even for 240 rows; the tasks do the same partitioning without
+them. Never ``groupby().map_groups`` for buckets (one Python call per bucket).
 """
 
 from __future__ import annotations
@@ -103,14 +106,28 @@ class RayBackend:
         if len(active) < 2:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         nb = self._blocks(len(active))
-        ds = ray.data.from_items([{"i": int(i), "sig8": sig8[i]} for i in active], override_num_blocks=nb)
-        ds = ds.map_batches(_explode_batch, batch_format="numpy", fn_kwargs=dict(bands=bands, rows=rows))
-        ds = ds.materialize().repartition(nb, keys=["bucket"])
-        ds = ds.map_batches(_pairs_batch, batch_format="numpy", batch_size=None)
-        a, b = [], []
-        for batch in ds.iter_batches(batch_format="numpy", batch_size=None):
-            a.append(batch["a"])
-            b.append(batch["b"])
+        explode = ray.remote(_explode_parts).options(num_returns=nb)
+        pairs = ray.remote(_pairs_of_parts)
+        sig_ref = ray.put(sig8)
+        maps = [explode.remote(sig_ref, block, bands, rows, nb) for block in np.array_split(active, nb)]
+        reduces = [pairs.remote(*[m[j] for m in maps]) for j in range(nb)]
+        a, b = zip(*ray.get(reduces))
         from synth.dedup.lsh import _unique_pairs
 
-        return _unique_pairs(a, b)
+        return _unique_pairs(list(a), list(b))
+
+
+def _explode_parts(sig8, doc, bands, rows, parts):
+    """Map: (band, key, row) of the rows `doc`, split by bucket into `parts` parts."""
+    out = _explode_batch({"i": doc, "sig8": sig8[doc]}, bands, rows)
+    part = (out["bucket"] % np.uint64(parts)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(parts + 1))
+    pieces = [{k: out[k][order[bounds[j]:bounds[j + 1]]] for k in ("band", "key", "doc")} for j in range(parts)]
+    return pieces if parts > 1 else pieces[0]
+
+
+def _pairs_of_parts(*pieces):
+    """Reduce: one part of every map task, paired within buckets."""
+    pairs = _pairs_batch({k: np.concatenate([p[k] for p in pieces]) for k in ("band", "key", "doc")})
+    return pairs["a"], pairs["b"]
