@@ -57,6 +57,12 @@ class ScoreSummary:
         for v in values:
             self.add(v)
 
+    def count(self, values) -> None:
+        """Count values without keeping any (free-text scores: only n and missing are reported)."""
+        for v in values:
+            self.seen += 1
+            self.present += v is not None
+
     def add(self, v: Any) -> None:
         key = xxhash.xxh64_intdigest(f"{self.salt}:{self.seen}".encode(), seed=_SEED)
         self._offer(key, v)
@@ -146,13 +152,13 @@ class ScoreSummary:
 def summarize(flt, name: str, acc: ScoreSummary, text: bool) -> dict[str, Any]:
     """The report entry of score `name` of filter `flt`: its own `summarize` over the sample (noting
     the sample's size once it is one), a free-text score's counts, or the default summary."""
+    if text:  # counted only (ScoreSummary.count): no values to summarise
+        return {"n": acc.present, "missing": acc.seen - acc.present}
     custom = flt.summarize(name, acc.sample()) if hasattr(flt, "summarize") else None
     if custom is not None:
         if acc.seen > SAMPLE:
             custom = {**custom, "sample": {"size": SAMPLE, "of": acc.seen}}
         return custom
-    if text:
-        return {"n": acc.present, "missing": acc.seen - acc.present}
     return acc.summary()
 
 
@@ -166,5 +172,9 @@ def add_and_summarize(acc: dict[str, ScoreSummary], values: dict[str, list], flt
     """Add a chunk's score values to the running summaries `acc` (name -> ScoreSummary, created on
     first sight) and return every score's report entry so far."""
     for name, vals in values.items():
-        acc.setdefault(name, ScoreSummary(getattr(acc, "salt", 0))).extend(vals)
+        summary = acc.setdefault(name, ScoreSummary(getattr(acc, "salt", 0)))
+        if name in text:  # free text (a judge's rationale) lives on the records; the report counts it
+            summary.count(vals)
+        else:
+            summary.extend(vals)
     return {name: summarize(flt, name, s, name in text) for name, s in acc.items()}

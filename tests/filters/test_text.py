@@ -44,7 +44,7 @@ def test_one_prompt_language_wherever_synth_picks_one():
     """Mixed, Japanese and Korean texts get the same prompt language in the recipes, the judge and the
     JSON repair note (all through synth.text.prompt_language), not one per module (issue 20 item 1)."""
     from synth.filter import make_filter
-    from synth.recipes.doc_qa.recipe import DocQARecipe
+    from synth.recipes.doc_qa.chunks import read_chunk
     from synth.text import prompt_language
 
     texts = {"请解释 Python 的 list comprehension": "zh", "Explain 定投 in one line, please.": "en",
@@ -53,7 +53,7 @@ def test_one_prompt_language_wherever_synth_picks_one():
     judge = make_filter("judge", {})
     for text, lang in texts.items():
         assert prompt_language(text) == lang, text
-        assert DocQARecipe()._language({}, text) == lang, text
+        assert read_chunk({"text": text}, "text", "auto")[2] == lang, text  # doc-qa and doc-quiz
         system = judge.messages({"instruction": text, "response": "ok"})[0]["content"]
         assert (system == judge.messages({"instruction": "你好，请回答", "response": "ok"})[0]["content"]) == \
             (lang == "zh"), text
