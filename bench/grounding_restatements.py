@@ -74,8 +74,10 @@ def measure(docs: list[tuple[str, str]], mirrors: Path) -> dict:
     from build import Sources
 
     from synth.grounding import check_answer
+    from synth.grounding.agents import agent_swaps
     from synth.grounding.clauses import clause_problems
     from synth.grounding.substitution import polarity_flips, substitutions
+    from synth.grounding.tables import misplaced_figures
 
     sources = Sources(mirrors)
     status: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -91,7 +93,8 @@ def measure(docs: list[tuple[str, str]], mirrors: Path) -> dict:
                 status[group]["n"] += 1
                 clauses = clause_problems(answer, chunk)
                 fired = {"substitution": substitutions(answer, chunk), "polarity": polarity_flips(answer, chunk),
-                         "clause_number": clauses["unbound"], "clause_condition": clauses["negation"]}
+                         "clause_number": clauses["unbound"], "clause_condition": clauses["negation"],
+                         "agent": agent_swaps(answer, chunk), "table_row": misplaced_figures(answer, chunk)}
                 for rule, hits in fired.items():
                     if hits:
                         rules[group][rule] += 1

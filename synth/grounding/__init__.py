@@ -55,6 +55,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synth.grounding.agents import agent_swaps
 from synth.grounding.claims import claim_problems
 from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
@@ -62,6 +63,7 @@ from synth.grounding.fold import normalize, normalize_map
 from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
                                      missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
+from synth.grounding.tables import misplaced_figures
 from synth.grounding.substitution import polarity_flips, substitutions
 from synth.grounding.terms import LEAK, leak, lexical_support, unknown_terms
 
@@ -123,7 +125,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
     }
     claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support))
     clauses = clause_problems(answer, ctx.derived("clauses", lambda c: chunk_clauses(c.claims)))
-    checks.update({"unbound_claims": claims["unbound"] + clauses["unbound"], "modality_mismatch": claims["modality"],
+    checks.update({"unbound_claims": claims["unbound"] + clauses["unbound"] + misplaced_figures(answer, ctx)
+                   + agent_swaps(answer, ctx), "modality_mismatch": claims["modality"],
                    "negation_mismatch": claims["negation"] + clauses["negation"],
                    "unsupported_claims": claims["unsupported"],
                    "substitutions": substitutions(answer, ctx), "polarity_flips": polarity_flips(answer, ctx)})

@@ -177,9 +177,12 @@ def _segments(text: str) -> list[tuple[str, bool]]:
             continue
         table = None
         item = _LIST_ITEM.match(stripped) is not None
+        # an item that repeats words of its lead-in names its own subject ("During the July quarter, …" under
+        # "for the April and July quarters:"): the lead-in's other words are not its subject
+        own = item and len(set(_terms(stripped)) & set(_terms(lead))) >= 2
         for piece in _SEGMENT.split(stripped):
             if piece.strip():
-                out.append(((lead + " " + piece) if item and lead else piece, False))
+                out.append(((lead + " " + piece) if item and lead and not own else piece, False))
         if stripped.endswith(("：", ":")):
             lead = stripped
         elif not item:

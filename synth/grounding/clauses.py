@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from synth.grounding.claims import ChunkClaims, _claim_parts, _negation_differs, _terms
-from synth.grounding.numbers import Mention, _same, find_numbers
+from synth.grounding.numbers import Mention, _same, bound_direction, find_numbers
 
 _CLAUSE_END = re.compile(r"(?<=[；;])")
 _NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿零〇]|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -80,6 +80,8 @@ def _number_unbound(claim: str, own: str, clauses: list[Clause], margin: int, ra
         if not holding or not shared:
             continue  # not in running text: the number checks and the segment binding decide
         top = max(shared)
+        if _direction_flipped(text, m, shared, clauses, top):
+            return True
         if max(holding) > top - margin or max(holding) >= ratio * top:
             continue
         for s, c in zip(shared, clauses):
@@ -88,6 +90,19 @@ def _number_unbound(claim: str, own: str, clauses: list[Clause], margin: int, ra
             if s == top and other:
                 return True
     return False
+
+
+def _direction_flipped(text: str, m: Mention, shared: list[int], clauses: list[Clause], top: int) -> bool:
+    """The clause the claim restates best holds the claim's number bounded the other way (≤3cm where the claim
+    says >3cm), and no clause holding it bounded the claim's way matches as well: two bounds swapped between
+    conditions."""
+    mine = bound_direction(text, m)
+    if mine is None:
+        return False
+    ways = [(s, {bound_direction(c.text, n) for n in c.numbers if _same(m, n)}) for s, c in zip(shared, clauses)]
+    other = [s for s, w in ways if w and mine not in w and None not in w]
+    same = [s for s, w in ways if mine in w or None in w]
+    return bool(other) and max(other) == top and (not same or max(same) < top)
 
 
 def _condition_flipped(claim: str, own: str, clauses: list[Clause], near: float = 0.8) -> bool:

@@ -375,3 +375,29 @@ def contradicted_counts(answer: str, context: str | Context) -> list[str]:
                 out.append(m.text)
                 break
     return out
+
+
+# which way a bound points: 不超过 5cm, ≤5cm, 5cm 以下, at most 5 are "le"; 超过, >, 以上, at least are "ge"
+_LE_BEFORE = re.compile(r"(?:≤|<|=<|不超过|不得超过|不大于|不高于|不多于|低于|小于|少于|至多|最多|最高|at most|no more than|not more than"
+                        r"|less than|fewer than|under|below|up to|not exceeding|not exceed|maximum of|max\.?)\s*$", re.I)
+_GE_BEFORE = re.compile(r"(?:≥|>|=>|超过|大于|高于|多于|至少|最少|最低|不少于|不低于|不小于|at least|no less than|not less than|more than"
+                        r"|greater than|over|above|exceeding|exceeds|minimum of|min\.?)\s*$", re.I)
+_LE_AFTER = re.compile(r"^\s*(?:[a-zµμ%]*\s*)(?:或?以下|以内|或更少|or less|or fewer|or below|and below|at most)", re.I)
+_GE_AFTER = re.compile(r"^\s*(?:[a-zµμ%]*\s*)(?:或?以上|或更多|\+|or more|or higher|or above|and above|at least)", re.I)
+
+
+def bound_direction(text: str, m: Mention) -> str | None:
+    """"le", "ge" or None: the comparison ``text`` puts on the number ``m`` (found in the NFKC form of ``text``).
+
+    >>> t = "直径≤5cm，或最大直径超过3cm，不超过4个，at least 8 characters"
+    >>> [bound_direction(t, m) for m in find_numbers(t)]
+    ['le', 'ge', 'le', 'ge']
+    """
+    text = unicodedata.normalize("NFKC", text)
+    before, after = text[max(0, m.start - 14):m.start], text[m.end:m.end + 12]
+    # the negated forms (不超过, not more than) are tried by the "le" pattern first
+    if _LE_BEFORE.search(before) or _LE_AFTER.match(after):
+        return "le"
+    if _GE_BEFORE.search(before) or _GE_AFTER.match(after):
+        return "ge"
+    return None

@@ -65,6 +65,9 @@ _NOT_MARKER_BEFORE = {("有",): {"没", "所"}}
 
 
 def _sentences(text: str) -> list[list[str]]:
+    from synth.grounding.claims import _join_broken_lines
+
+    text = "\n".join(_join_broken_lines(text.split("\n")))  # a hard-wrapped sentence is one sentence
     return [t for t in (tokens(s) for s in _CLAUSE_END.split(text)) if t]
 
 

@@ -1,0 +1,99 @@
+"""A table value read with its row: a figure the answer gives to one row must stand in that row.
+
+A Markdown (or tab-separated) table states each figure of a cell about the entity its row names (its first
+text cell) and under its column header. An answer built from the table's own figures can give a figure to
+the wrong row ("PD 建议配置 16 核以上的 CPU" where 16 核 stands in the TiDB and TiKV rows and PD has 8 核):
+every number and unit occurs in the chunk, and a restatement of a row shares few words with it, so neither
+the number checks nor word overlap notice. The rule: when a claim of the answer names one or more row labels
+of a table and states a figure that the table holds (same value and unit) but the chunk's running text does
+not, some row it names must hold that figure.
+
+>>> ctx = "| 组件 | CPU | 内存 |\\n| --- | --- | --- |\\n| TiDB | 16 核+ | 48 GB+ |\\n| PD | 8 核+ | 16 GB+ |"
+>>> misplaced_figures("生产环境中 PD 建议配置 16 核以上的 CPU。", ctx)
+['生产环境中 PD 建议配置 16 核以上的 CPU']
+>>> misplaced_figures("PD 建议配置 8 核以上的 CPU 和 16 GB 以上内存。", ctx)
+[]
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from synth.grounding.claims import _claims
+from synth.grounding.context import Context, as_context
+from synth.grounding.numbers import Mention, _same, find_numbers
+
+_SEP = re.compile(r"\t|\s\|\s|\|")
+_RULE = re.compile(r"[-:\s|]+")
+_TEXT = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+
+
+@dataclass
+class Row:
+    label: str           # the row's first text cell, case-folded
+    numbers: list[Mention]
+
+
+def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
+    """The chunk's tables as lists of body rows (label and numbers), and the numbers of its running text."""
+    tables: list[list[Row]] = []
+    running: list[str] = []
+    current: list[Row] | None = None
+    header_seen = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        cells = [c.strip().strip("*`") for c in _SEP.split(stripped.strip("|"))] if stripped else []
+        if len(cells) < 2 or ("|" not in stripped and "\t" not in stripped):
+            current, header_seen = None, False
+            running.append(line)
+            continue
+        if _RULE.fullmatch(stripped):
+            continue
+        if current is None:
+            current, header_seen = [], True
+            tables.append(current)
+            continue  # the header row names columns, not an entity
+        label = next((c for c in cells if _TEXT.search(c)), "")
+        numbers = [m for m in find_numbers(" | ".join(cells[1:]), reference=True) if not m.label]
+        current.append(Row(unicodedata.normalize("NFKC", label).casefold(), numbers))
+    return [t for t in tables if t], find_numbers("\n".join(running), reference=True)
+
+
+def misplaced_figures(answer: str, context: str | Context) -> list[str]:
+    """Claims of ``answer`` that name rows of a table and state a figure of the table that none of those rows
+    holds (and the running text does not state)."""
+    ctx = as_context(context)
+    tables, running = ctx.derived("table_rows", lambda c: table_rows(c.text))
+    if not tables:
+        return []
+    out = []
+    for claim in _claims(answer):
+        folded = unicodedata.normalize("NFKC", claim).casefold()
+        mentions = [m for m in find_numbers(claim) if not m.label]
+        for rows in tables:
+            named = [r for r in rows if len(r.label) >= 2 and _names(folded, r.label)]
+            if not named or len(named) == len(rows):
+                continue
+            for m in mentions:
+                in_table = any(_same(m, n) for r in rows for n in r.numbers)
+                if not in_table or any(_same(m, n) for n in running):
+                    continue
+                if not any(_same(m, n) for r in named for n in r.numbers):
+                    out.append(claim)
+                    break
+            if out and out[-1] == claim:
+                break
+    return out
+
+
+def _names(claim: str, label: str) -> bool:
+    """The claim names the row label as a word: "pd" in "pd 建议", not the "pd" of "update"."""
+    at = claim.find(label)
+    while at >= 0:
+        before, after = claim[at - 1:at], claim[at + len(label):at + len(label) + 1]
+        if not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum()):
+            return True
+        at = claim.find(label, at + 1)
+    return False
