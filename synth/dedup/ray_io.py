@@ -204,18 +204,23 @@ def run_units(ray, units: list[dict], fn: Callable, kwargs: dict, state: Path | 
     if todo:
         ds = ray.data.from_items([{"unit": json.dumps(u)} for u in todo], override_num_blocks=len(todo))
         ds = ds.map_batches(_call, batch_size=1, fn_kwargs={"fn": fn, "kwargs": kwargs})
-        for row in ds.iter_rows():
-            result = json.loads(row["result"])
-            if "error" in result:
-                raise (InputError if result["error"] == "InputError" else ConfigError)(result["message"])
-            i = result["ok"]["unit"]
-            results[i] = result["ok"]
-            if state is not None:
-                tmp = state / f"unit-{i:05d}.json.tmp"
-                tmp.write_text(json.dumps(result["ok"], default=str))
-                os.replace(tmp, state / f"unit-{i:05d}.json")
-            if progress:
-                progress(len(results))
+        rows = iter(ds.iter_rows())
+        try:
+            for row in rows:
+                result = json.loads(row["result"])
+                if "error" in result:
+                    raise (InputError if result["error"] == "InputError" else ConfigError)(result["message"])
+                i = result["ok"]["unit"]
+                results[i] = result["ok"]
+                if state is not None:
+                    tmp = state / f"unit-{i:05d}.json.tmp"
+                    tmp.write_text(json.dumps(result["ok"], default=str))
+                    os.replace(tmp, state / f"unit-{i:05d}.json")
+                if progress:
+                    progress(len(results))
+        finally:
+            if hasattr(rows, "close"):  # on an error, the job stops before the caller removes what it wrote
+                rows.close()
     return [results[u["i"]] for u in units]
 
 
