@@ -119,16 +119,17 @@ def test_decontam_on_ray_matches_local(ray_local, small_units, tmp_path, fmt):
 
 
 @pytest.mark.ray
-@pytest.mark.parametrize("fmt,keep", [("jsonl", "first"), ("parquet", "longest")])
+@pytest.mark.parametrize("fmt,keep", [("jsonl", "first"), ("parquet", "longest"), ("one-file", "first")])
 def test_dedup_on_ray_shards_matches_local(ray_local, small_units, planted, tmp_path, fmt, keep):
     rows, _ = planted
     rows = [dict(r, n=i) for i, r in enumerate(rows * 2)]  # exact copies too (n keeps them apart in the output)
     for r in rows:
         r["text"] = r["text"] if r["n"] < len(rows) // 2 else r["text"] + " "
-    folder, whole = _shards(tmp_path, rows, fmt)
+    folder, whole = _shards(tmp_path, rows, "jsonl" if fmt == "one-file" else fmt)
     common = ["--near", "--field", "text", "--keep", keep, "--quiet"]
     _cli("dedup", whole, "-o", tmp_path / "local.jsonl", *common)
-    _cli("dedup", folder, "-o", tmp_path / "ray", *common, "--ray", "local")
+    # shards in; or one file cut into units, since OUT is a directory
+    _cli("dedup", whole if fmt == "one-file" else folder, "-o", tmp_path / "ray", *common, "--ray", "local")
     assert _read(tmp_path / "ray") == _read(tmp_path / "local.jsonl")
     assert _read(tmp_path / "ray.dropped") == _read(tmp_path / "local.dropped.jsonl")
     ray_rep = json.loads((tmp_path / "ray.report.json").read_text())
