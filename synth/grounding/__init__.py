@@ -60,12 +60,12 @@ from synth.grounding.claims import claim_problems
 from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
 from synth.grounding.fold import normalize, normalize_map
-from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
-                                     missing_numbers)
+from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, direction_flips, find_numbers,
+                                     listed_counts, missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
 from synth.grounding.tables import misplaced_figures
 from synth.grounding.substitution import polarity_flips, substitutions
-from synth.grounding.terms import LEAK, leak, lexical_support, unknown_terms
+from synth.grounding.terms import LEAK, leak, lexical_support, term_coverage, unknown_terms
 
 __all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "GroundingResult", "as_context", "check_answer",
            "find_numbers", "leak", "lexical_support", "locate", "missing_numbers", "normalize",
@@ -88,6 +88,7 @@ class Thresholds:
     quote_score: float = 90.0     # rapidfuzz partial_ratio a fuzzy quote needs (0-100)
     min_quote_chars: int = 4      # normalised characters a quote needs to prove anything
     support: float = 0.5          # lexical support at or above which the answer counts as grounded
+    coverage: float = 0.85       # share of each sentence's content words in the chunk that also counts as support
     claim_support: float = 0.34   # share of a claim's terms the chunk must use, below which it is a new claim
                                   # (never above `support`: support=0 turns both lexical checks off)
 
@@ -122,6 +123,7 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         "missing_numbers": missing_numbers(answer, ctx),
         "unknown_terms": unknown_terms(answer, ctx),
         "lexical_support": round(lexical_support(answer, ctx), 4),
+        "term_coverage": round(term_coverage(answer, ctx), 4),
     }
     claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support))
     clauses = clause_problems(answer, ctx.derived("clauses", lambda c: chunk_clauses(c.claims)))
@@ -129,7 +131,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    + agent_swaps(answer, ctx), "modality_mismatch": claims["modality"],
                    "negation_mismatch": claims["negation"] + clauses["negation"],
                    "unsupported_claims": claims["unsupported"],
-                   "substitutions": substitutions(answer, ctx), "polarity_flips": polarity_flips(answer, ctx)})
+                   "substitutions": substitutions(answer, ctx), "polarity_flips": polarity_flips(answer, ctx),
+                   "direction_flips": direction_flips(answer, ctx)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)
@@ -156,10 +159,14 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
             return verdict("uncertain", "ungrounded_number")
     if checks["unknown_terms"]:
         return verdict("uncertain", "ungrounded_term")
-    if checks["lexical_support"] < thresholds.support:
+    # a paraphrase keeps few of the chunk's bigrams but its words; its figures, parties, bounds, modality and
+    # polarity are held by the binding checks below, not by word overlap
+    if checks["lexical_support"] < thresholds.support and checks["term_coverage"] < thresholds.coverage:
         return verdict("uncertain", "ungrounded_low_support")
     if checks["unbound_claims"]:
         return verdict("uncertain", "ungrounded_binding")
+    if checks["direction_flips"]:
+        return verdict("uncertain", "ungrounded_direction")
     if checks["modality_mismatch"]:
         return verdict("uncertain", "ungrounded_modality")
     if checks["negation_mismatch"]:

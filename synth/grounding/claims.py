@@ -62,6 +62,11 @@ _CLAUSE = re.compile(r"[，,：:、]")
 _TABLE_SEP = re.compile(r"\t|\s\|\s|\|")
 _LIST_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、)]|[-*•]\s)")
 
+# words of modality, comparison and generic action: checked by the modality and bound rules, they bind no subject
+_UNBINDING = frozenset(
+    "至少 最少 最多 至多 超过 不超 以上 以下 低于 高于 不得 应当 必须 可以 建议 需要 默认 使用 用于 通过 进行 以及 或者 如果 "
+    "相同 其他 各自 每个 一个 这个 该项 要求 最低 最高 最大 最小 大于 小于 "
+    "recommended required optional must should shall may maximum minimum least most used using".split())
 # modal classes: checked in this order, a negated modal first
 _MODALS = (
     ("prohibit", re.compile(r"不得|禁止|严禁|不准|不允许|不能|不可以|不应当?|无权"
@@ -172,6 +177,9 @@ def _segments(text: str) -> list[tuple[str, bool]]:
                 if k != label_at:
                     parts += [header[k] if k < len(header) else "", cell]
                 out.append((" ".join(parts), True))
+            # the whole row under its headers: an answer restates a row ("TiDB 默认用 4000 端口供应用访问")
+            out.append((" ".join([title] + [f"{header[k] if k < len(header) else ''} {c}" for k, c in enumerate(cells)]),
+                        True))
             continue
         if re.fullmatch(r"[-:\s|]+", stripped):
             continue
@@ -259,7 +267,8 @@ def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", 
     return True
 
 
-def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.5) -> dict[str, list[str]]:
+def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.5,
+                   words_share: float = 0.6) -> dict[str, list[str]]:
     """The claims of ``answer`` that the chunk does not bind (``unbound``), whose modality or negation
     differs from the chunk's (``modality``, ``negation``), or that are mostly words the chunk lacks
     (``unsupported``, share of terms in the chunk below ``support``).
@@ -281,6 +290,8 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             problems["unsupported"].append(claim)
             continue
         wanted = ctx.distinctive(terms)
+        figures = {t for t in wanted if _NUMERAL.search(t)}
+        words = wanted - figures - _UNBINDING
         best, best_shared = None, -1
         bound = not wanted
         for seg in ctx.segments:
@@ -288,6 +299,10 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             if shared > best_shared:
                 best, best_shared = seg, shared
             if wanted and wanted <= seg.terms:
+                bound = True
+            # a table row: every figure and most words, since an answer names a row's columns in its own words
+            # (至少 for 最低要求); which row a figure belongs to is checked by synth.grounding.tables
+            elif wanted and seg.table and figures <= seg.terms and len(words & seg.terms) >= words_share * len(words):
                 bound = True
         if not bound or not _number_windows_bound(terms, len(_terms(own)), ctx):
             problems["unbound"].append(claim)

@@ -112,3 +112,49 @@ def lexical_support(answer: str, context: str | Context) -> float:
     return sum(g in ctx.bigrams for g in grams) / len(grams)
 
 
+
+
+# Chinese characters that carry no claim of their own (particles, conjunctions, prepositions, measure words)
+_FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从个这那些该中有")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_STOP_EN = frozenset(
+    "the a an and or of to in on at by for from with as is are was were be been being it its this that these those "
+    "than then there their which who whom whose what when where while into onto over under such any all each "
+    "per not no also only both either other more most less least very can may must shall should will would "
+    "could might has have had does did do if but so".split())
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]|(?<=\.)\s")
+
+
+def _units(text: str) -> list[str]:
+    """Content units: Chinese characters other than function characters, and English content words cut to five
+    letters (expires/expired/expiry are one unit); numbers are left to the number checks."""
+    from synth.dedup.normalize import tokens
+
+    out = []
+    for t in tokens(unicodedata.normalize("NFKC", text)):
+        if _CJK_CHAR.fullmatch(t):
+            if t not in _FUNCTION_ZH:
+                out.append(t)
+        elif not any(c.isdigit() for c in t) and len(t) >= 3 and t not in _STOP_EN:
+            out.append(t[:5])
+    return out
+
+
+def term_coverage(answer: str, context: str | Context) -> float:
+    """The lowest share, over the answer's sentences, of content units (Chinese characters, English word stems)
+    that occur in the context: a paraphrase reorders and rejoins the chunk's words (最长 for 最大长度, "holds"
+    for "can store") and keeps few of its bigrams, but a sentence that adds a claim brings words of its own.
+
+    >>> term_coverage("索引最长 3072 字节。", "索引的最大长度为 3072 字节。")
+    1.0
+    >>> round(term_coverage("单个事务最多 5000 条语句，超出后会自动拆分提交。", "单个事务最大语句数默认限制 5000。"), 2)
+    0.33
+    """
+    ctx = as_context(context)
+    known = ctx.derived("content_units", lambda c: set(_units(c.text)))
+    worst = 1.0
+    for sentence in _SENTENCE_END.split(answer):
+        units = _units(sentence)
+        if len(units) >= 2:
+            worst = min(worst, sum(u in known for u in units) / len(units))
+    return worst
