@@ -39,8 +39,8 @@ def input_files(path) -> list[Path]:
             raise InputError(f"{bad[0]}: shards must be {', '.join(SHARD_SUFFIXES)} (narrow the pattern)")
         return files
     if not p.exists():
-        raise InputError(f"input not found: {path} (check the path; expected {READABLE}, a directory of "
-                         f"*.jsonl/*.parquet shards or a quoted glob)")
+        raise InputError(f"input not found: {path} (check the path; expected {READABLE}; or shards: a "
+                         f"directory of *.jsonl/*.parquet files or a quoted glob)")
     if p.is_dir() and not _is_dataset_dir(p):
         files = sorted(f for f in p.iterdir()
                        if f.suffix in SHARD_SUFFIXES and f.is_file() and not f.name.startswith("."))
