@@ -153,7 +153,7 @@ def dedup_cmd(
             typer.echo(format_report(report))
             typer.echo(f"wrote {out}/part-* ({report['rows_kept']:,} rows), {dropped_path}/part-*.jsonl, {report_path}")
         return
-    if index is None:  # streamed: hashes and signatures in memory, not rows
+    if index is None:  # streamed: hashes and signatures spilled to OUT.state/, not rows in memory
         from synth.dedup.stream import dedup_file
 
         backend = None
