@@ -167,7 +167,9 @@ def _segments(text: str) -> list[tuple[str, bool]]:
         if len(cells) >= 3 and not re.fullmatch(r"[-:\s|]+", stripped):
             if table is None:  # a header row
                 table = [cells]
-                title = lines[i - 1].strip() if i and lines[i - 1].strip() else ""
+                # the table's title: the line above it, or the heading above a blank line
+                above = [ln.strip() for ln in lines[max(0, i - 2):i] if ln.strip()]
+                title = above[-1] if above else ""
                 out.append((title + " " + " ".join(cells), True))
                 continue
             header = table[0]
@@ -178,8 +180,8 @@ def _segments(text: str) -> list[tuple[str, bool]]:
                     parts += [header[k] if k < len(header) else "", cell]
                 out.append((" ".join(parts), True))
             # the whole row under its headers: an answer restates a row ("TiDB 默认用 4000 端口供应用访问")
-            out.append((" ".join([title] + [f"{header[k] if k < len(header) else ''} {c}" for k, c in enumerate(cells)]),
-                        True))
+            row = " ".join(f"{header[k] if k < len(header) else ''} {c}" for k, c in enumerate(cells))
+            out.append((title + " " + row, True))
             continue
         if re.fullmatch(r"[-:\s|]+", stripped):
             continue
@@ -268,7 +270,7 @@ def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", 
 
 
 def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.5,
-                   words_share: float = 0.6) -> dict[str, list[str]]:
+                   words_share: float = 0.5) -> dict[str, list[str]]:
     """The claims of ``answer`` that the chunk does not bind (``unbound``), whose modality or negation
     differs from the chunk's (``modality``, ``negation``), or that are mostly words the chunk lacks
     (``unsupported``, share of terms in the chunk below ``support``).
