@@ -248,7 +248,7 @@ def _negation_differs(claim: str, segment: str) -> bool:
     return any(term in seg_plain for term in claim_n - seg_n)
 
 
-def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", near: int = 4, wide: int = 6) -> bool:
+def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", near: int = 4, wide: int = 10) -> bool:
     """Each number of the claim's own clause (a digit term, or a Chinese bigram with a numeral; the clause
     is the last ``own`` terms) has, at some place of the chunk where the same number stands, most of the
     chunk terms that stand within ``near`` terms of it in the claim: "a delay of 2 minutes before the next
@@ -287,8 +287,10 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
         terms = _terms(claim)
         if not terms:
             continue
-        present = [t for t in terms if t in ctx.counts]
-        if len(present) / len(terms) < support and len(terms) >= 6:  # mostly words the chunk never uses
+        # a number the chunk lacks (两个, 三种: a count the answer made) is the number checks' business
+        wording = [t for t in terms if t in ctx.counts or not _NUMERAL.search(t)] or terms
+        present = [t for t in wording if t in ctx.counts]
+        if len(present) / len(wording) < support and len(wording) >= 6:  # mostly words the chunk never uses
             problems["unsupported"].append(claim)
             continue
         wanted = ctx.distinctive(terms)

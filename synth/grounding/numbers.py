@@ -450,7 +450,8 @@ def direction_flips(answer: str, context: str | Context) -> list[str]:
             mine = way(text, m)
             if mine is None:
                 continue
-            theirs = {way(ctx.text, n) for n in ctx.numbers if _same(m, n)}
+            # mentions with the answer's unit when it has one: "2 TB" is not the bare 2 of a table's node count
+            theirs = {way(ctx.text, n) for n in ctx.numbers if _same(m, n) and (m.unit is None or n.unit == m.unit)}
             if theirs and None not in theirs and mine not in theirs:
                 out.append(m.text)
                 break

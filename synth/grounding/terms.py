@@ -115,7 +115,8 @@ def lexical_support(answer: str, context: str | Context) -> float:
 
 
 # Chinese characters that carry no claim of their own (particles, conjunctions, prepositions, measure words)
-_FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从个这那些该中有")
+# (需要, 共, 各, 均: need and quantity, which the modality and count checks read)
+_FUNCTION_ZH = frozenset("的之了是为和与及或等在于由对将把被其所以而且并也都就即则向从个这那些该中有需要共各均")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _STOP_EN = frozenset(
     "the a an and or of to in on at by for from with as is are was were be been being it its this that these those "

@@ -1,0 +1,156 @@
+"""The grounding rules of issue 22 stated for any document: leaks, counts, units, table rows, agents, bounds,
+list lead-ins and word coverage, each with a case that must stop and a near miss that must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.grounding import check_answer, leak
+from synth.grounding.agents import agent_swaps
+from synth.grounding.numbers import (bound_direction, contradicted_counts, count_words, direction_flips, find_numbers,
+                                     listed_counts, missing_numbers)
+from synth.grounding.tables import misplaced_figures
+from synth.grounding.terms import term_coverage
+
+SPECS = """## 服务器配置
+
+| 角色 | CPU | 内存 | 节点数 |
+| --- | --- | --- | --- |
+| 网关 | 4 核 | 8 GB | 2 |
+| 存储 | 32 核 | 128 GB | 5 |
+| 调度 | 8 核 | 32 GB | 3 |
+
+日志盘容量建议不超过 2 TB。单个请求的最大长度为 4096 字节，相当于 1024 个汉字。"""
+
+POLICY = ("Refunds. If a refund request arrives after the deadline, the merchant MUST reject it and SHOULD notify "
+          "the customer. The customer MAY appeal once within 14 days.")
+
+
+@pytest.mark.parametrize("answer", [
+    "According to the report above, the fee is $20.",
+    "As described in the notice, payments are due monthly.",
+    "In the given table, the limit is 5.",
+    "The figure below shows a limit of 5.",
+    "如下表所示，网关需要 4 核 CPU。",
+    "从上表可以看出，存储节点需要 5 个。",
+    "根据该公告，费用为 20 元。",
+])
+def test_a_source_construction_with_any_document_noun_is_a_leak(answer):
+    assert leak(answer)
+
+
+@pytest.mark.parametrize("answer", [
+    "The report must be filed within 30 days.",
+    "Insert the row in the table before the commit.",
+    "A report above the threshold is escalated.",
+    "The text field holds 80 characters.",
+    "根据材料强度选择焊条。",
+    "报告应当在三十日内提交。",
+])
+def test_documents_named_as_things_are_no_leak(answer):
+    assert leak(answer) is None
+
+
+def test_a_count_of_the_things_the_answer_lists_is_its_own():
+    chunk = "| 类型 | 上限 |\n| --- | --- |\n| JSON | 64 KB |\n| XML | 64 KB |\n| CSV | 64 KB |"
+    answer = "JSON、XML 和 CSV 三种格式的上限相同，都是 64 KB。"
+    assert listed_counts(answer) == ["三"]
+    assert check_answer(answer, ["| JSON | 64 KB |"], chunk).reason != "ungrounded_number"
+    two = "网关有两个端口：8080 端口用于 HTTP，8443 端口用于 HTTPS。"
+    assert listed_counts(two) == ["两"]
+    assert check_answer(two, ["8080 端口用于 HTTP"], "网关的 8080 端口用于 HTTP，8443 端口用于 HTTPS。").status == "pass"
+
+
+def test_a_count_nothing_lists_goes_to_the_judge_and_one_the_chunk_contradicts_fails():
+    chunk = "The customer MAY appeal more than once. The plan has four tiers."
+    v = check_answer("The customer may appeal twice.", ["The customer MAY appeal more than once"], chunk)
+    assert (v.status, v.reason) == ("uncertain", "ungrounded_number")
+    assert contradicted_counts("All three tiers include support.", chunk) == ["three"]
+    v = check_answer("The plan has three tiers.", ["The plan has four tiers"], chunk)
+    assert (v.status, v.reason) == ("fail", "ungrounded_number")
+    # a figure in digits is the document's, counted or not
+    assert count_words("共 3 个节点，三种角色") == ["三"]
+
+
+def test_one_before_a_measure_word_is_an_article():
+    chunk = "单个订单最多包含 50 件商品。"
+    assert missing_numbers("一个订单最多包含 50 件商品。", chunk) == []
+    assert missing_numbers("只有一个订单。", chunk) == ["一"]   # a limit put on it is a figure
+
+
+def test_a_year_opens_no_range():
+    chunk = "The ratio was 3.4 percent in FY 2022, down from 3.9 percent in FY 2021."
+    assert missing_numbers("The ratio fell from 3.9 percent in FY 2021 to 3.4 percent in FY 2022.", chunk) == []
+    assert [m.range_to for m in find_numbers("from 2021 to 2023")][0] == 2023   # two years are a range
+
+
+def test_a_number_keeps_its_size_unit():
+    assert missing_numbers("单个请求的最大长度为 4096 个字符。", SPECS) == ["4096"]
+    assert missing_numbers("单个请求的最大长度为 4096 个字节。", SPECS) == []
+    assert missing_numbers("A request holds at most 4096 characters.", "最大长度为 4096 字符") == []
+    v = check_answer("单个请求最多 4096 个字符。", ["单个请求的最大长度为 4096 字节"], SPECS)
+    assert (v.status, v.reason) == ("fail", "ungrounded_number")
+
+
+def test_a_table_figure_given_to_another_row_is_unbound():
+    assert misplaced_figures("调度节点建议配置 32 核 CPU。", SPECS) == ["调度节点建议配置 32 核 CPU"]
+    assert misplaced_figures("调度节点建议配置 8 核 CPU 和 32 GB 内存。", SPECS) == []
+    v = check_answer("调度节点建议配置 32 核 CPU。", ["| 存储 | 32 核 | 128 GB | 5 |"], SPECS)
+    assert v.status == "uncertain"
+
+
+def test_a_table_row_restated_in_other_words_passes():
+    v = check_answer("存储角色需要 32 核 CPU、128 GB 内存，共 5 个节点。", ["| 存储 | 32 核 | 128 GB | 5 |"], SPECS)
+    assert v.status == "pass", v.checks
+
+
+def test_the_agent_of_a_modal_verb_is_the_chunks():
+    assert agent_swaps("The customer must reject a late refund request.", POLICY) == ["customer→reject"]
+    v = check_answer("When a refund request is late, the customer must reject it.",
+                     ["the merchant MUST reject it"], POLICY)
+    assert v.status == "uncertain"
+    assert agent_swaps("A late refund request must be rejected by the merchant, who should notify the customer.",
+                       POLICY) == []
+    v = check_answer("A merchant has to reject a refund request that arrives after the deadline, and it should "
+                     "notify the customer.", ["the merchant MUST reject it and SHOULD notify the customer"], POLICY)
+    assert v.status == "pass", v.checks
+
+
+def test_a_bound_points_one_way():
+    t = "半径≤2cm，或超过 6cm，不少于 3 个，at most 9 items"
+    assert [bound_direction(t, m) for m in find_numbers(t)] == ["le", "ge", "ge", "le"]
+    assert direction_flips("日志盘容量建议不少于 2 TB。", SPECS) == ["2"]
+    assert direction_flips("日志盘不超过 2 TB。", SPECS) == []
+    assert direction_flips("Costs were $4 million higher.", "Costs were $4 million lower than planned.") == ["4"]
+    v = check_answer("日志盘容量建议不少于 2 TB。", ["日志盘容量建议不超过 2 TB"], SPECS)
+    assert v.status == "uncertain" and v.checks["direction_flips"] == ["2"]
+
+
+def test_two_bounds_swapped_between_conditions_are_unbound():
+    chunk = ("甲级：单个结节、直径≤2cm，无转移；乙级：单个结节、直径＞2cm，或2～4个结节、最大直径≤1cm，无转移；"
+             "丙级：2～4个结节、最大直径＞1cm，无转移。")
+    swapped = "乙级包括单个结节直径＞1cm，或2～4个结节、最大直径≤2cm，无转移。"
+    assert check_answer(swapped, ["单个结节、直径＞2cm，或2～4个结节、最大直径≤1cm"], chunk).status != "pass"
+    right = "乙级包括单个结节直径超过2cm，或2～4个结节、最大直径不超过1cm，无转移。"
+    assert check_answer(right, ["单个结节、直径＞2cm，或2～4个结节、最大直径≤1cm"], chunk).status == "pass"
+
+
+def test_a_list_item_naming_its_own_subject_is_read_without_its_lead_in():
+    chunk = ("The agency published estimates for the spring and autumn quarters:\n"
+             "- During the spring quarter, the agency expects to spend $40 million on repairs.\n"
+             "- During the autumn quarter, the agency expects to spend $65 million on repairs.")
+    wrong = "During the autumn quarter, the agency expected to spend $40 million on repairs."
+    assert check_answer(wrong, ["During the spring quarter, the agency expects to spend $40 million"], chunk).status \
+        == "uncertain"
+    right = "During the autumn quarter, the agency expected to spend $65 million on repairs."
+    assert check_answer(right, ["During the autumn quarter, the agency expects to spend $65 million"], chunk).status \
+        == "pass"
+
+
+def test_word_coverage_admits_reordered_words_but_not_an_added_claim():
+    chunk = "请求体的最大长度为 4096 字节。超过该长度的请求会被网关拒绝。"
+    assert term_coverage("请求体最长 4096 字节。", chunk) == 1.0
+    assert check_answer("请求体最长 4096 字节。", ["请求体的最大长度为 4096 字节"], chunk).status == "pass"
+    added = "请求体最长 4096 字节，超出部分会被自动截断并记入审计日志。"
+    assert term_coverage(added, chunk) < 0.85
+    assert check_answer(added, ["请求体的最大长度为 4096 字节"], chunk).status == "uncertain"
