@@ -170,6 +170,7 @@ def _segments(text: str) -> list[tuple[str, bool]]:
                 # the table's title: the line above it, or the heading above a blank line
                 above = [ln.strip() for ln in lines[max(0, i - 2):i] if ln.strip()]
                 title = above[-1] if above else ""
+                entity_rows: dict[str, list[str]] = {}
                 out.append((title + " " + " ".join(cells), True))
                 continue
             header = table[0]
@@ -182,6 +183,11 @@ def _segments(text: str) -> list[tuple[str, bool]]:
             # the whole row under its headers: an answer restates a row ("TiDB 默认用 4000 端口供应用访问")
             row = " ".join(f"{header[k] if k < len(header) else ''} {c}" for k, c in enumerate(cells))
             out.append((title + " " + row, True))
+            # the rows of one entity together (TiDB's two ports): an answer says what the entity has; which row
+            # each figure comes from is checked clause by clause by synth.grounding.tables
+            entity_rows.setdefault(cells[label_at], []).append(row)
+            if len(entity_rows[cells[label_at]]) > 1:
+                out.append((title + " " + " ".join(entity_rows[cells[label_at]]), True))
             continue
         if re.fullmatch(r"[-:\s|]+", stripped):
             continue

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from synth.grounding.claims import _claims
+from synth.grounding.claims import _NUMERAL, _UNBINDING, _claim_parts, _claims, _terms
 from synth.grounding.context import Context, as_context
 from synth.grounding.numbers import Mention, _same, find_numbers
 
@@ -34,6 +34,7 @@ _TEXT = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 class Row:
     label: str           # the row's first text cell, case-folded
     numbers: list[Mention]
+    terms: frozenset[str] = frozenset()  # the row's words under its column headers
 
 
 def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
@@ -42,6 +43,7 @@ def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
     running: list[str] = []
     current: list[Row] | None = None
     header_seen = False
+    header: list[str] = []
     for line in text.split("\n"):
         stripped = line.strip()
         cells = [c.strip().strip("*`") for c in _SEP.split(stripped.strip("|"))] if stripped else []
@@ -51,13 +53,15 @@ def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
             continue
         if _RULE.fullmatch(stripped):
             continue
-        if current is None:
-            current, header_seen = [], True
+        if current is None:  # the title above the table names what every row is about
+            title = next((ln for ln in reversed(running[-2:]) if ln.strip()), "")
+            current, header_seen, header = [], True, [title] + cells
             tables.append(current)
             continue  # the header row names columns, not an entity
         label = next((c for c in cells if _TEXT.search(c)), "")
-        numbers = [m for m in find_numbers(" | ".join(cells[1:]), reference=True) if not m.label]
-        current.append(Row(unicodedata.normalize("NFKC", label).casefold(), numbers))
+        numbers = [m for m in find_numbers(" | ".join(cells), reference=True) if not m.label]
+        words = " ".join(header + cells)
+        current.append(Row(unicodedata.normalize("NFKC", label).casefold(), numbers, frozenset(_terms(words))))
     return [t for t in tables if t], find_numbers("\n".join(running), reference=True)
 
 
@@ -85,7 +89,28 @@ def misplaced_figures(answer: str, context: str | Context) -> list[str]:
                     break
             if out and out[-1] == claim:
                 break
+    for claim, own in _claim_parts(answer):
+        if claim not in out and _own_clause_unbound(own, tables, running, ctx):
+            out.append(claim)
     return out
+
+
+def _own_clause_unbound(own: str, tables: list[list[Row]], running: list[Mention], ctx: Context,
+                        share: float = 0.5) -> bool:
+    """A clause stating a table figure ("状态信息上报端口是 20160") whose distinctive words are not, for the most
+    part, in any row holding that figure: the figure was read from another row of the same entity."""
+    mentions = [m for m in find_numbers(own) if not m.label and not any(_same(m, n) for n in running)]
+    if not mentions:
+        return False
+    terms = _terms(own)
+    words = {t for t in ctx.claims.distinctive(terms) if not _NUMERAL.search(t)} - _UNBINDING
+    if not words:
+        return False
+    for m in mentions:
+        rows = [r for t in tables for r in t if any(_same(m, n) for n in r.numbers)]
+        if rows and not any(len(words & r.terms) >= share * len(words) for r in rows):
+            return True
+    return False
 
 
 def _names(claim: str, label: str) -> bool:

@@ -154,3 +154,19 @@ def test_word_coverage_admits_reordered_words_but_not_an_added_claim():
     added = "请求体最长 4096 字节，超出部分会被自动截断并记入审计日志。"
     assert term_coverage(added, chunk) < 0.85
     assert check_answer(added, ["请求体的最大长度为 4096 字节"], chunk).status == "uncertain"
+
+
+PORTS = """| 服务 | 端口 | 用途 |
+| --- | --- | --- |
+| 网关 | 8080 | 外部请求入口 |
+| 网关 | 9091 | 健康检查上报 |
+| 队列 | 5672 | 消息投递 |"""
+
+
+def test_two_rows_of_one_entity_restated_together_pass_and_swapped_stop():
+    right = "网关用 8080 端口接收外部请求，用 9091 端口上报健康检查。"
+    assert check_answer(right, ["| 网关 | 8080 | 外部请求入口 |", "| 网关 | 9091 | 健康检查上报 |"], PORTS).status == "pass"
+    swapped = "网关用 9091 端口接收外部请求，用 8080 端口上报健康检查。"
+    assert misplaced_figures(swapped, PORTS)
+    assert check_answer(swapped, ["| 网关 | 8080 | 外部请求入口 |", "| 网关 | 9091 | 健康检查上报 |"], PORTS).status \
+        == "uncertain"
