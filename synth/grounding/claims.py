@@ -48,6 +48,7 @@ from synth.dedup.normalize import tokens
 from synth.text import CJK
 
 _CJK_CHAR = re.compile(f"[{CJK}]")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _STOP = frozenset(
     "the a an and or of to in on at by for from with as is are was were be been being it its this that these those "
     "than then there their which who whom whose what when where while into onto over under such any all each "
@@ -60,6 +61,7 @@ _SEGMENT = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)|\n")
 _NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿]")
 _CLAUSE = re.compile(r"[，,：:、]")
 _TABLE_SEP = re.compile(r"\t|\s\|\s|\|")
+_OWN_SUBJECT = re.compile(r"\s*(?:and|but|while|whereas)\s+(?:a|an|the|its|their|this|these|each|every|no)\s+[a-z]", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、)]|[-*•]\s)")
 
 # words of modality, comparison and generic action: checked by the modality and bound rules, they bind no subject
@@ -85,8 +87,9 @@ _NEG_EN = re.compile(r"\b(?:not|no|non-?|never|without)\s*(?:(?:a|an|the|any)\s+
 
 
 def _terms(text: str) -> list[str]:
-    """Chinese character bigrams and English content words (digits included), in order."""
-    toks = tokens(text)
+    """Chinese character bigrams and English content words (digits included), in order; HTML tags of Markdown
+    (<sup>, <span class=…>) are markup, not words."""
+    toks = tokens(_TAG.sub(" ", text) if "<" in text else text)
     out = []
     for i, t in enumerate(toks):
         if _CJK_CHAR.fullmatch(t):
@@ -233,7 +236,9 @@ def _claim_parts(answer: str) -> list[tuple[str, str]]:
     for sentence in _SENTENCE.split(answer):
         clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
         for k, clause in enumerate(clauses):
-            claim = ("，".join(clauses[k - 1:k + 1]) if k else clause).strip(" .。")
+            # "…, and a maximum lifetime of 10 minutes is recommended" names its own subject
+            joined = k and not _OWN_SUBJECT.match(clause)
+            claim = ("，".join(clauses[k - 1:k + 1]) if joined else clause).strip(" .。")
             if claim:
                 out.append((claim, clause.strip(" .。")))
     return out

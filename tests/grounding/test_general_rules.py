@@ -170,3 +170,16 @@ def test_two_rows_of_one_entity_restated_together_pass_and_swapped_stop():
     assert misplaced_figures(swapped, PORTS)
     assert check_answer(swapped, ["| 网关 | 8080 | 外部请求入口 |", "| 网关 | 9091 | 健康检查上报 |"], PORTS).status \
         == "uncertain"
+
+
+def test_markup_is_not_words_and_a_conjoined_clause_with_its_own_subject_is_its_own_claim():
+    chunk = ("A tag can hold values from −(2<sup>15</sup>) to 2<sup>15</sup> − 1, which equals\n−32768 to 32767. "
+             "Tags MUST be unique within a record. A maximum of 64 tags per record is RECOMMENDED.")
+    assert check_answer("A tag can hold values from -32768 to 32767.", ["which equals\n−32768 to 32767"],
+                        chunk).status == "pass"
+    both = "Tags must be unique within a record, and a maximum of 64 tags per record is recommended."
+    assert check_answer(both, ["Tags MUST be unique within a record", "A maximum of 64 tags per record"],
+                        chunk).status == "pass"
+    # the conjoined clause is still checked on its own: 32 is no figure of the chunk
+    wrong = "Tags must be unique within a record, and a maximum of 32 tags per record is recommended."
+    assert check_answer(wrong, ["Tags MUST be unique within a record"], chunk).status == "fail"
