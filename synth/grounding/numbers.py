@@ -387,14 +387,14 @@ _LE_AFTER = re.compile(r"^\s*(?:[a-zµμ%]*\s*)(?:或?以下|以内|或更少|or
 _GE_AFTER = re.compile(r"^\s*(?:[a-zµμ%]*\s*)(?:或?以上|或更多|\+|or more|or higher|or above|and above|at least)", re.I)
 
 
-def bound_direction(text: str, m: Mention) -> str | None:
+def bound_direction(text: str, m: Mention, *, folded: bool = False) -> str | None:
     """"le", "ge" or None: the comparison ``text`` puts on the number ``m`` (found in the NFKC form of ``text``).
 
     >>> t = "直径≤5cm，或最大直径超过3cm，不超过4个，at least 8 characters，不低于 9 个"
     >>> [bound_direction(t, m) for m in find_numbers(t)]
     ['le', 'ge', 'le', 'ge', 'ge']
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = text if folded else unicodedata.normalize("NFKC", text)
     before, after = text[max(0, m.start - 14):m.start], text[m.end:m.end + 12]
     if _NOT_BELOW.search(before):  # 不少于, not less than: the "le" words negated
         return "ge"
@@ -412,14 +412,14 @@ _UP_BEFORE = re.compile(r"(?:increased|increase|rose|rise|grew|up|gained|增加�
 _DOWN_BEFORE = re.compile(r"(?:decreased|decrease|fell|fall|dropped|declined|down|lost|减少了?|下降了?|降低了?|少)\s*(?:by|of)?\s*\$?\s*$", re.I)
 
 
-def change_direction(text: str, m: Mention) -> str | None:
+def change_direction(text: str, m: Mention, *, folded: bool = False) -> str | None:
     """"up", "down" or None: the way a difference of ``m`` goes in ``text`` ($101 billion lower, 增加 5 万元).
 
     >>> t = "$101 billion lower than in January; receipts rose by $479 billion"
     >>> [change_direction(t, m) for m in find_numbers(t)]
     ['down', 'up']
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = text if folded else unicodedata.normalize("NFKC", text)
     before, after = text[max(0, m.start - 16):m.start], text[m.end:m.end + 24]
     if _UP_AFTER.match(after) or _UP_BEFORE.search(before):
         return "up"
@@ -444,6 +444,12 @@ def direction_flips(answer: str, context: str | Context) -> list[str]:
 
     ctx = as_context(context)
     text = unicodedata.normalize("NFKC", answer)
+    # the chunk's numbers with their bound and change directions, computed once per chunk
+    def directions(c: Context) -> list[tuple[Mention, dict]]:
+        folded = unicodedata.normalize("NFKC", c.text)
+        return [(n, {way: way(folded, n, folded=True) for way in (bound_direction, change_direction)}) for n in c.numbers]
+
+    ways = ctx.derived("number_directions", directions)
     out = []
     for m in find_numbers(text):
         for way in (bound_direction, change_direction):
@@ -451,7 +457,7 @@ def direction_flips(answer: str, context: str | Context) -> list[str]:
             if mine is None:
                 continue
             # mentions with the answer's unit when it has one: "2 TB" is not the bare 2 of a table's node count
-            theirs = {way(ctx.text, n) for n in ctx.numbers if _same(m, n) and (m.unit is None or n.unit == m.unit)}
+            theirs = {w[way] for n, w in ways if _same(m, n) and (m.unit is None or n.unit == m.unit)}
             if theirs and None not in theirs and mine not in theirs:
                 out.append(m.text)
                 break
