@@ -64,8 +64,8 @@ from synth.grounding.numbers import (Mention, contradicted_counts, count_words, 
                                      listed_counts, missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
 from synth.grounding.tables import misplaced_figures
-from synth.grounding.substitution import polarity_flips, substitutions
-from synth.grounding.terms import LEAK, leak, lexical_support, term_coverage, unknown_terms
+from synth.grounding.substitution import antonym_swaps, polarity_flips, substitutions
+from synth.grounding.terms import LEAK, absolutes, leak, lexical_support, term_coverage, unknown_terms
 
 __all__ = ["LEAK", "Context", "Mention", "QuoteMatch", "Thresholds", "GroundingResult", "as_context", "check_answer",
            "find_numbers", "leak", "lexical_support", "locate", "missing_numbers", "normalize",
@@ -88,7 +88,7 @@ class Thresholds:
     quote_score: float = 90.0     # rapidfuzz partial_ratio a fuzzy quote needs (0-100)
     min_quote_chars: int = 4      # normalised characters a quote needs to prove anything
     support: float = 0.5          # lexical support at or above which the answer counts as grounded
-    coverage: float = 0.85       # share of each sentence's content words in the chunk that also counts as support
+    coverage: float = 0.75       # share of each sentence's content words in the chunk that also counts as support
     claim_support: float = 0.34   # share of a claim's terms the chunk must use, below which it is a new claim
                                   # (never above `support`: support=0 turns both lexical checks off)
 
@@ -131,8 +131,9 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    + agent_swaps(answer, ctx), "modality_mismatch": claims["modality"],
                    "negation_mismatch": claims["negation"] + clauses["negation"],
                    "unsupported_claims": claims["unsupported"],
-                   "substitutions": substitutions(answer, ctx), "polarity_flips": polarity_flips(answer, ctx),
-                   "direction_flips": direction_flips(answer, ctx)})
+                   "substitutions": substitutions(answer, ctx) + antonym_swaps(answer, ctx),
+                   "polarity_flips": polarity_flips(answer, ctx),
+                   "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)
@@ -175,6 +176,6 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         return verdict("uncertain", "ungrounded_substitution")
     if checks["polarity_flips"]:
         return verdict("uncertain", "ungrounded_polarity")
-    if checks["unsupported_claims"]:
+    if checks["unsupported_claims"] or checks["absolutes"]:
         return verdict("uncertain", "ungrounded_claim")
     return verdict("pass", None)

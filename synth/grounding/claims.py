@@ -72,7 +72,9 @@ _UNBINDING = frozenset(
 # modal classes: checked in this order, a negated modal first
 _MODALS = (
     ("prohibit", re.compile(r"不得|禁止|严禁|不准|不允许|不能|不可以|不应当?|无权"
-                            r"|\b(?:shall|must|may|should) not\b|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b",
+                            r"|\b(?:shall|must|may|should) not\b|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b"
+                            # "No other requirements SHOULD be imposed" negates the modal through its subject
+                            r"|\bno\b[^.;:]{0,60}?\b(?:shall|should|must|may)\b",
                             re.I)),
     ("not_required", re.compile(r"无需|无须|不需要?|不必|\bnot required\b|\bneed not\b|\bno need\b|\boptional\b|\bnot necessary\b",
                                 re.I)),
@@ -324,7 +326,8 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             continue
         if best is not None:
             mine, theirs = _modal_classes(claim), _modal_classes(best.text)
-            if mine and theirs and not mine & theirs:
+            # a duty or a prohibition where the chunk's sentence states none ("这个端口必须对公网开放") is a new rule
+            if (mine and theirs and not mine & theirs) or (mine & {"oblige", "prohibit"} and not theirs):
                 problems["modality"].append(claim)
                 continue
         if best is not None and _negation_differs(claim, best.text):

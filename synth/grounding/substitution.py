@@ -44,7 +44,7 @@ _FUNCTION_EN = _STOP | {"every", "per", "each"}
 _SYNONYMS_ZH = tuple(frozenset(g.split()) for g in (
     "按照 依照 依据 根据 按", "应当 应 须 必须 需 需要 要", "可以 可 能 能够 得", "不得 不能 不可 不准 禁止 严禁",
     "或者 或 或是", "以及 及 和 与 并 并且 同", "该 此 其 本 这", "如果 若 如 倘若", "未 没有 没 无", "即 就是 也就是",
-    "之日 日", "向 对 给", "自 从 由"))
+    "之日 日", "向 对 给", "自 从 由", "至少 最少 不少于 不低于", "至多 最多 不超过 不多于"))
 # Latin-script words whose swap always changes the claim: units of time, frequencies, quantifiers, ordinals
 _CONTRAST_EN = frozenset(
     "second minute hour day week month year decade daily weekly monthly quarterly yearly annually hourly "
@@ -79,7 +79,7 @@ def _is_cjk(toks: list[str]) -> bool:
 _ANTONYMS = tuple(frozenset(g.split()) for g in (
     "上升 下降", "提高 降低", "增长 下降", "增加 减少", "扩大 缩小", "盈利 亏损", "收入 支出", "买入 卖出", "买方 卖方",
     "出让 受让", "甲方 乙方", "借方 贷方", "上限 下限", "大于 小于", "多于 少于", "早于 晚于", "长期 短期", "境内 境外",
-    "国内 国外", "内部 外部", "公开 保密", "有效 无效", "开启 关闭", "允许 拒绝", "接受 拒绝", "最多 最少 至少",
+    "国内 国外", "内部 外部", "公开 保密", "有效 无效", "开启 关闭", "开放 关闭", "打开 关闭", "open close", "允许 拒绝", "接受 拒绝", "最多 最少", "最多 至少",
     "rise fall", "rose fell", "increase decrease", "gain loss", "profit loss", "more less fewer", "greater less",
     "larger smaller", "longer shorter", "earlier later", "early late", "first last", "start end", "enable disable",
     "accept reject", "allow deny", "valid invalid", "internal external", "public private", "inbound outbound",
@@ -181,7 +181,10 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
                 continue
             mine, theirs = sent[i1:i2], best[j1:j2]
             if any(_NUMERAL.search(t) for t in mine + theirs):
-                continue  # a changed number is the number checks' business
+                # a figure of the clause put where the clause has another one: two figures swapped in place
+                if len(mine) == len(theirs) == 1 and mine != theirs and mine[0] in best and theirs[0] in sent:
+                    out.append(f"{mine[0]}→{theirs[0]}")
+                continue  # any other changed number is the number checks' business
             # a CJK swap inside a word (按照/依照 aligns as 按/依) is judged with the word's shared character
             around = [(mine, theirs)]
             if _is_cjk(mine + theirs):
@@ -251,3 +254,43 @@ def polarity_flips(answer: str, chunk: str | Context) -> list[str]:
                 parts = [*marker, *word] if side == "after" else [*word, *marker]
                 out.append(("" if cjk else " ").join(parts))
     return out
+
+
+def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
+    """"answer word→chunk word" where an answer sentence uses a word that occurs nowhere in the chunk while its
+    opposite (开放/关闭, open/close, rose/fell) stands in the chunk clause the sentence restates best: an
+    opposite written among reworded neighbours, which the flanked swap of ``substitutions`` does not see.
+
+    >>> antonym_swaps("管理员应在网络侧关闭这些端口。", "管理员可在网络侧和主机侧开放相关端口。")
+    ['关闭→开放']
+    >>> antonym_swaps("管理员应在网络侧开放这些端口。", "管理员可在网络侧和主机侧开放相关端口，并关闭其他端口。")
+    []
+    """
+    ctx = as_context(chunk)
+    clauses = _chunk_sentences(ctx)
+    chunk_text = ctx.folded
+    chunk_tokens = ctx.derived("token_set", lambda c: {t for clause in _chunk_sentences(c) for t in clause})
+    out: list[str] = []
+    for sent in _sentences(answer):
+        words = set(sent)
+        best = max(clauses, key=lambda c: len(words.intersection(c)), default=None)
+        if best is None or len(words.intersection(best)) < 3:
+            continue
+        sent_text = "".join(t for t in sent if _is_cjk([t]))  # the Chinese words, Latin ones are tokens
+        best_cjk = "".join(t for t in best if _is_cjk([t]))
+        for group in _ANTONYMS:
+            for mine in group:
+                cjk = _is_cjk(list(mine))
+                said = mine in sent_text if cjk else bool(_forms_in(mine, sent))
+                if not said or (mine in chunk_text if cjk else _forms_in(mine, chunk_tokens)):
+                    continue
+                for theirs in group - {mine}:
+                    if (theirs in best_cjk) if _is_cjk(list(theirs)) else _forms_in(theirs, best):
+                        out.append(f"{mine}→{theirs}")
+                        break
+    return out
+
+
+def _forms_in(word: str, toks) -> bool:
+    """An inflected form of ``word`` (rises, rose is listed on its own) among ``toks``."""
+    return any(word in _forms(t) for t in toks)

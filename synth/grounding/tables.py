@@ -1,12 +1,12 @@
-"""A table value read with its row: a figure the answer gives to one row must stand in that row.
+"""A table value read with its row: a figure or cell the answer gives to one row must stand in that row.
 
 A Markdown (or tab-separated) table states each figure of a cell about the entity its row names (its first
 text cell) and under its column header. An answer built from the table's own figures can give a figure to
 the wrong row ("PD 建议配置 16 核以上的 CPU" where 16 核 stands in the TiDB and TiKV rows and PD has 8 核):
 every number and unit occurs in the chunk, and a restatement of a row shares few words with it, so neither
 the number checks nor word overlap notice. The rule: when a claim of the answer names one or more row labels
-of a table and states a figure that the table holds (same value and unit) but the chunk's running text does
-not, some row it names must hold that figure.
+of a table and states a figure that the table holds (same value and unit), or a text cell of it (万兆网卡),
+that the chunk's running text does not, some row it names must hold that figure or cell.
 
 >>> ctx = "| 组件 | CPU | 内存 |\\n| --- | --- | --- |\\n| TiDB | 16 核+ | 48 GB+ |\\n| PD | 8 核+ | 16 GB+ |"
 >>> misplaced_figures("生产环境中 PD 建议配置 16 核以上的 CPU。", ctx)
@@ -35,10 +35,12 @@ class Row:
     label: str           # the row's first text cell, case-folded
     numbers: list[Mention]
     terms: frozenset[str] = frozenset()  # the row's words under its column headers
+    values: tuple[str, ...] = ()          # its text cells other than the label, cut at a bracket (万兆网卡)
 
 
-def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
-    """The chunk's tables as lists of body rows (label and numbers), and the numbers of its running text."""
+def table_rows(text: str) -> tuple[list[list[Row]], list[Mention], str]:
+    """The chunk's tables as lists of body rows (label, numbers, words, text cells), and the numbers and the
+    case-folded text of its running text."""
     tables: list[list[Row]] = []
     running: list[str] = []
     current: list[Row] | None = None
@@ -61,15 +63,18 @@ def table_rows(text: str) -> tuple[list[list[Row]], list[Mention]]:
         label = next((c for c in cells if _TEXT.search(c)), "")
         numbers = [m for m in find_numbers(" | ".join(cells), reference=True) if not m.label]
         words = " ".join(header + cells)
-        current.append(Row(unicodedata.normalize("NFKC", label).casefold(), numbers, frozenset(_terms(words))))
-    return [t for t in tables if t], find_numbers("\n".join(running), reference=True)
+        values = tuple(v for v in (re.split(r"[（(<]", unicodedata.normalize("NFKC", c).casefold())[0].strip()
+                                   for c in cells if c != label) if len(v) >= 2 and _TEXT.search(v))
+        current.append(Row(unicodedata.normalize("NFKC", label).casefold(), numbers, frozenset(_terms(words)), values))
+    prose = "\n".join(running)
+    return [t for t in tables if t], find_numbers(prose, reference=True), unicodedata.normalize("NFKC", prose).casefold()
 
 
 def misplaced_figures(answer: str, context: str | Context) -> list[str]:
     """Claims of ``answer`` that name rows of a table and state a figure of the table that none of those rows
     holds (and the running text does not state)."""
     ctx = as_context(context)
-    tables, running = ctx.derived("table_rows", lambda c: table_rows(c.text))
+    tables, running, running_text = ctx.derived("table_rows", lambda c: table_rows(c.text))
     if not tables:
         return []
     out = []
@@ -80,6 +85,11 @@ def misplaced_figures(answer: str, context: str | Context) -> list[str]:
             named = [r for r in rows if len(r.label) >= 2 and _names(folded, r.label)]
             if not named or len(named) == len(rows):
                 continue
+            # a cell's text given to a named row that does not have it (万兆网卡 for the 千兆网卡 row)
+            said = {v for r in rows for v in r.values if v in folded}
+            if any(not any(v in rv for r in named for rv in r.values) and v not in running_text for v in said):
+                out.append(claim)
+                break
             for m in mentions:
                 in_table = any(_same(m, n) for r in rows for n in r.numbers)
                 if not in_table or any(_same(m, n) for n in running):

@@ -159,3 +159,21 @@ def term_coverage(answer: str, context: str | Context) -> float:
         if len(units) >= 2:
             worst = min(worst, sum(u in known for u in units) / len(units))
     return worst
+
+
+_ABSOLUTE = re.compile(r"\b(?:always|never|in all cases|in every case|in any case|regardless|under no circumstances|without exception)\b"
+                       r"|总是|始终|一律|无论|不论|任何情况|在任何|一概|均不得例外", re.I)
+
+
+def absolutes(answer: str, context: str | Context) -> list[str]:
+    """Words of ``answer`` that make a rule hold in every case (always, never, 一律, 无论) where the context uses
+    none of them: a condition of the chunk ("OPTIONAL if …; otherwise REQUIRED") dropped into a universal claim.
+
+    >>> absolutes("The scope is always optional.", "scope: OPTIONAL, if identical to the request; otherwise, REQUIRED.")
+    ['always']
+    >>> absolutes("无论金额大小，一律免征。", "无论金额大小，一律免征印花税。")
+    []
+    """
+    ctx = as_context(context)
+    return [m.group() for m in _ABSOLUTE.finditer(unicodedata.normalize("NFKC", answer))
+            if m.group().casefold() not in ctx.folded]

@@ -183,3 +183,47 @@ def test_markup_is_not_words_and_a_conjoined_clause_with_its_own_subject_is_its_
     # the conjoined clause is still checked on its own: 32 is no figure of the chunk
     wrong = "Tags must be unique within a record, and a maximum of 32 tags per record is recommended."
     assert check_answer(wrong, ["Tags MUST be unique within a record"], chunk).status == "fail"
+
+
+def test_a_cell_given_to_a_row_that_lacks_it_is_unbound():
+    chunk = "| 角色 | 网卡 |\n| --- | --- |\n| 网关 | 万兆网卡 |\n| 监控 | 千兆网卡 |"
+    assert misplaced_figures("监控节点建议配万兆网卡。", chunk) == ["监控节点建议配万兆网卡"]
+    assert misplaced_figures("监控节点配千兆网卡，网关配万兆网卡。", chunk) == []
+
+
+def test_an_opposite_among_reworded_neighbours_is_a_swap():
+    chunk = "运维人员可根据部署方案，在防火墙上开放相关端口。"
+    v = check_answer("为了安全，运维人员应在防火墙上关闭这些端口。", ["在防火墙上开放相关端口"], chunk)
+    assert v.status == "uncertain" and "关闭→开放" in v.checks["substitutions"]
+    # 至少 and 最少 say the same
+    v = check_answer("每个节点至少预留 20 GB。", ["每个节点最少预留 20 GB"], "每个节点最少预留 20 GB。")
+    assert v.status == "pass"
+
+
+def test_a_rule_made_universal_or_new_goes_to_the_judge():
+    chunk = "scope: OPTIONAL, if identical to the scope requested by the client; otherwise, REQUIRED."
+    v = check_answer("The scope parameter is always optional.", ["OPTIONAL, if identical to the scope"], chunk)
+    assert v.status == "uncertain"
+    ports = "| 服务 | 端口 | 用途 |\n| --- | --- | --- |\n| 探针 | 9115 | 集群端口监控 |"
+    v = check_answer("探针使用 9115 端口做集群端口监控，这个端口必须对公网开放。", ["| 探针 | 9115 | 集群端口监控 |"], ports)
+    assert v.status == "uncertain"
+    assert check_answer("探针使用 9115 端口做集群端口监控。", ["| 探针 | 9115 | 集群端口监控 |"], ports).status == "pass"
+
+
+def test_a_subject_under_no_negates_its_modal():
+    chunk = "No other composition rules SHOULD be imposed on passwords."
+    v = check_answer("Verifiers should impose composition rules on passwords.", ["composition rules SHOULD be imposed"],
+                     chunk)
+    assert v.status == "uncertain"
+    v = check_answer("No other composition rules should be imposed on passwords.", ["No other composition rules"],
+                     chunk)
+    assert v.status == "pass"
+
+
+def test_two_figures_swapped_in_place_are_a_swap():
+    chunk = "| 节点 | 磁盘 |\n| --- | --- |\n| 存储 | 数据盘建议最少预留 500 GB，日志盘建议最少预留 50 GB |"
+    swapped = "存储节点的数据盘建议至少预留 50 GB，日志盘建议至少预留 500 GB。"
+    v = check_answer(swapped, ["数据盘建议最少预留 500 GB，日志盘建议最少预留 50 GB"], chunk)
+    assert v.status == "uncertain" and "50→500" in v.checks["substitutions"]
+    right = "存储节点的数据盘建议至少预留 500 GB，日志盘建议至少预留 50 GB。"
+    assert check_answer(right, ["数据盘建议最少预留 500 GB，日志盘建议最少预留 50 GB"], chunk).status == "pass"
