@@ -139,12 +139,12 @@ class ChunkClaims:
         self.sequence: list[str] = []
         self.positions: dict[str, list[int]] = {}
         for line in text.split("\n"):
-            in_table = len(_TABLE_SEP.split(line.strip().strip("|"))) >= 3
+            in_table = _table_line(line)
             for term in _terms(line):
                 if _NUMERAL.search(term) and not in_table:
                     self.positions.setdefault(term, []).append(len(self.sequence))
                 self.sequence.append(term)
-        self.table_numbers = {t for line in text.split("\n") if len(_TABLE_SEP.split(line.strip().strip("|"))) >= 3
+        self.table_numbers = {t for line in text.split("\n") if _table_line(line)
                               for t in _terms(line) if _NUMERAL.search(t)}
 
     @cached_property
@@ -169,7 +169,7 @@ def _segments(text: str) -> list[tuple[str, bool]]:
             table = None
             continue
         cells = [c.strip().strip("*") for c in _TABLE_SEP.split(stripped.strip("|"))]
-        if len(cells) >= 3 and not re.fullmatch(r"[-:\s|]+", stripped):
+        if _table_line(stripped) and not re.fullmatch(r"[-:\s|]+", stripped):
             if table is None:  # a header row
                 table = [cells]
                 # the table's title: the line above it, or the heading above a blank line
@@ -211,6 +211,13 @@ def _segments(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+def _table_line(line: str) -> bool:
+    """Three cells split by tabs or pipes, or two in a Markdown row (| key | value |)."""
+    stripped = line.strip()
+    cells = len(_TABLE_SEP.split(stripped.strip("|")))
+    return cells >= 3 or (cells == 2 and stripped.startswith("|") and stripped.endswith("|"))
+
+
 def _join_broken_lines(lines: list[str]) -> list[str]:
     """A line that does not end a sentence, followed by one that is no list item, table row or heading,
     is one line broken in two (PDF text): join them."""
@@ -218,7 +225,7 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
     for line in lines:
         prev = out[-1].rstrip() if out else ""
         if (prev and line.strip() and not re.search(r"[。！？.!?:：;；|]$", prev) and not _LIST_ITEM.match(line)
-                and len(_TABLE_SEP.split(line.strip().strip("|"))) < 3 and len(_TABLE_SEP.split(prev.strip("|"))) < 3
+                and not _table_line(line) and not _table_line(prev)
                 and len(prev) > 40):
             joiner = "" if _CJK_CHAR.match(prev[-1:] or " ") or _CJK_CHAR.match(line.lstrip()[:1] or " ") else " "
             out[-1] = prev + joiner + line.strip()
