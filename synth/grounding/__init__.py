@@ -60,8 +60,9 @@ from synth.grounding.claims import claim_problems
 from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
 from synth.grounding.fold import normalize, normalize_map
-from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, direction_flips, find_numbers,
-                                     listed_counts, missing_numbers)
+from synth.grounding.bounds import direction_flips
+from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
+                                     missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
 from synth.grounding.tables import misplaced_figures
 from synth.grounding.substitution import antonym_swaps, polarity_flips, substitutions

@@ -31,7 +31,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from synth.grounding.claims import ChunkClaims, _claim_parts, _negation_differs, _terms
-from synth.grounding.numbers import Mention, _same, bound_direction, find_numbers
+from synth.grounding.bounds import bound_direction
+from synth.grounding.numbers import Mention, _same, find_numbers
 
 _CLAUSE_END = re.compile(r"(?<=[；;])")
 _NUMERAL = re.compile(r"[\d一二两三四五六七八九十百千万亿零〇]|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"

@@ -269,7 +269,7 @@ def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
     ctx = as_context(chunk)
     clauses = _chunk_sentences(ctx)
     chunk_text = ctx.folded
-    chunk_tokens = ctx.derived("token_set", lambda c: {t for clause in _chunk_sentences(c) for t in clause})
+    chunk_forms = ctx.derived("token_forms", lambda c: _all_forms(t for clause in _chunk_sentences(c) for t in clause))
     out: list[str] = []
     for sent in _sentences(answer):
         words = set(sent)
@@ -278,19 +278,20 @@ def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
             continue
         sent_text = "".join(t for t in sent if _is_cjk([t]))  # the Chinese words, Latin ones are tokens
         best_cjk = "".join(t for t in best if _is_cjk([t]))
+        sent_forms, best_forms = _all_forms(sent), _all_forms(best)
         for group in _ANTONYMS:
             for mine in group:
                 cjk = _is_cjk(list(mine))
-                said = mine in sent_text if cjk else bool(_forms_in(mine, sent))
-                if not said or (mine in chunk_text if cjk else _forms_in(mine, chunk_tokens)):
+                said = mine in sent_text if cjk else mine in sent_forms
+                if not said or (mine in chunk_text if cjk else mine in chunk_forms):
                     continue
                 for theirs in group - {mine}:
-                    if (theirs in best_cjk) if _is_cjk(list(theirs)) else _forms_in(theirs, best):
+                    if (theirs in best_cjk) if _is_cjk(list(theirs)) else theirs in best_forms:
                         out.append(f"{mine}→{theirs}")
                         break
     return out
 
 
-def _forms_in(word: str, toks) -> bool:
-    """An inflected form of ``word`` (rises, rose is listed on its own) among ``toks``."""
-    return any(word in _forms(t) for t in toks)
+def _all_forms(toks) -> set[str]:
+    """Every token with what it may be inflected from (rises -> rise; rose is listed on its own)."""
+    return {f for t in toks for f in _forms(t)}

@@ -44,20 +44,19 @@ def table_rows(text: str) -> tuple[list[list[Row]], list[Mention], str]:
     tables: list[list[Row]] = []
     running: list[str] = []
     current: list[Row] | None = None
-    header_seen = False
     header: list[str] = []
     for line in text.split("\n"):
         stripped = line.strip()
         cells = [c.strip().strip("*`") for c in _SEP.split(stripped.strip("|"))] if stripped else []
         if len(cells) < 2 or ("|" not in stripped and "\t" not in stripped):
-            current, header_seen = None, False
+            current = None
             running.append(line)
             continue
         if _RULE.fullmatch(stripped):
             continue
         if current is None:  # the title above the table names what every row is about
             title = next((ln for ln in reversed(running[-2:]) if ln.strip()), "")
-            current, header_seen, header = [], True, [title] + cells
+            current, header = [], [title] + cells
             tables.append(current)
             continue  # the header row names columns, not an entity
         label = next((c for c in cells if _TEXT.search(c)), "")

@@ -7,8 +7,8 @@ import pytest
 
 from synth.grounding import check_answer, leak
 from synth.grounding.agents import agent_swaps
-from synth.grounding.numbers import (bound_direction, contradicted_counts, count_words, direction_flips, find_numbers,
-                                     listed_counts, missing_numbers)
+from synth.grounding.bounds import bound_direction, direction_flips
+from synth.grounding.numbers import contradicted_counts, count_words, find_numbers, listed_counts, missing_numbers
 from synth.grounding.tables import misplaced_figures
 from synth.grounding.terms import term_coverage
 
