@@ -58,6 +58,18 @@ def _rows(path: Path) -> list[dict]:
     return rows
 
 
+def _finish(report: dict, input: Path, out: Path, quiet: bool, kept: str, dropped: str) -> None:
+    """Write OUT.report.json and, unless quiet, print the report and what was written."""
+    from synth.dedup.report import format_report
+
+    report_path = _sibling(out, ".report.json")
+    report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
+                                      ensure_ascii=False, default=str))
+    if not quiet:
+        typer.echo(format_report(report))
+        typer.echo(f"wrote {kept} ({report['rows_kept']:,} rows), {dropped}, {report_path}")
+
+
 class _Progress:
     """A rich bar per stage: rows done, rows/s, ETA (stderr; silent with --quiet)."""
 
@@ -146,12 +158,7 @@ def dedup_cmd(
         with _Progress(quiet) as progress:
             report = _on_ray(dedup_on_ray, ray_address, input, out, [dropped_path], cfg, batch_rows=min(batch_rows, 10_000),
                              progress=progress)
-        report_path = _sibling(out, ".report.json")
-        report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
-                                          ensure_ascii=False, default=str))
-        if not quiet:
-            typer.echo(format_report(report))
-            typer.echo(f"wrote {out}/part-* ({report['rows_kept']:,} rows), {dropped_path}/part-*.jsonl, {report_path}")
+        _finish(report, input, out, quiet, f"{out}/part-*", f"{dropped_path}/part-*.jsonl")
         return
     if index is None:  # streamed: hashes and signatures spilled to OUT.state/, not rows in memory
         from synth.dedup.stream import dedup_file
@@ -165,12 +172,7 @@ def dedup_cmd(
         with _Progress(quiet) as progress:
             report = dedup_file(input, out, dropped_path, cfg, state_dir=_sibling(out, ".state"),
                                 batch_rows=batch_rows, progress=progress, backend=backend)
-        report_path = _sibling(out, ".report.json")
-        report_path.write_text(json.dumps({"input": str(input), "output": str(out), **report}, indent=1,
-                                          ensure_ascii=False, default=str))
-        if not quiet:
-            typer.echo(format_report(report))
-            typer.echo(f"wrote {out} ({report['rows_kept']:,} rows), {dropped_path}, {report_path}")
+        _finish(report, input, out, quiet, str(out), str(dropped_path))
         return
     data = _rows(input)
     backend = None

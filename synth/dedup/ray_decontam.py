@@ -13,7 +13,6 @@ from typing import Any
 
 from synth.dedup import ray_io
 from synth.dedup.text import _get
-from synth.errors import InputError
 
 _BENCHMARKS: dict[str, Any] = {}  # per worker process: the table, fetched once
 
@@ -62,12 +61,7 @@ def decontam_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, b
     results = ray_io.run_units(ray, units, decontam_unit, dict(
         benchmarks=ref, fields=fields, kept_dir=str(out.resolve()), dropped_dir=str(dropped.resolve()),
         batch_rows=batch_rows), state=state, progress=(lambda k: progress("decontam", k, len(units))) if progress else None)
-    rows = sum(r["rows"] for r in results)
-    if rows == 0:
-        raise InputError(f"{inp} has no rows")
-    for f in fields:
-        if not sum(r["present"][f] for r in results):
-            raise InputError(f"field {f!r} is in no row; columns are: {', '.join(sorted(first[0])) if first else '(none)'}")
+    rows = ray_io.check_rows_seen(inp, results, fields, first)
     hits: dict[str, int] = {}
     for r in results:
         for name, k in r["hits"].items():

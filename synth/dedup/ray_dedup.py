@@ -105,12 +105,7 @@ def dedup_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, *, s
     sketched = ray_io.run_units(ray, units, sketch_unit, dict(config=cfg, fields=fields, state=str(state.resolve()),
                                                               batch_rows=batch_rows), state=state / "sketch",
                                 progress=bar("sketch"))
-    n = sum(r["rows"] for r in sketched)
-    if n == 0:
-        raise InputError(f"{inp} has no rows")
-    for f in fields:
-        if not sum(r["present"][f] for r in sketched):
-            raise InputError(f"field {f!r} is in no row; columns are: {', '.join(sorted(first[0])) if first else '(none)'}")
+    n = ray_io.check_rows_seen(inp, sketched, fields, first)
     parts = [np.load(state / f"sketch-{u['i']:05d}.npz") for u in units]
     ex = np.concatenate([p["exact"] for p in parts])
     sig8 = np.concatenate([p["sig8"] for p in parts])

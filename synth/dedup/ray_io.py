@@ -253,3 +253,15 @@ def remove_outputs(state: Path, folders: list[Path], made: list[Path]) -> None:
             part.unlink()
         if folder in made and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+
+
+def check_rows_seen(inp, results: list[dict], fields: list[str], first: list[dict]) -> int:
+    """The rows the units read (each result's `rows` and `present` per field): an input without rows, or
+    a field no row has, is one error line, as in the local commands."""
+    rows = sum(r["rows"] for r in results)
+    if rows == 0:
+        raise InputError(f"{inp} has no rows")
+    for f in fields:
+        if not sum(r["present"][f] for r in results):
+            raise InputError(f"field {f!r} is in no row; columns are: {', '.join(sorted(first[0])) if first else '(none)'}")
+    return rows
