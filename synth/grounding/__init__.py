@@ -3,34 +3,49 @@
 Used by the `doc-qa` recipe, which asks the model for ``{answer, evidence: [verbatim quotes]}`` and
 then checks, cheapest first:
 
-1. leakage: the answer talks about its source ("根据参考资料", "according to the text"): a reader of
-   the SFT pair has no source to refer to;
+1. leakage: the answer talks about its source: a source-referring construction (according to, as shown in,
+   根据, 从…可以看出, 如…所示) with any document noun (text, press release, announcement, table, section;
+   上文, 表格, 该公告), or a document part named with above/below ("Table 3-1 above"): a reader of the SFT
+   pair has no source to refer to;
 2. evidence quotes occur in the chunk: both sides normalised (NFKC width folding, case, every kind
    of whitespace incl. PDF line breaks and hyphenation, “”‘’「」『』 quotes, dashes, ……/...) with an
    index map back to the original text, then an exact substring search, else
    ``rapidfuzz.fuzz.partial_ratio_alignment`` above a threshold; a fuzzy match must still carry
    the quote's numbers. Each match keeps its character offsets in the chunk;
 3. numbers: every number in the answer (Arabic, %, 万/亿, Chinese numerals such as 百分之八 or
-   三百二十) has the same value somewhere in the chunk (finance, medicine and law answers go wrong
-   here first);
+   三百二十) has the same value and unit (4 g is not 4 小时, 3072 字节 not 3072 个字符, 16 核 not 16 GB)
+   somewhere in the chunk (finance, medicine and law answers go wrong here first). A numeral word that
+   counts what the answer lists (三种类型 after three names, 两个端口 before two ports) is the answer's own
+   count; one counting anything else (twice, 两个) goes to the judge, unless the chunk counts the same thing
+   with another number; 一个 is an article; a year opens no range (FY 2023 to 6.4 percent);
 4. terms: Latin names and codes in the answer (GMP, ISO 9001, Pfizer) occur in the chunk;
-5. claims (synth.grounding.claims): each clause of the answer is bound to one clause of the chunk that
-   holds all its distinctive terms and numbers (two figures swapped between subjects, a number from
-   the neighbouring clause, a table value given to another row fail this), with the same modality
-   (不得/可以, SHALL NOT/MAY) and negation, and has most of its words in the chunk;
-6. clauses (synth.grounding.clauses): each claim against the one ；-clause it restates: a number whose
-   best-matching clause states another number of the same kind, a rule given to the case that clause
-   negates (有代理人 for 没有代理人的);
-7. word swaps (synth.grounding.substitution): the answer restates a chunk clause with one short word
-   replaced by one the clause lacks (按月 for 按周) or by its opposite, or writes a word only under the
-   opposite polarity marker (有息 where the chunk has only 无息);
-8. lexical support: the share of the answer's token bigrams (character bigrams for Chinese, word
-   bigrams for English) found in the chunk.
+5. support: the share of the answer's token bigrams found in the chunk (character bigrams for Chinese,
+   word bigrams for English), or else, for a paraphrase, the share of each sentence's content words
+   (Chinese characters, English stems) found in it (synth.grounding.terms.term_coverage);
+6. claims (synth.grounding.claims): each clause of the answer is bound to one segment of the chunk that
+   holds all its distinctive terms and numbers (a table row, or the rows of one entity, under their
+   headers: all figures and half the words); with the same modality (不得/可以, SHALL NOT/MAY; a duty where
+   the chunk states none is a new rule) and negation, and has most of its words in the chunk;
+7. clauses (synth.grounding.clauses): each claim against the one ；-clause it restates: a number whose
+   best-matching clause states another number of the same kind, or the same number bounded the other way
+   (>3cm where that clause says ≤3cm), a rule given to the case that clause negates (有代理人 for 没有代理人的);
+8. table rows (synth.grounding.tables): a figure or text cell the answer gives to a row it names stands in
+   that row; a clause stating a table figure has its words in a row holding it;
+9. agents (synth.grounding.agents): the subject of "<subject> must/should/may <verb>" is the chunk's
+   subject of that verb (the client must revoke ← the authorization server SHOULD revoke);
+10. bounds (synth.grounding.bounds): a figure bounded or moving one way (不少于 4 TB, $101 billion higher)
+    that the chunk states only the other way;
+11. word swaps (synth.grounding.substitution): the answer restates a chunk clause with one short word
+    replaced by one the clause lacks (按月 for 按周), by its opposite, or by a figure of the same clause (two
+    figures swapped in place), uses a word the chunk never has whose opposite stands in the clause it
+    restates (关闭 for 开放), or writes a word only under the opposite polarity marker (有息 where the chunk
+    has only 无息);
+12. absolutes: always/never/一律/无论 where the chunk uses none of them (a condition dropped).
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
-have) rejects; weak signals (low lexical support, an unknown term, a computed number in a
-calculation answer or a count the answer made, a claim bound to another subject or clause or of another
-modality, a swapped word) leave the verdict
+have) rejects; weak signals (low support, an unknown term, a computed number in a
+calculation answer or a count the answer made, a claim bound to another subject, row, clause, agent or
+bound, or of another modality, a swapped word, an absolute) leave the verdict
 *uncertain*, for an LLM judge to settle. Nothing here is ever auto-accepted on weak evidence: "pass"
 means every check found the answer restating its chunk.
 
@@ -44,10 +59,11 @@ means every check found the answer restating its chunk.
 
 The pieces live in their own modules, re-exported here: folding with an index map
 (synth.grounding.fold), the prepared chunk (synth.grounding.context), quote location
-(synth.grounding.quotes), numbers (synth.grounding.numbers), leaks, terms and lexical support
-(synth.grounding.terms), claim-by-claim binding, modality and negation (synth.grounding.claims), clause
-binding (synth.grounding.clauses), word swaps and polarity (synth.grounding.substitution). This
-module's one job is the verdict.
+(synth.grounding.quotes), numbers and counts (synth.grounding.numbers), bounds (synth.grounding.bounds),
+leaks, terms, support and absolutes (synth.grounding.terms), claim-by-claim binding, modality and negation
+(synth.grounding.claims), clause binding (synth.grounding.clauses), table rows (synth.grounding.tables),
+agents (synth.grounding.agents), word swaps and polarity (synth.grounding.substitution). This module's one
+job is the verdict.
 """
 
 from __future__ import annotations
