@@ -171,9 +171,10 @@ def absolutes(answer: str, context: str | Context) -> list[str]:
 
     >>> absolutes("The scope is always optional.", "scope: OPTIONAL, if identical to the request; otherwise, REQUIRED.")
     ['always']
-    >>> absolutes("无论金额大小，一律免征。", "无论金额大小，一律免征印花税。")
-    []
+    >>> absolutes("无论金额大小，一律免征。", "无论金额大小，一律免征印花税。"), absolutes("不论金额大小均免征。", "无论金额大小，均免征。")
+    ([], [])
     """
     ctx = as_context(context)
-    return [m.group() for m in _ABSOLUTE.finditer(unicodedata.normalize("NFKC", answer))
-            if m.group().casefold() not in ctx.folded]
+    said = {m.group().casefold() for m in _ABSOLUTE.finditer(ctx.folded)}
+    # 无论/不论, always/in all cases: any word of the kind in the chunk says it states a universal rule itself
+    return [] if said else [m.group() for m in _ABSOLUTE.finditer(unicodedata.normalize("NFKC", answer))]
