@@ -35,7 +35,16 @@ def _stem(word: str) -> str:
 
 
 def _content(words: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z][a-z_-]+", words.casefold()) if w not in _STOP and len(w) >= 3]
+    """Content words in the singular: employer and employers are one party (employee another)."""
+    return [_singular(w) for w in re.findall(r"[a-z][a-z_-]+", words.casefold()) if w not in _STOP and len(w) >= 3]
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 def _rules(text: str) -> list[tuple[str, list[str], str]]:

@@ -227,3 +227,9 @@ def test_two_figures_swapped_in_place_are_a_swap():
     assert v.status == "uncertain" and "50→500" in v.checks["substitutions"]
     right = "存储节点的数据盘建议至少预留 500 GB，日志盘建议至少预留 50 GB。"
     assert check_answer(right, ["数据盘建议最少预留 500 GB，日志盘建议最少预留 50 GB"], chunk).status == "pass"
+
+
+def test_a_party_in_the_plural_is_the_same_party():
+    chunk = "Every employer shall pay to each of his employees wages at the following rates."
+    assert agent_swaps("Employers must pay their employees wages at these rates.", chunk) == []
+    assert agent_swaps("Employees must pay wages at these rates.", chunk) == ["employee→pay"]
