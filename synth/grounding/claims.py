@@ -83,6 +83,7 @@ _MODALS = (
     ("permit", re.compile(r"可以|允许|有权|准予|\bmay\b|\bcan\b|\ballowed\b|\bpermitted\b|\bpermit\b", re.I)),
     ("recommend", re.compile(r"\bshould\b|\brecommended\b", re.I)),
 )
+_BARE_NEGATION = re.compile(r"[不非无未没勿禁]|\b(?:not|no|never|without)\b", re.I)
 # a negation and the term it negates: 不/非/无/未/没 + two characters, not/no/non- + a word
 _NEG_ZH = re.compile(f"(?:不|非|无|未|没有)(?:对|向|与|在|被|予|得|应|可|能|会|是|为)?([{CJK}]{{2}})")
 _NEG_EN = re.compile(r"\b(?:not|no|non-?|never|without)\s*(?:(?:a|an|the|any)\s+)?([a-z][a-z-]{2,})", re.I)
@@ -333,8 +334,10 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             continue
         if best is not None:
             mine, theirs = _modal_classes(claim), _modal_classes(best.text)
-            # a duty or a prohibition where the chunk's sentence states none ("这个端口必须对公网开放") is a new rule
-            if (mine and theirs and not mine & theirs) or (mine & {"oblige", "prohibit"} and not theirs):
+            # a duty or a prohibition where the chunk's sentence states none ("这个端口必须对公网开放") is a new rule;
+            # a sentence with a negation may be a rule without a modal (表名不使用复数名词)
+            if (mine and theirs and not mine & theirs) or (mine & {"oblige", "prohibit"} and not theirs
+                                                            and not _BARE_NEGATION.search(best.text)):
                 problems["modality"].append(claim)
                 continue
         if best is not None and _negation_differs(claim, best.text):

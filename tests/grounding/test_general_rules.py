@@ -233,3 +233,10 @@ def test_a_party_in_the_plural_is_the_same_party():
     chunk = "Every employer shall pay to each of his employees wages at the following rates."
     assert agent_swaps("Employers must pay their employees wages at these rates.", chunk) == []
     assert agent_swaps("Employees must pay wages at these rates.", chunk) == ["employee→pay"]
+
+
+def test_a_negated_sentence_is_a_rule_without_a_modal():
+    chunk = "表名不使用复数名词。字段名使用小写字母或数字。"
+    assert check_answer("表名不能使用复数名词。", ["表名不使用复数名词"], chunk).status == "pass"
+    # a sentence with neither modality nor negation states no rule
+    assert check_answer("字段名必须使用小写字母或数字。", ["字段名使用小写字母或数字"], chunk).status == "uncertain"
