@@ -36,14 +36,16 @@ LEAK = re.compile(
     r"(?:文档|文中|原文|表格|表中|上表|下表|该表|本表|图表|公告|报告|列表)"
     r"|(?:从|由)(?:上|下)?表(?:格|中)?(?:中)?(?:可以|可)?(?:看出|看到|得知|可知|可见|知)"
     r"|如(?:上|下|前)文?" + _DOC_ZH + r"?所(?:示|述|列)|如(?:表|图)\s*[\d.\-]*\s*所示"
-    r"|(?:该|本|上述|以上|上面)(?:公告|报告|文档|表格|通知|文章|段落)|表中(?:所示|列出|列明|显示)"
+    # 本通知, 本公告 is how a notice names itself (本通知自发布之日起施行): only 该/上述 point at a source
+    r"|(?:该|上述|以上|上面)(?:公告|报告|文档|表格|通知|文章|段落)|表中(?:所示|列出|列明|显示)"
     r"|according to the (?:given |provided |above |following )?" + _SOURCE_EN +
     r"|(?:according to|based on|per) (?:the|this|that) " + _DOC_MOD_EN + _DOC_EN + r"\b"
     r"|(?:from|in) (?:the|this|that) (?:" + _DOC_MOD + _DOC_EN + "|" + _DOC_STRONG_EN + r"(?=\s*(?:[,.;:!?，。]|$|above|below|provided|given)))\b"
     r"|(?:the|this) " + _SOURCE_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows)"
     r"|(?:the|this) " + _DOC_MOD_EN + _DOC_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows|lists)"
     r"|as (?:stated|mentioned|described|noted|shown|indicated|listed|given|outlined|explained|specified|set out) "
-    r"(?:(?:in|by|from) (?:the |this )?" + _DOC_MOD_EN + _DOC_EN + r"\b|above|below|earlier|previously)"
+    # "as set out in section 13(a)" cites the law by its number: no leak; "as shown in the table" is one
+    r"(?:(?:in|by|from) (?:the |this )?" + _DOC_MOD_EN + _DOC_EN + r"\b(?!\s*[\d(§])|above|below|earlier|previously)"
     r"|as (?:stated|mentioned|described|noted|shown|indicated) (?:in the " + _SOURCE_EN + r"|above)"
     r"|based on the (?:given |provided |above )?" + _SOURCE_EN +
     r"|(?:in|from) the (?:provided|given|above) " + _SOURCE_EN +

@@ -46,6 +46,8 @@ def test_a_source_construction_with_any_document_noun_is_a_leak(answer):
     "The text field holds 80 characters.",
     "根据材料强度选择焊条。",
     "报告应当在三十日内提交。",
+    "Employees exempt as set out in section 13(a)(1) are not covered.",   # the law cited by its number
+    "本通知自2020年1月1日起施行。",                                      # a notice naming itself
 ])
 def test_documents_named_as_things_are_no_leak(answer):
     assert leak(answer) is None
