@@ -85,7 +85,7 @@ def misplaced_figures(answer: str, context: str | Context) -> list[str]:
             if not named or len(named) == len(rows):
                 continue
             # a cell's text given to a named row that does not have it (万兆网卡 for the 千兆网卡 row)
-            said = {v for r in rows for v in r.values if v in folded}
+            said = {v for r in rows for v in r.values if _says(folded, v)}
             if any(not any(v in rv for r in named for rv in r.values) and v not in running_text for v in said):
                 out.append(claim)
                 break
@@ -120,6 +120,14 @@ def _own_clause_unbound(own: str, tables: list[list[Row]], running: list[Mention
         if rows and not any(len(words & r.terms) >= share * len(words) for r in rows):
             return True
     return False
+
+
+def _says(claim: str, value: str) -> bool:
+    """The claim states a cell's text: a Chinese one as it stands, a Latin one of three or more letters as
+    whole words ("no" is not in "node")."""
+    if value.isascii():
+        return len(value) >= 3 and re.search(r"(?<![a-z0-9])" + re.escape(value) + r"(?![a-z0-9])", claim) is not None
+    return value in claim
 
 
 def _names(claim: str, label: str) -> bool:

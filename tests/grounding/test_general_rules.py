@@ -242,3 +242,9 @@ def test_a_negated_sentence_is_a_rule_without_a_modal():
     assert check_answer("表名不能使用复数名词。", ["表名不使用复数名词"], chunk).status == "pass"
     # a sentence with neither modality nor negation states no rule
     assert check_answer("字段名必须使用小写字母或数字。", ["字段名使用小写字母或数字"], chunk).status == "uncertain"
+
+
+def test_a_latin_cell_is_read_as_whole_words():
+    chunk = "| Plan | Encrypted | Support |\n| --- | --- | --- |\n| Basic | No | Email |\n| Pro | Yes | Phone |"
+    assert misplaced_figures("The Basic plan has no node limit and email support.", chunk) == []
+    assert misplaced_figures("The Basic plan has phone support.", chunk) == ["The Basic plan has phone support"]
