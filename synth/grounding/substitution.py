@@ -282,6 +282,8 @@ def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
         for group in _ANTONYMS:
             for mine in group:
                 cjk = _is_cjk(list(mine))
+                if not cjk and mine in _FUNCTION_EN:
+                    continue  # more/less, over/under reword freely ("more than" for "longer than")
                 said = mine in sent_text if cjk else mine in sent_forms
                 if not said or (mine in chunk_text if cjk else mine in chunk_forms):
                     continue
