@@ -6,7 +6,8 @@
 Items: bench/external/data/grounding_items.jsonl unless --items names another file of the same shape
 (id, label, kind, chunk, answer, evidence) (SOURCES.md: Chinese laws from the national database, NIST
 SP 800-63B; chunks are real, answers were written by hand against them, half unsupported in the ways
-doc-qa answers go wrong). Prints the verdicts (pass / uncertain / fail) by kind, the precision of "pass"
+doc-qa answers go wrong; bench/external/data/grounding_heldout.jsonl is the second set, on other documents,
+used for development since: bench/RESULTS.md). Prints the verdicts (pass / uncertain / fail) by kind, the precision of "pass"
 (supported answers among those passed: "pass" skips the judge), the share of supported answers that pass
 and the share that fail outright (no judge can save them).
 """
