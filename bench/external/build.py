@@ -1,7 +1,7 @@
 """Materialise the external benchmark sets from public repositories at pinned commits.
 
 The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl, the held-out
-grounding_heldout.jsonl and the sealed grounding_sealed.jsonl: hand-written answers, quotes as spans of
+grounding_heldout.jsonl and the sealed grounding_sealed.jsonl and grounding_sealed2.jsonl: hand-written answers, quotes as spans of
 the chunk) are committed; the third-party text they point at is not. This script
 reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
 how to get them) and writes
@@ -10,6 +10,7 @@ how to get them) and writes
     bench/external/data/grounding_items.jsonl  (chunk, answer, quotes, label, kind)
     bench/external/data/grounding_heldout.jsonl  the held-out grounding set (issue 22), same format
     bench/external/data/grounding_sealed.jsonl   the sealed grounding test set (issue 22), same format
+    bench/external/data/grounding_sealed2.jsonl  a second sealed grounding test set on other documents, same format
 
 
     .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
@@ -56,6 +57,9 @@ SOURCES = {  # key -> (owner/name, commit)
     "etcd": ("etcd-io/website", "824597935df6e95992ef61c07e3222f4f796ca6c"),
     "p3c": ("alibaba/p3c", "6c59c8c36ecd8722c712d5685b8c3822c1c8b030"),
     "uscode": ("codexstanford/markdonw-chunck-of-the-usa-code", "66d0b20a5e0521c0ffa33fe40368e4148bff046b"),
+    # second sealed grounding test set (grounding_sealed2.jsonl)
+    "dolphinscheduler": ("apache/dolphinscheduler", "7e0095dca198bfc50c59bbc10b3be5617d7b3229"),
+    "redisdoc": ("redis/redis-doc", "1044224477fceacc5af56a636b0a7495d19e533c"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -84,6 +88,11 @@ DOCS = {  # grounding documents: key -> (source, path)
     "zh-p3c-mysql-indexes": ("p3c", "p3c-gitbook/MySQL数据库/索引规约.md"),
     "en-uscode-flsa-minimum-wage": ("uscode", "chuncks/title-29/chunck-185.md"),
     "en-uscode-flsa-maximum-hours": ("uscode", "chuncks/title-29/chunck-191.md"),
+    # second sealed set
+    "zh-dolphinscheduler-hardware": ("dolphinscheduler", "docs/docs/zh/about/hardware.md"),
+    "zh-dolphinscheduler-load-balance": ("dolphinscheduler", "docs/docs/zh/architecture/load-balance.md"),
+    "zh-dolphinscheduler-configuration": ("dolphinscheduler", "docs/docs/zh/architecture/configuration.md"),
+    "en-redis-eviction": ("redisdoc", "docs/reference/eviction/index.md"),
 }
 
 
@@ -246,7 +255,8 @@ def main() -> None:
     for name, rows in (("filters_rows.jsonl", build_filters(Rows(sources))),
                        ("grounding_items.jsonl", build_grounding(sources)),
                        ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl")),
-                       ("grounding_sealed.jsonl", build_grounding(sources, "grounding_sealed.jsonl"))):
+                       ("grounding_sealed.jsonl", build_grounding(sources, "grounding_sealed.jsonl")),
+                       ("grounding_sealed2.jsonl", build_grounding(sources, "grounding_sealed2.jsonl"))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
