@@ -25,10 +25,13 @@ _DOC_MOD_EN = "(?:" + _DOC_MOD + ")?"
 # nouns that name the source itself wherever they stand ("in the passage"); "in the table" may be a database's table
 _DOC_STRONG_EN = r"(?:text|passage|document|excerpt|press release|announcement|snippet|extract|context|chunk)s?"
 _DOC_ZH = r"(?:文档|文本|原文|文章|表格|列表|清单|公告|报告|通知|段落|材料|资料|内容|摘要|章节|图表|上表|下表|表|图)"
+_DOC_SAYER = (r"(?:documentation|docs|document|manual|guide|guidelines?|handbook|readme|faq|tutorial|specification|spec"
+               r"|text|passage|source|article|section|table|chapter|page|instructions)s?")
 LEAK = re.compile(
     # 根据内容/材料 alone is ordinary Chinese (根据材料强度选择焊条): only with a pointer, or 资料/文献/原文
     r"根据(?:所给|给定|提供的?|上述|以上|上面的?|前述|参考)的?" + _SOURCE_ZH + r"?"
     r"|根据(?:上文|前文|原文|文中|本文|该文|资料|文献)"
+    r"|(?:文档|手册|指南|官方文档|说明书|原文|资料)(?:中|里|上)?(?:也|还|明确)?(?:指出|提到|写道|写明|称(?!之|为)|表示)"
     r"|(?:文中|原文|材料中|资料中|文档中|上文|前文|参考资料中?|以上" + _SOURCE_ZH + r"中?)(?:提到|指出|所述|显示|规定|表明|说明)"
     r"|参考资料|如上文?所述|如前所述|本文(?:提到|指出)|(?:本段|该段|这段|所给的?|给定的?)" + _SOURCE_ZH +
     # a source-referring construction (根据/从/如…所示) with a document noun: 根据文档中的表格, 从表格可以看出, 如上表所示
@@ -43,6 +46,9 @@ LEAK = re.compile(
     r"|(?:from|in) (?:the|this|that) (?:" + _DOC_MOD + _DOC_EN + "|" + _DOC_STRONG_EN + r"(?=\s*(?:[,.;:!?，。]|$|above|below|provided|given)))\b"
     r"|(?:the|this) " + _SOURCE_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows)"
     r"|(?:the|this) " + _DOC_MOD_EN + _DOC_EN + r" (?:says|states|mentions|notes|explains|indicates|describes|shows|lists)"
+    # a document noun as the subject of a saying verb: "The documentation states that …", "the guide notes …"
+    r"|\b(?:the|this|that|these|its|their) (?:\w+ )?" + _DOC_SAYER + r" (?:also |further |clearly |explicitly )?"
+    r"(?:(?:say|state|mention|note|explain|indicate|write|tell)(?:s|d|ed)?|points? out)\b"
     r"|as (?:stated|mentioned|described|noted|shown|indicated|listed|given|outlined|explained|specified|set out) "
     # "as set out in section 13(a)" cites the law by its number: no leak; "as shown in the table" is one
     r"(?:(?:in|by|from) (?:the |this )?" + _DOC_MOD_EN + _DOC_EN + r"\b(?!\s*[\d(§])|above|below|earlier|previously)"
