@@ -60,6 +60,7 @@ SOURCES = {  # key -> (owner/name, commit)
     # second sealed grounding test set (grounding_sealed2.jsonl)
     "dolphinscheduler": ("apache/dolphinscheduler", "7e0095dca198bfc50c59bbc10b3be5617d7b3229"),
     "redisdoc": ("redis/redis-doc", "1044224477fceacc5af56a636b0a7495d19e533c"),
+    "elasticjob": ("apache/shardingsphere-elasticjob", "89f70b70e11f527b10b1c55838cfa7ac070128f0"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -93,6 +94,10 @@ DOCS = {  # grounding documents: key -> (source, path)
     "zh-dolphinscheduler-load-balance": ("dolphinscheduler", "docs/docs/zh/architecture/load-balance.md"),
     "zh-dolphinscheduler-configuration": ("dolphinscheduler", "docs/docs/zh/architecture/configuration.md"),
     "en-redis-eviction": ("redisdoc", "docs/reference/eviction/index.md"),
+    "en-redis-persistence": ("redisdoc", "docs/management/persistence.md"),
+    "zh-elasticjob-job-properties": ("elasticjob", "docs/content/user-manual/configuration/props.cn.md"),
+    "zh-elasticjob-failover": ("elasticjob", "docs/content/features/failover.cn.md"),
+    "zh-elasticjob-misfire": ("elasticjob", "docs/content/features/misfire.cn.md"),
 }
 
 
