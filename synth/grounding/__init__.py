@@ -5,7 +5,8 @@ then checks, cheapest first:
 
 1. leakage: the answer talks about its source: a source-referring construction (according to, as shown in,
    根据, 从…可以看出, 如…所示) with any document noun (text, press release, announcement, table, section;
-   上文, 表格, 该公告), or a document part named with above/below ("Table 3-1 above"): a reader of the SFT
+   上文, 表格, 该公告), a document noun as the subject of a saying verb ("The documentation states that",
+   官方文档指出), or a document part named with above/below ("Table 3-1 above"): a reader of the SFT
    pair has no source to refer to;
 2. evidence quotes occur in the chunk: both sides normalised (NFKC width folding, case, every kind
    of whitespace incl. PDF line breaks and hyphenation, “”‘’「」『』 quotes, dashes, ……/...) with an
@@ -40,12 +41,17 @@ then checks, cheapest first:
     figures swapped in place), uses a word the chunk never has whose opposite stands in the clause it
     restates (关闭 for 开放), or writes a word only under the opposite polarity marker (有息 where the chunk
     has only 无息);
-12. absolutes: always/never/一律/无论 where the chunk uses none of them (a condition dropped).
+12. absolutes: always/never/一律/无论 where the chunk uses none of them (a condition dropped);
+13. pairings (synth.grounding.pairings): an answer sentence whose anchors (figures, Latin words and codes,
+    Chinese character bigrams) shared once with a quote keep the quote's order in blocks, except two blocks
+    exchanged around a fixed middle and a fixed edge (caches watchers … tracking key-value data for the
+    reverse; 130ms and 350-400ms given to each other's route; MUST and SHOULD sides exchanged): each now
+    stands beside another partner than in the quote. Reordered clauses keep their partners and pass.
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low support, an unknown term, a computed number in a
 calculation answer or a count the answer made, a claim bound to another subject, row, clause, agent or
-bound, or of another modality, a swapped word, an absolute) leave the verdict
+bound, or of another modality, a swapped word or pairing, an absolute) leave the verdict
 *uncertain*, for an LLM judge to settle. Nothing here is ever auto-accepted on weak evidence: "pass"
 means every check found the answer restating its chunk.
 
@@ -62,7 +68,8 @@ The pieces live in their own modules, re-exported here: folding with an index ma
 (synth.grounding.quotes), numbers and counts (synth.grounding.numbers), bounds (synth.grounding.bounds),
 leaks, terms, support and absolutes (synth.grounding.terms), claim-by-claim binding, modality and negation
 (synth.grounding.claims), clause binding (synth.grounding.clauses), table rows (synth.grounding.tables),
-agents (synth.grounding.agents), word swaps and polarity (synth.grounding.substitution). This module's one
+agents (synth.grounding.agents), word swaps and polarity (synth.grounding.substitution), pairings
+(synth.grounding.pairings). This module's one
 job is the verdict.
 """
 
@@ -77,6 +84,7 @@ from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
 from synth.grounding.fold import normalize, normalize_map
 from synth.grounding.bounds import direction_flips
+from synth.grounding.pairings import pairing_swaps
 from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
                                      missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
@@ -150,7 +158,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    "unsupported_claims": claims["unsupported"],
                    "substitutions": substitutions(answer, ctx) + antonym_swaps(answer, ctx),
                    "polarity_flips": polarity_flips(answer, ctx),
-                   "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx)})
+                   "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx),
+                   "pairing_swaps": pairing_swaps(answer, [q for q, m in zip(quotes, matches) if m.found])})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)
@@ -185,6 +194,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         return verdict("uncertain", "ungrounded_binding")
     if checks["direction_flips"]:
         return verdict("uncertain", "ungrounded_direction")
+    if checks["pairing_swaps"]:
+        return verdict("uncertain", "ungrounded_pairing")
     if checks["modality_mismatch"]:
         return verdict("uncertain", "ungrounded_modality")
     if checks["negation_mismatch"]:
