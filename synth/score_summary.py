@@ -38,6 +38,27 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _plain(v: Any) -> Any:
+    """`v` as a JSON value (the summary's state goes into a checkpoint and the report): a NumPy scalar
+    or array as its Python value, lists and mappings item by item, anything else not JSON as its str."""
+    if v is None or type(v) in (str, bool, int, float):
+        return v
+    if type(v).__module__ == "numpy" and hasattr(v, "tolist"):  # np.int64, np.float32, np.bool_, arrays
+        item = v.tolist()
+        return str(v) if type(item).__module__ == "numpy" else _plain(item)
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):  # subclasses (IntEnum, np.float64 is a float): the plain value
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return str(v)
+
+
 class ScoreSummary:
     """Bounded running summary of one score's values (None: the row has no value)."""
 
@@ -64,6 +85,7 @@ class ScoreSummary:
             self.present += v is not None
 
     def add(self, v: Any) -> None:
+        v = _plain(v)
         key = xxhash.xxh64_intdigest(f"{self.salt}:{self.seen}".encode(), seed=_SEED)
         self._offer(key, v)
         self.seen += 1

@@ -100,3 +100,52 @@ def test_bad_row_named_by_its_line_in_any_batch(inp):
         fh.write(json.dumps({"weird": 1}) + "\n")
     res = _run(inp, "out", "--batch-rows", "100")
     assert res.exit_code != 0 and "row 251" in str(res.exception) + res.output
+
+
+NUMPY_FILTER = '''
+import numpy as np
+from synth.filter import Decision, Filter
+
+class NumpyScores(Filter):
+    name = "numpy-scores"
+    score_names = ("units", "ratio")
+
+    def filter(self, record):
+        n = len(self.answer(record))
+        return Decision(n > 3, "numpy_scores_short", {"units": np.int64(n), "ratio": np.float32(n / 100)})
+'''
+
+
+def test_numpy_scores_checkpoint_and_resume(inp, monkeypatch):
+    """A plugin filter's NumPy scores go into the checkpoint and the report as plain JSON numbers."""
+    (inp / "np_scores_plugin.py").write_text(NUMPY_FILTER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(inp))
+    spec = ["--filter", "np_scores_plugin:NumpyScores"]
+
+    def run(name):
+        return CliRunner().invoke(app, ["filter", str(inp / "in.jsonl"), "-o", str(inp / f"{name}.jsonl"),
+                                        *spec, "--quiet", "--batch-rows", "30"])
+
+    res = run("fresh")
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    real = filter_cli._Progress
+
+    class Dying(real):
+        def __call__(self, stage, done, total):
+            if done >= 90:
+                raise Killed
+
+    monkeypatch.setattr(filter_cli, "_Progress", Dying)
+    assert isinstance(run("out").exception, Killed)
+    saved = json.loads((inp / "out.state" / "meta.json").read_text())
+    assert saved["rows"] == 90
+    sample = saved["scores"][0]["units"]["sample"]
+    assert all(type(v) is int for _, _, v in sample)
+    monkeypatch.setattr(filter_cli, "_Progress", real)
+    res = run("out")
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    assert _read(inp / "out.jsonl") == _read(inp / "fresh.jsonl")
+    assert _funnel(inp / "out.report.json") == _funnel(inp / "fresh.report.json")
+    scores = json.loads((inp / "out.report.json").read_text())["stages"][0]["scores"]
+    assert scores["units"]["n"] == 250 and isinstance(scores["units"]["mean"], float)
+    assert scores["ratio"]["n"] == 250 and "p50" in scores["ratio"]  # np.float32 counted as a number
