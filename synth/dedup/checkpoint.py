@@ -114,8 +114,10 @@ def finish_jsonl(state: State, name: str, target: Path) -> int:
         os.replace(src, target)
         return -1
     w = TableWriter(Path(target))
-    with open(src, encoding="utf-8") as fh:
+    with open(src, "rb") as fh:
         while lines := list(islice(fh, BATCH_ROWS)):
-            w.write([json.loads(x) for x in lines])
+            if not lines[-1].endswith(b"\n"):
+                lines[-1] += b"\n"
+            w.write_lines(lines, sum(1 for x in lines if x.strip()))
     w.close()
     return w.n

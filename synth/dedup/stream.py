@@ -87,6 +87,22 @@ def _decide_in_memory(state: State, n: int, config, backend) -> dict:
     return {"stats": stats, "times": times}
 
 
+def _parquet_schema(inp):
+    """The columns of a Parquet input (its shards' unified), which every kept row fits; None when INPUT
+    is not all Parquet or its shards' columns do not unify (the writer then infers from all rows)."""
+    files = input_files(inp)
+    if not all(f.suffix == ".parquet" for f in files):
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schemas = [pq.read_schema(f) for f in files]
+        return schemas[0] if len(schemas) == 1 else pa.unify_schemas(schemas)
+    except Exception:  # unreadable (pass 1 said so already) or columns of other types
+        return None
+
+
 class SurvivorIds:
     """Ids of the rows that others duplicate, kept compact (pickled into one buffer, 8 B of offset
     each) instead of a dict of Python objects: pass 2 names each dropped row's survivor by them."""
@@ -157,7 +173,7 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
                 if ids.wants(pos):
                     ids.add(row_id(r, pos, config.id_field))
                 pos += 1
-    kept_out = TableWriter(out)
+    kept_out = TableWriter(out, schema=_parquet_schema(inp) if Path(out).suffix == ".parquet" else None)
     dropped_rows = DroppedSpool(dropped_path)
     pos = seen = n_dropped = 0
     try:
@@ -191,6 +207,7 @@ def _dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: 
         kept_out.close()
         dropped_rows.close()
     except BaseException:
+        kept_out.abort()
         dropped_rows.abort()
         raise
     times["total_s"] = time.perf_counter() - t0
