@@ -38,13 +38,26 @@ def _config(cls, **kw):
 
 def _check_out(inp: Path, out: Path) -> None:
     """Before any row is read: OUT is not the input, and is of the kind written there (see write_table)."""
-    if out.resolve() == inp.resolve():
-        raise InputError(f"--out {out} is the input file; write somewhere else")
-    written = (out, _sibling(out, ".dropped.jsonl"), _sibling(out, ".contaminated.jsonl"))
-    if (inp.is_dir() and out.resolve().parent == inp.resolve()
-            or any(fnmatch(str(p.absolute()), str(inp.absolute())) for p in written)):
-        raise InputError(f"--out {out} would be read as one of the input's shards; write it outside {inp}")
+    _check_not_input(inp, out, "--out", (_sibling(out, ".dropped.jsonl"), _sibling(out, ".contaminated.jsonl")))
     check_out(out, is_dir=out.suffix not in (".jsonl", ".parquet"))
+
+
+def _check_not_input(inp: Path, path: Path, role: str, also: tuple[Path, ...] = ()) -> None:
+    """`path` (written as `role`, with `also` beside it) is not the input, nor read as one of its shards."""
+    if path.resolve() == inp.resolve():
+        raise InputError(f"{role} {path} is the input{' file' if inp.is_file() else ''}; write it outside the input")
+    if (inp.is_dir() and path.resolve().parent == inp.resolve()
+            or any(fnmatch(str(p.absolute()), str(inp.absolute())) for p in (path, *also))):
+        raise InputError(f"{role} {path} would be read as one of the input's shards; write it outside {inp}")
+
+
+def _check_ray_folders(inp: Path, folders: list[Path]) -> None:
+    """Before anything is written or deleted: no folder of numbered shards (OUT, its .dropped /
+    .contaminated, --rejected) is or holds the folder of an input file."""
+    from synth.dedup.ray_io import check_output_folders
+    from synth.dedup.reading import input_files
+
+    check_output_folders(input_files(inp), folders)
 
 
 def _rows(path: Path) -> list[dict]:
@@ -244,6 +257,7 @@ def _on_ray(run, address: str, inp: Path, out: Path, others: list[Path], *args, 
     if out.suffix in (".jsonl", ".parquet"):
         raise InputError(f"--out {out}: --ray writes numbered shards; give a directory (e.g. {out.with_suffix('')})")
     state, folders = _sibling(out, ".state"), [out, *others]
+    _check_ray_folders(inp, [*folders, state])
     made = [p for p in folders if not p.exists()]
     try:
         return run(address, inp, out, *others, *args, state=state, **kwargs)

@@ -12,7 +12,7 @@ import typer
 
 from synth import plugins
 from synth.cli._app import app
-from synth.cli.dedup import _check_out, _Progress, _sibling
+from synth.cli.dedup import _check_not_input, _check_out, _check_ray_folders, _Progress, _sibling
 from synth.errors import ConfigError, InputError
 
 _SPEC = re.compile(r"^(?P<name>[^:=,\s]+(?::[A-Za-z_]\w*)?)(?::(?P<options>.*))?$", re.S)
@@ -140,6 +140,8 @@ def filter_cmd(
     from synth.stages.base import StageReport
 
     _check_out(input, out)
+    if rejected is not None:
+        _check_not_input(input, rejected, "--rejected")
     specs = [parse_filter_spec(f) for f in filters]
     built = [make_filter(name, options) for name, options in specs]  # every option checked before any row is read
     for flt in built:
@@ -228,6 +230,7 @@ def _filter_on_ray(address, input, out, rejected, specs, built, *, field, questi
     specs = [(name, {k: str(Path(v).resolve()) if k in flt.path_options and isinstance(v, str) else v
                      for k, v in options.items()}) for (name, options), flt in zip(specs, built)]
     state = _sibling(out, ".state")
+    _check_ray_folders(input, [out, rejected, state])  # before anything is written or deleted
     made = [p for p in (out, rejected) if not p.exists()]
     try:
         with _Progress(quiet) as progress:
@@ -245,7 +248,7 @@ def _filter_on_ray(address, input, out, rejected, specs, built, *, field, questi
     report_path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     if not quiet:
         typer.echo(format_funnel(res["rows_in"], res["stages"], res["rows_out"]))
-        typer.echo(f"wrote {out}/part-*.{res['format']} ({res['rows_out']:,} rows), {rejected}/part-*.jsonl "
+        typer.echo(f"wrote {out}/part-*.{'jsonl' if res['format'] == 'mixed' else res['format']} ({res['rows_out']:,} rows), {rejected}/part-*.jsonl "
                    f"({res['rows_rejected']:,}), {report_path}")
 
 

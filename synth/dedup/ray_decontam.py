@@ -40,8 +40,7 @@ def decontam_unit(unit: dict, benchmarks, fields: list[str], kept_dir: str, drop
         dropped_all += dropped
         for name, k in found.items():
             hits[name] = hits.get(name, 0) + k
-    ray_io.write_shard(ray_io.shard_path(Path(kept_dir), unit["i"], unit["fmt"]), kept_all)
-    ray_io.write_shard(ray_io.shard_path(Path(dropped_dir), unit["i"], "jsonl"), dropped_all)
+    ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
     return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "dropped": len(dropped_all), "hits": hits,
             "present": present, "shown": dropped_all[:10]}
 
@@ -49,14 +48,12 @@ def decontam_unit(unit: dict, benchmarks, fields: list[str], kept_dir: str, drop
 def decontam_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, benchmarks, *, state: Path,
                     batch_rows: int = 10_000, progress=None) -> tuple[dict[str, Any], list[dict]]:
     """Decontaminate `inp` on Ray; returns the local command's report and the first contaminated rows."""
-    from synth.dedup.text import default_fields
-
     files, fmt = ray_io.shard_files(inp)
     units = ray_io.work_units(files, fmt)
-    first = next(ray_io.read_unit(units[0], 1), [])  # the first row decides the default fields, as locally
-    fields = list(config.fields or default_fields(first, config.id_field))
+    fields, first = ray_io.default_fields(inp, units, config)  # the first row decides them, as locally
     ray = ray_io.connect(address)
-    ray_io.prepare_outputs(state, ray_io.state_key(files, config=config.model_dump(), fields=fields), [out, dropped])
+    ray_io.prepare_outputs(state, ray_io.state_key(files, config=config.model_dump(), fields=fields), [out, dropped],
+                           files)
     ref = ray.put(benchmarks)
     results = ray_io.run_units(ray, units, decontam_unit, dict(
         benchmarks=ref, fields=fields, kept_dir=str(out.resolve()), dropped_dir=str(dropped.resolve()),

@@ -71,8 +71,7 @@ def write_unit(unit: dict, offset: int, decision, id_field: str, kept_dir: str, 
                                     "reason": "exact_duplicate" if why == 1 else "near_duplicate",
                                     "similarity": round(float(sim[pos]), 4)})
             pos += 1
-    ray_io.write_shard(ray_io.shard_path(Path(kept_dir), unit["i"], unit["fmt"]), kept_all)
-    ray_io.write_shard(ray_io.shard_path(Path(dropped_dir), unit["i"], "jsonl"), dropped_all)
+    ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
     return {"unit": unit["i"], "kept": len(kept_all), "dropped": len(dropped_all)}
 
 
@@ -84,7 +83,6 @@ def dedup_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, *, s
     from synth.dedup.ray_job import RayBackend
     from synth.dedup.report import build_report
     from synth.dedup.spilled import rank_from_lengths
-    from synth.dedup.text import default_fields
 
     if config.index is not None:
         raise InputError("--ray with a directory or glob of shards takes no --index; dedup against an index "
@@ -92,11 +90,10 @@ def dedup_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, *, s
     t0 = time.perf_counter()
     files, fmt = ray_io.shard_files(inp)
     units = ray_io.work_units(files, fmt)
-    first = next(ray_io.read_unit(units[0], 1), [])  # the first row decides the default fields, as locally
-    fields = list(config.fields or default_fields(first, config.id_field))
+    fields, first = ray_io.default_fields(inp, units, config)  # the first row decides them, as locally
     ray = ray_io.connect(address)
     ray_io.prepare_outputs(state, ray_io.state_key(files, config=config.model_dump(mode="json"), fields=fields),
-                           [out, dropped])
+                           [out, dropped], files)
     cfg = config.model_dump(mode="json")
 
     def bar(stage):

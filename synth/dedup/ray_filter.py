@@ -50,8 +50,7 @@ def filter_unit(unit: dict, specs: list, field: str | None, question_field: str 
             total.seconds += part.seconds
         kept_all += kept
         rejected_all += rejected
-    ray_io.write_shard(ray_io.shard_path(Path(kept_dir), unit["i"], unit["fmt"]), kept_all)
-    ray_io.write_shard(ray_io.shard_path(Path(rejected_dir), unit["i"], "jsonl"), rejected_all)
+    ray_io.write_unit_shards(unit, kept_dir, kept_all, rejected_dir, rejected_all)
     return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "rejected": len(rejected_all),
             "reports": [t.as_dict() for t in totals],
             "scores": [{n: v.state() for n, v in s._acc.items()} for s in stages]}
@@ -72,7 +71,7 @@ def filter_on_ray(address: str, inp: Path, out: Path, rejected: Path, specs: lis
     units = ray_io.work_units(files, fmt)
     ray = ray_io.connect(address)  # a missing Ray or cluster stops here, before anything is written
     ray_io.prepare_outputs(state, ray_io.state_key(files, specs=specs, field=field, question_field=question_field),
-                           [out, rejected])
+                           [out, rejected], files)
     results = ray_io.run_units(ray, units, filter_unit, dict(
         specs=specs, field=field, question_field=question_field, kept_dir=str(out.resolve()),
         rejected_dir=str(rejected.resolve()), batch_rows=batch_rows), state=state,

@@ -17,9 +17,9 @@ skips the units already written.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -61,47 +61,67 @@ def connect(address: str):
 
 
 def is_sharded(spec: str | Path) -> bool:
-    """A directory or a glob (the Ray paths read those; a single file keeps the single-file paths)."""
-    return Path(spec).is_dir() or any(c in str(spec) for c in "*?[")
+    """A directory of shards or a glob (the Ray paths read those); a single file or a saved dataset
+    directory keeps the single-file paths. An existing name is a name, even with `*?[` in it."""
+    from synth.dedup.reading import _is_dataset_dir, _is_glob
+
+    p = Path(spec)
+    if p.exists():
+        return p.is_dir() and not _is_dataset_dir(p)
+    return _is_glob(spec)
 
 
 def shard_files(spec: str | Path) -> tuple[list[Path], str]:
-    """The input files of `spec` in name order, and their one format ('jsonl' or 'parquet')."""
-    p = Path(spec)
-    if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
-    elif any(c in str(spec) for c in "*?["):
-        files = sorted(Path(f) for f in glob.glob(str(spec)) if Path(f).suffix in SUFFIXES and Path(f).is_file())
-    elif p.is_file():
-        if p.suffix not in SUFFIXES:
-            raise InputError(f"{p}: --ray reads .jsonl and .parquet (a file, a directory or a glob of shards); "
-                             "convert it first")
-        files = [p]
-    else:
-        raise InputError(f"input not found: {spec} (give a file, a directory of shards or a glob)")
-    if not files:
-        raise InputError(f"{spec}: no .jsonl or .parquet files there; give a file, a directory of shards or a glob")
+    """The input files of `spec` in name order, listed as the local commands list them
+    (synth.dedup.reading.input_files), and their format: 'jsonl', 'parquet' or 'mixed'."""
+    from synth.dedup.reading import input_files
+
+    files = input_files(spec)
+    if len(files) == 1 and (files[0].suffix not in SUFFIXES or not files[0].is_file()):
+        raise InputError(f"{files[0]}: --ray reads .jsonl and .parquet (a file, a directory or a glob of shards); "
+                         "convert it first, or run without --ray (a saved dataset directory: --ray with OUT "
+                         "a .jsonl/.parquet file, for dedup)")
     formats = {SUFFIXES[f.suffix] for f in files}
-    if len(formats) > 1:
-        raise InputError(f"{spec}: both JSON-lines and Parquet shards; keep one format per input")
-    return files, formats.pop()
+    return files, formats.pop() if len(formats) == 1 else "mixed"
+
+
+def _schema_text(schema) -> str:
+    import base64
+
+    return base64.b64encode(schema.serialize().to_pybytes()).decode()
+
+
+def unit_schema(unit: dict[str, Any]):
+    """The Arrow schema of a Parquet unit's file (carried in the unit), else None."""
+    if not unit.get("schema"):
+        return None
+    import base64
+
+    import pyarrow as pa
+
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(unit["schema"])))
 
 
 def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> list[dict[str, Any]]:
-    """Cut the files into units of about `unit_bytes` (UNIT_BYTES): {"i", "path", "start", "stop"}
-    (bytes of JSON lines, or row groups of Parquet)."""
+    """Cut the files into units of about `unit_bytes` (UNIT_BYTES): {"i", "path", "fmt", "out", "start",
+    "stop"} (bytes of JSON lines, or row groups of Parquet, then with the file's "schema"). "out" is the
+    format of the unit's kept shard: the input's one format, or JSON lines for a mix of both."""
     unit_bytes = unit_bytes or UNIT_BYTES
     units: list[dict[str, Any]] = []
+    out = "jsonl" if fmt == "mixed" else fmt
     for f in files:
-        if fmt == "parquet":
+        ffmt = SUFFIXES[f.suffix]
+        if ffmt == "parquet":
             import pyarrow.parquet as pq
 
-            meta = pq.ParquetFile(f).metadata
+            pf = pq.ParquetFile(f)
+            meta = pf.metadata
+            schema = _schema_text(pf.schema_arrow) if out == "parquet" else None
             start, size = 0, 0
             for g in range(meta.num_row_groups):
                 size += meta.row_group(g).total_byte_size
                 if size >= unit_bytes or g == meta.num_row_groups - 1:
-                    units.append({"path": str(f), "start": start, "stop": g + 1})
+                    units.append({"path": str(f), "fmt": ffmt, "start": start, "stop": g + 1, "schema": schema})
                     start, size = g + 1, 0
             continue
         total = f.stat().st_size
@@ -111,13 +131,36 @@ def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> li
                 fh.seek(min(start + unit_bytes, total))
                 fh.readline()  # the cut goes after the line it falls in
                 stop = min(fh.tell(), total) if start + unit_bytes < total else total
-                units.append({"path": str(f), "start": start, "stop": stop})
+                units.append({"path": str(f), "fmt": ffmt, "start": start, "stop": stop})
                 start = stop
     if not units:
         raise InputError(f"{files[0] if len(files) == 1 else files[0].parent} has no rows")
     for i, u in enumerate(units):
-        u.update(i=i, fmt=fmt)
+        u.update(i=i, out=out)
     return units
+
+
+def first_rows(units: list[dict[str, Any]]) -> list[dict]:
+    """The first row of the input (from the first unit that has one), as a list; [] when none has."""
+    for unit in units:
+        for batch in read_unit(unit, 1):
+            if batch:
+                return batch[:1]
+    return []
+
+
+def default_fields(inp, units: list[dict[str, Any]], config) -> tuple[list[str], list[dict]]:
+    """The fields to read (--field, else the default fields of the first row, as locally) and that row."""
+    from synth.dedup.text import default_fields as defaults
+
+    first = first_rows(units)
+    if not first:
+        raise InputError(f"{inp} has no rows")
+    fields = list(config.fields or defaults(first, config.id_field))
+    if not fields:
+        raise InputError(f"{inp}: no text column in its first row (columns: {', '.join(sorted(first[0])) or 'none'}); "
+                         "name the fields with --field")
+    return fields, first
 
 
 def read_unit(unit: dict[str, Any], batch_rows: int = 10_000) -> Iterator[list[dict]]:
@@ -127,6 +170,8 @@ def read_unit(unit: dict[str, Any], batch_rows: int = 10_000) -> Iterator[list[d
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
+        if unit["stop"] <= unit["start"]:
+            return
         yield from (b.to_pylist() for b in pf.iter_batches(batch_size=batch_rows,
                                                            row_groups=range(unit["start"], unit["stop"])))
         return
@@ -167,13 +212,32 @@ def shard_path(folder: Path, i: int, fmt: str) -> Path:
     return Path(folder) / f"part-{i:05d}.{fmt}"
 
 
-def write_shard(path: Path, rows: list[dict]) -> None:
-    """Rows to one shard, atomically (JSON lines as `synth filter` writes them; an empty Parquet shard
-    is left out, having no columns to write)."""
-    from synth.io import write_table
+def write_shard(path: Path, rows: list[dict], schema=None) -> None:
+    """Rows to one shard, atomically (JSON lines as `synth filter` writes them). A Parquet shard takes
+    `schema`, the input file's, for the input's columns (so every shard has the same types, and
+    `pyarrow.dataset(OUT)` reads them as one table); a column the rows gained (a filter's scores) is
+    inferred. Without a schema, an empty Parquet shard is left out, having no columns to write."""
+    from synth.io import atomic_path, write_table
 
-    if rows or path.suffix == ".jsonl":
-        write_table(path, rows)
+    if path.suffix != ".parquet" or schema is None:
+        if rows or path.suffix == ".jsonl":
+            write_table(path, rows)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(rows, schema=schema)
+    names = set(schema.names)
+    for extra in dict.fromkeys(k for r in rows for k in r if k not in names):
+        table = table.append_column(extra, pa.array([r.get(extra) for r in rows]))
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def write_unit_shards(unit: dict, kept_dir: str, kept: list[dict], dropped_dir: str, dropped: list[dict]) -> None:
+    """A unit's kept rows to KEPT/part-NNNNN.<out format> and its dropped rows to DROPPED/part-NNNNN.jsonl."""
+    write_shard(shard_path(Path(kept_dir), unit["i"], unit.get("out", unit["fmt"])), kept, unit_schema(unit))
+    write_shard(shard_path(Path(dropped_dir), unit["i"], "jsonl"), dropped)
 
 
 def _call(batch, fn, kwargs):
@@ -230,16 +294,39 @@ def state_key(files: list[Path], **options) -> str:
                       sort_keys=True, default=str)
 
 
-def prepare_outputs(state: Path, key: str, outputs: list[Path]) -> None:
+SHARD_NAME = re.compile(r"\.?part-\d{5}\.(jsonl|parquet)(\.\d+\.tmp)?$")  # and their temporary files
+
+
+def _shards_in(folder: Path) -> list[Path]:
+    """The numbered shards this module writes in `folder` (part-NNNNN.jsonl / .parquet), nothing else."""
+    return [p for p in folder.iterdir() if SHARD_NAME.match(p.name) and p.is_file()] if folder.is_dir() else []
+
+
+def check_output_folders(files: list[Path], folders: list[Path]) -> None:
+    """No output folder is, or holds, the folder of an input file (its numbered shards are removed
+    and written there): one InputError, before anything is written or deleted."""
+    homes = {f.resolve().parent for f in files}
+    for folder in folders:
+        target = Path(folder).resolve()
+        for home in sorted(homes):
+            if home == target or target in home.parents:
+                raise InputError(f"{folder} holds the input's files ({home}); its numbered shards would be "
+                                 "removed and written there: write the output to a folder outside the input")
+
+
+def prepare_outputs(state: Path, key: str, outputs: list[Path], files: list[Path] | None = None) -> None:
     """A state folder for this input and these options: kept when they match (a resumed run), else
-    started afresh, with the numbered shards of an earlier run removed from the `outputs` folders."""
+    started afresh, with the numbered shards of an earlier run removed from the `outputs` folders
+    (never from a folder that holds an input file, `files`)."""
+    if files is not None:
+        check_output_folders(files, outputs)
     key_file = state / "key.json"
     if key_file.exists() and key_file.read_text() == key:
         return
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
     for folder in outputs:
-        for old in folder.glob("part-*") if folder.is_dir() else ():
+        for old in _shards_in(folder):
             old.unlink()
         folder.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key)
@@ -249,7 +336,7 @@ def remove_outputs(state: Path, folders: list[Path], made: list[Path]) -> None:
     """After a broken input: the state and every numbered shard go, and the folders this run made."""
     shutil.rmtree(state, ignore_errors=True)
     for folder in folders:
-        for part in folder.glob("part-*") if folder.is_dir() else ():
+        for part in _shards_in(folder):
             part.unlink()
         if folder in made and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
