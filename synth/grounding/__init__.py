@@ -47,6 +47,11 @@ then checks, cheapest first:
     exchanged around a fixed middle and a fixed edge (caches watchers … tracking key-value data for the
     reverse; 130ms and 350-400ms given to each other's route; MUST and SHOULD sides exchanged): each now
     stands beside another partner than in the quote. Reordered clauses keep their partners and pass.
+    For tables (synth.grounding.tables.crossed_cells): a clause that names a row by any cell unique to it
+    (m4.large, unsigned tinyint, not only the first cell) states a figure of another row of any table of
+    the chunk, or a figure beside a header word (8 vCPUs, 2 GB) that the row holds under another column, or
+    joins a cell of one row to a cell of another row under another column (time → String where time sits in
+    the Date row).
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low support, an unknown term, a computed number in a
@@ -88,7 +93,7 @@ from synth.grounding.pairings import pairing_swaps
 from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
                                      missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
-from synth.grounding.tables import misplaced_figures
+from synth.grounding.tables import crossed_cells, misplaced_figures
 from synth.grounding.substitution import antonym_swaps, polarity_flips, substitutions
 from synth.grounding.terms import LEAK, absolutes, leak, lexical_support, term_coverage, unknown_terms
 
@@ -159,7 +164,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    "substitutions": substitutions(answer, ctx) + antonym_swaps(answer, ctx),
                    "polarity_flips": polarity_flips(answer, ctx),
                    "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx),
-                   "pairing_swaps": pairing_swaps(answer, [q for q, m in zip(quotes, matches) if m.found])})
+                   "pairing_swaps": pairing_swaps(answer, [q for q, m in zip(quotes, matches) if m.found])
+                   + crossed_cells(answer, ctx)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)

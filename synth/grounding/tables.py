@@ -139,3 +139,114 @@ def _names(claim: str, label: str) -> bool:
             return True
         at = claim.find(label, at + 1)
     return False
+
+
+@dataclass
+class Cell:
+    row: int                # the row's place among all body rows of the chunk
+    column: int
+    items: tuple[str, ...]  # the cell's text split at its list commas, case-folded
+    numbers: list[Mention]
+    header: str             # its column's header, case-folded
+
+
+def table_cells(text: str) -> list[list[Cell]]:
+    """Every body row of every table of the chunk as its cells, each with its column's header."""
+    rows: list[list[Cell]] = []
+    header: list[str] | None = None
+    for line in text.split("\n"):
+        stripped = line.strip()
+        cells = [c.strip().strip("*`") for c in _SEP.split(stripped.strip("|"))] if stripped else []
+        if len(cells) < 2 or ("|" not in stripped and "\t" not in stripped):
+            header = None
+            continue
+        if _RULE.fullmatch(stripped):
+            continue
+        if header is None:
+            header = [unicodedata.normalize("NFKC", c).casefold() for c in cells]
+            continue
+        row = []
+        for k, cell in enumerate(cells):
+            folded = unicodedata.normalize("NFKC", cell).casefold()
+            items = tuple(i.strip() for i in re.split(r"[,，、;；]", re.split(r"[（(<]", folded)[0]) if i.strip())
+            row.append(Cell(len(rows), k, items, [m for m in find_numbers(cell, reference=True) if not m.label],
+                            header[k] if k < len(header) else ""))
+        rows.append(row)
+    return rows
+
+
+def crossed_cells(answer: str, context: str | Context) -> list[str]:
+    """Claims of ``answer`` that pair what one table row holds with what another row holds: a figure of another
+    row given to the row the claim names by one of its own cells (the type m4.xlarge, not only the first cell),
+    a figure given to a column whose header word stands beside it when the row has it under another column
+    (8 vCPUs where the row has 2 under vCPUs and 8 under Memory), or a cell of one row joined in one clause to
+    a cell of another row under another column (time, of the Date row, "maps to String").
+
+    >>> ctx = "| Type | vCPUs | Memory (GB) |\\n|---|---|---|\\n| m4.large | 2 | 8 |\\n| m4.xlarge | 4 | 16 |"
+    >>> crossed_cells("The m4.large has 8 vCPUs and 2 GB of memory.", ctx)
+    ['The m4.large has 8 vCPUs and 2 GB of memory']
+    >>> crossed_cells("The m4.large has 2 vCPUs and 8 GB of memory.", ctx)
+    []
+    """
+    ctx = as_context(context)
+    rows = ctx.derived("table_cells", lambda c: table_cells(c.text))
+    if len(rows) < 2:
+        return []
+    _, running, _ = ctx.derived("table_rows", lambda c: table_rows(c.text))
+    owners: dict[str, set[int]] = {}
+    for row in rows:
+        for cell in row:
+            for item in cell.items:
+                if _TEXT.search(item) and len(item) >= 2:
+                    owners.setdefault(item, set()).add(cell.row)
+    unique = {item: next(iter(r)) for item, r in owners.items() if len(r) == 1}
+    out = []
+    for claim, own in _claim_parts(answer):
+        own_f, claim_f = (unicodedata.normalize("NFKC", t).casefold() for t in (own, claim))
+        # a clause naming no row reads its figures with the row the clause before it names
+        if _crossed(own_f, own_f, rows, unique, running) or _crossed(claim_f, own_f, rows, unique, running, pairs=False):
+            if claim not in out:
+                out.append(claim)
+    return out
+
+
+def _crossed(naming: str, stating: str, rows: list[list[Cell]], unique: dict[str, int], running: list[Mention],
+             pairs: bool = True) -> bool:
+    """``naming`` names rows by their own cells; ``stating`` gives them a figure another row holds, or under
+    another column, or (``pairs``) joins cells of two rows under two columns."""
+    said = [(item, r) for item, r in unique.items() if _says(naming, item)]
+    said = [(item, r) for item, r in said if not any(item != other and item in other for other, _ in said)]
+    named = {r for _, r in said}
+    if not named or len(named) == len(rows):
+        return False
+    for m in (m for m in find_numbers(stating) if not m.label):
+        if any(_same(m, n) for n in running):
+            continue
+        holders = [c for row in rows for c in row if any(_same(m, n) for n in c.numbers)]
+        if not holders:
+            continue
+        mine = [c for c in holders if c.row in named]
+        if not mine:
+            return True  # a figure of another row only
+        beside = _beside(stating, m)
+        columns = {c.column for c in rows[mine[0].row] if beside and _header_says(c.header, beside)}
+        if len(columns) == 1 and not any(c.column in columns for c in mine):
+            return True  # the header word beside the figure names another column of the row
+    if pairs and len(named) >= 2:
+        where = {(r, next(c.column for c in rows[r] if item in c.items)) for item, r in said}
+        for r1, c1 in where:
+            for r2, c2 in where:
+                if r1 != r2 and c1 != c2 and (r1, c2) not in where and (r2, c1) not in where:
+                    return True
+    return False
+
+
+def _beside(folded: str, m: Mention) -> str:
+    """The word written right after a figure (its unit or what it counts: 8 vCPUs, 2 GB, 8 个字节)."""
+    after = re.match(r"\s*(?:个|位)?\s*([a-z][a-z/]*|[\u4e00-\u9fff]{1,2})", folded[m.end:])
+    return after.group(1) if after else ""
+
+
+def _header_says(header: str, word: str) -> bool:
+    words = re.findall(r"[a-z][a-z/]*|[\u4e00-\u9fff]+", header)
+    return any(w == word or (len(word) >= 2 and not word.isascii() and word in w) for w in words)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from synth.grounding import check_answer, leak
+from synth.grounding.tables import crossed_cells
 
 
 @pytest.mark.parametrize("answer", [
@@ -69,3 +70,59 @@ def test_a_pairing_exchanged_goes_to_the_judge(answer, quote, chunk):
 def test_a_reordering_that_keeps_each_pairing_passes(answer, quote, chunk):
     v = check_answer(answer, [quote], chunk)
     assert (v.status, v.checks["pairing_swaps"]) == ("pass", [])
+
+
+INSTANCES = """## Small pool
+
+| Vendor | Size | Cores | RAM (GB) | Throughput (MB/s) |
+|---|---|---|---|---|
+| Acme | a2.small | 2 | 6 | 40.5 |
+
+## Large pool
+
+| Vendor | Size | Cores | RAM (GB) | Throughput (MB/s) |
+|---|---|---|---|---|
+| Acme | a2.big | 12 | 48 | 310.25 |"""
+
+CODES = """编码对照：
+
+| 内部类别 | 外部编码 |
+| --- | --- |
+| 整数 | i8, i16, i32 |
+| 文本 | str, utf8 |
+| 时刻 | date, datetime, time |
+| 二进制 | blob, varbin |"""
+
+SIZES = """| 用途 | 范围 | 列类型 | 字节 |
+| --- | --- | --- | --- |
+| 楼层 | 200 以内 | unsigned tinyint | 1 |
+| 订单号 | 约 90 亿 | unsigned bigint | 8 |"""
+
+
+@pytest.mark.parametrize("answer, chunk", [
+    ("The a2.small has 6 cores and 2 GB of RAM.", INSTANCES),         # figures moved between columns
+    ("The a2.big in the large pool reaches 40.5 MB/s.", INSTANCES),   # a figure of another table's row
+    ("外部编码 time 在内部归入文本类别。", CODES),                       # a mapping row given another row's value
+    ("varbin 对应的内部类别是整数。", CODES),
+    ("楼层用 unsigned tinyint 存储，占 8 个字节。", SIZES),               # a row named by its type, not its label
+])
+def test_a_table_pairing_crossed_goes_to_the_judge(answer, chunk):
+    assert crossed_cells(answer, chunk)
+
+
+@pytest.mark.parametrize("answer, chunk", [
+    ("The a2.small has 2 cores and 6 GB of RAM.", INSTANCES),
+    ("An a2.big reaches 310.25 MB/s with 12 cores.", INSTANCES),
+    ("外部编码 time 在内部归入时刻类别，str 归入文本。", CODES),
+    ("date 和 datetime 都对应时刻类别。", CODES),
+    ("楼层用 unsigned tinyint 存储，占 1 个字节；订单号用 unsigned bigint，占 8 个字节。", SIZES),
+])
+def test_a_table_row_read_with_its_own_cells_passes(answer, chunk):
+    assert crossed_cells(answer, chunk) == []
+
+
+def test_a_table_row_restated_passes_and_its_columns_crossed_stop():
+    row = "| Acme | a2.small | 2 | 6 | 40.5 |"
+    assert check_answer("The a2.small has 2 cores and 6 GB of RAM.", [row], INSTANCES).status == "pass"
+    v = check_answer("The a2.small has 6 cores and 2 GB of RAM.", [row], INSTANCES)
+    assert (v.status, v.reason) == ("uncertain", "ungrounded_pairing")
