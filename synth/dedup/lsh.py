@@ -22,13 +22,23 @@ def compact(signatures: np.ndarray) -> np.ndarray:
     return (signatures & np.uint32(0xFF)).astype(np.uint8)
 
 
+KEY_SLICE = 1 << 16  # rows whose band bytes are widened to uint64 at a time (8 x r B a row, this many rows)
+
+
 def band_keys(sig8: np.ndarray, band: int, rows: int) -> np.ndarray:
-    """uint64 key of one band for every row of ``sig8`` (bytes packed exactly when rows <= 8)."""
-    cols = sig8[:, band * rows:(band + 1) * rows].astype(np.uint64)
-    key = np.zeros(len(sig8), dtype=np.uint64)
+    """uint64 key of one band for every row of ``sig8`` (bytes packed exactly when rows <= 8).
+
+    Built `KEY_SLICE` rows at a time into one uint64 array: 8 B a row plus a slice's temporaries,
+    not the 8 x r B a row of widening every row's band bytes at once."""
+    n = len(sig8)
+    key = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(rows):
-            key = (key << np.uint64(8)) | cols[:, j] if rows <= 8 else key * _M + cols[:, j]
+        for s in range(0, n, KEY_SLICE):
+            cols = sig8[s:s + KEY_SLICE, band * rows:(band + 1) * rows].astype(np.uint64)
+            part = np.zeros(len(cols), dtype=np.uint64)
+            for j in range(rows):
+                part = (part << np.uint64(8)) | cols[:, j] if rows <= 8 else part * _M + cols[:, j]
+            key[s:s + KEY_SLICE] = part
     return key
 
 
@@ -71,7 +81,8 @@ def sorted_band(sig8: np.ndarray, band: int, rows: int) -> tuple[np.ndarray, np.
         return both >> np.uint64(32), (both & np.uint64(0xFFFFFFFF)).astype(np.int64)
     keys = band_keys(sig8, band, rows)
     order = np.argsort(keys, kind="stable")
-    return keys[order], order
+    keys.sort()  # == keys[order], sorted in place: no second n-long copy
+    return keys, order
 
 
 def batch_candidates(sig8: np.ndarray, bands: int, rows: int, active: np.ndarray | None = None):

@@ -15,7 +15,8 @@ in the state folder. Here:
 4. union-find over the verified pairs' rows only (ids compressed to those rows).
 
 RAM per row: 8 B while the exact step holds the hashes, then 1 (reason) + 4 (dup_of) + 2 (matching
-bytes) + 4 (active rows) + ~16 transient for one band's sorted keys; plus 8 B per candidate pair,
+bytes) + 4 (active rows) + ~16 transient for one band's sorted keys (r <= 4: key and row packed in one
+uint64; r > 4: a uint64 key built in row slices plus its int64 order); plus 8 B per candidate pair,
 held once (each band's new pairs stay a sorted run of their own, never merged into a copy).
 """
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from synth.cli._app import app
-from synth.dedup import DedupConfig, dedup_rows, spilled
+from synth.dedup import DedupConfig, dedup_rows, lsh, spilled
 from synth.dedup.stream import dedup_file
 
 from .conftest import WORDS, chinese, english, light_edit
@@ -189,3 +189,68 @@ def test_matching_bytes_reads_sparse_and_dense_stretches(tmp_path, monkeypatch):
     b = rng.integers(0, 20_000, len(a))
     got = spilled.matching_bytes(tmp_path / "sig.u8", 20_000, 16, a, b)
     assert np.array_equal(got, (sig[a] == sig[b]).sum(axis=1))
+
+
+def _band_keys_widened(sig8, band, rows):
+    """band_keys as it was: every row's band bytes widened to uint64 at once (the reference)."""
+    cols = sig8[:, band * rows:(band + 1) * rows].astype(np.uint64)
+    key = np.zeros(len(sig8), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(rows):
+            key = (key << np.uint64(8)) | cols[:, j] if rows <= 8 else key * lsh._M + cols[:, j]
+    return key
+
+
+@pytest.mark.parametrize("r", [5, 8, 10, 16])
+def test_band_keys_in_slices_equal_widened(monkeypatch, r):
+    monkeypatch.setattr(lsh, "KEY_SLICE", 7)
+    sig8 = np.random.default_rng(r).integers(0, 256, (1000, 3 * r), dtype=np.uint8)
+    sig8[500:] = sig8[:500]  # equal keys: ties must stay in row order
+    for band in range(3):
+        assert np.array_equal(lsh.band_keys(sig8, band, r), _band_keys_widened(sig8, band, r))
+        k, order = lsh.sorted_band(sig8, band, r)
+        ref = _band_keys_widened(sig8, band, r)
+        want = np.argsort(ref, kind="stable")
+        assert np.array_equal(order, want) and np.array_equal(k, ref[want])
+
+
+@pytest.mark.parametrize("threshold", [0.8, 0.9])
+def test_high_threshold_decisions_unchanged(tmp_path, monkeypatch, threshold):
+    """r > 4 (threshold >= 0.8): the same kept and dropped rows as with keys widened all at once."""
+    rows, _ = _corpus()
+    _write(tmp_path / "in.jsonl", rows)
+    cfg = DedupConfig(near=True, threshold=threshold, workers=1)
+    assert cfg.params[1] > 4
+
+    def run(name):
+        return dedup_file(tmp_path / "in.jsonl", tmp_path / f"{name}.jsonl", tmp_path / f"{name}.d.jsonl", cfg,
+                          state_dir=tmp_path / f"{name}.state", batch_rows=29)
+
+    monkeypatch.setattr(lsh, "KEY_SLICE", 13)
+    rep = run("sliced")
+    with monkeypatch.context() as m:
+        m.setattr(lsh, "band_keys", _band_keys_widened)
+        ref = run("widened")
+    assert _read(tmp_path / "sliced.jsonl") == _read(tmp_path / "widened.jsonl")
+    assert _read(tmp_path / "sliced.d.jsonl") == _read(tmp_path / "widened.d.jsonl")
+    assert rep["dropped_near"] == ref["dropped_near"] > 0 and rep["candidate_pairs"] == ref["candidate_pairs"]
+    want = dedup_rows(rows, cfg)
+    assert _read(tmp_path / "sliced.jsonl") == want.kept
+
+
+def test_band_pairs_memory_per_row_bounded_for_wide_bands():
+    """One band's sort holds ~16 B a row whatever r (a key and a position), not 8 x r B of widened bytes."""
+    import tracemalloc
+
+    n, r = 1 << 20, 10  # threshold 0.9: 12 bands x 10 rows
+    cols = np.random.default_rng(0).integers(0, 256, (n, r), dtype=np.uint8)
+    cols[n // 2:n // 2 + 1000] = cols[:1000]  # some pairs
+    active = np.arange(n, dtype=np.int32)
+    tracemalloc.start()
+    try:
+        pairs = spilled._band_pairs(cols, r, active)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(pairs) >= 1000
+    assert peak / n < 32, f"{peak / n:.1f} B a row"
