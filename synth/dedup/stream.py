@@ -44,9 +44,12 @@ def dedup_file(inp: Path, out: Path, dropped_path: Path, config, *, state_dir: P
 
 def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> int:
     """Pass 1: hashes and signatures of every row appended to the state folder; returns the row count."""
-    from synth.dedup.text import check_fields, default_fields, row_text
+    from synth.dedup.text import _get, default_fields, row_text
 
     n, fields, P = state.meta["rows"], state.meta.get("fields"), config.num_perm
+    # fields no row so far has (a field missing from the first batch may come later): an error only
+    # when pass 1 ends with one still missing
+    missing, columns = state.meta.get("missing_fields"), state.meta.get("columns", [])
     for name, width in (("ex.u64", 8), ("sig.u8", P), ("len.u32", 4)):  # cut back to the checkpoint
         state.truncate(name, n * width)
     total = count_rows(inp)
@@ -55,7 +58,9 @@ def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> in
     for chunk in batches(inp, batch_rows, skip=n):
         if fields is None:
             fields = list(config.fields or default_fields(chunk, config.id_field))
-            check_fields(chunk, fields)
+            missing, columns = list(fields), sorted({k for r in chunk[:100] for k in r})
+        if missing:
+            missing = [f for f in missing if not any(_get(r, f) is not None for r in chunk)]
         texts = [row_text(r, fields) for r in chunk]
         ex, sig8 = backend.sketch(texts, config, compact=True)
         state.append("ex.u64", ex)
@@ -63,11 +68,13 @@ def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> in
         if config.keep == "longest":
             state.append("len.u32", np.array([len(t) for t in texts], dtype=np.uint32))
         n += len(chunk)
-        state.save(rows=n, fields=fields)
+        state.save(rows=n, fields=fields, missing_fields=missing, columns=columns)
         if progress:
             progress("sketch", n, max(total or 0, n))
     if n == 0:
         raise InputError(f"{inp} has no rows")
+    if missing:
+        raise InputError(f"field {missing[0]!r} is in no row; columns are: {', '.join(columns) or '(none)'}")
     state.save(sketched=True)
     return n
 

@@ -149,3 +149,26 @@ def test_jsonl_reader_matches_synth_io_and_names_bad_lines(tmp_path):
     p.write_text('{"t": 1}\n{"t": \n', encoding="utf-8")
     with pytest.raises(InputError, match=r"a.jsonl:2: not valid JSON"):
         list(stream.batches(p, 10))
+
+
+def test_field_only_in_later_batches_is_used(tmp_path):
+    """A --field that the first batch lacks is no error when later rows have it (checked over pass 1)."""
+    from synth.errors import InputError
+
+    rng = random.Random(7)
+    texts = [english(rng) for _ in range(150)]
+    rows = [{"id": f"a{i}", "title": f"t{i}"} for i in range(150)]
+    rows += [{"id": f"b{i}", "body": t} for i, t in enumerate(texts)]
+    rows += [{"id": f"c{i}", "body": t} for i, t in enumerate(texts[:20])]  # exact copies, found by `body`
+    _write(tmp_path / "in.jsonl", rows)
+    cfg = DedupConfig(fields=["body"], workers=1)
+    rep = dedup_file(tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "d.jsonl", cfg,
+                     state_dir=tmp_path / "state", batch_rows=100)
+    dropped = _read(tmp_path / "d.jsonl")
+    assert {d["id"] for d in dropped if d["id"].startswith("c")} == {f"c{i}" for i in range(20)}
+    assert rep["dropped_exact"] >= 20
+    # a field in no row at all is still one error, at the end of pass 1, with nothing left behind
+    with pytest.raises(InputError, match=r"field 'bdoy' is in no row; columns are: id, title"):
+        dedup_file(tmp_path / "in.jsonl", tmp_path / "o2.jsonl", tmp_path / "d2.jsonl",
+                   DedupConfig(fields=["bdoy"], workers=1), state_dir=tmp_path / "state2", batch_rows=100)
+    assert not (tmp_path / "state2").exists() and not (tmp_path / "o2.jsonl").exists()
