@@ -53,7 +53,7 @@ def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> in
     for name, width in (("ex.u64", 8), ("sig.u8", P), ("len.u32", 4)):  # cut back to the checkpoint
         state.truncate(name, n * width)
     total = count_rows(inp)
-    if progress and n:  # resumed (a fresh run shows its bar after the first batch: errors come first)
+    if progress and n and not missing:  # resumed (a fresh run shows its bar after the first batch: errors come first)
         progress("sketch", n, total or n)
     for chunk in batches(inp, batch_rows, skip=n):
         if fields is None:
@@ -69,7 +69,7 @@ def _sketch(inp, config, state: State, backend, batch_rows: int, progress) -> in
             state.append("len.u32", np.array([len(t) for t in texts], dtype=np.uint32))
         n += len(chunk)
         state.save(rows=n, fields=fields, missing_fields=missing, columns=columns)
-        if progress:
+        if progress and not missing:  # no bar while a field is in no row yet: that may end in one error line
             progress("sketch", n, max(total or 0, n))
     if n == 0:
         raise InputError(f"{inp} has no rows")
