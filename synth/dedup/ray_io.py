@@ -235,9 +235,24 @@ def write_shard(path: Path, rows: list[dict], schema=None) -> None:
 
 
 def write_unit_shards(unit: dict, kept_dir: str, kept: list[dict], dropped_dir: str, dropped: list[dict]) -> None:
-    """A unit's kept rows to KEPT/part-NNNNN.<out format> and its dropped rows to DROPPED/part-NNNNN.jsonl."""
-    write_shard(shard_path(Path(kept_dir), unit["i"], unit.get("out", unit["fmt"])), kept, unit_schema(unit))
-    write_shard(shard_path(Path(dropped_dir), unit["i"], "jsonl"), dropped)
+    """A unit's kept rows to KEPT/part-NNNNN.<out format> and its dropped rows to DROPPED/part-NNNNN.jsonl.
+
+    A task still running after the driver gave up on a broken input (closing a Ray Data job cancels
+    its tasks but does not wait for them) must not leave a shard behind: the driver removes the run's
+    state folder (`unit["guard"]`) before the shards, so a task writes nothing once it is gone, and
+    removes what it wrote when it went meanwhile."""
+    guard = Path(unit["guard"]) if unit.get("guard") else None
+    if guard is not None and not guard.exists():
+        return
+    paths = [shard_path(Path(kept_dir), unit["i"], unit.get("out", unit["fmt"])),
+             shard_path(Path(dropped_dir), unit["i"], "jsonl")]
+    try:
+        write_shard(paths[0], kept, unit_schema(unit))
+        write_shard(paths[1], dropped)
+    finally:
+        if guard is not None and not guard.exists():
+            for p in paths:
+                p.unlink(missing_ok=True)
 
 
 def _call(batch, fn, kwargs):
@@ -266,7 +281,8 @@ def run_units(ray, units: list[dict], fn: Callable, kwargs: dict, state: Path | 
                 results[u["i"]] = json.loads(done.read_text())
     todo = [u for u in units if u["i"] not in results]
     if todo:
-        ds = ray.data.from_items([{"unit": json.dumps(u)} for u in todo], override_num_blocks=len(todo))
+        guard = {"guard": str(state.resolve())} if state is not None else {}  # see write_unit_shards
+        ds = ray.data.from_items([{"unit": json.dumps({**u, **guard})} for u in todo], override_num_blocks=len(todo))
         ds = ds.map_batches(_call, batch_size=1, fn_kwargs={"fn": fn, "kwargs": kwargs})
         rows = iter(ds.iter_rows())
         try:

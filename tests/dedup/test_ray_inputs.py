@@ -3,6 +3,7 @@ deleted, a first shard without rows, names with glob characters, Parquet shards 
 schema, saved dataset directories, and the same shard listing as the local commands."""
 
 import json
+import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -153,3 +154,25 @@ def test_a_saved_dataset_directory_is_deduped_on_ray_streamed(ray_local, tmp_pat
     datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "ds"))
     _cli("dedup", tmp_path / "ds", "-o", tmp_path / "out.jsonl", "--exact-only", "--quiet", "--ray", "local")
     assert [r["id"] for r in _read(tmp_path / "out.jsonl")] == [0, 1, 2]
+
+
+def test_a_task_writes_no_shard_once_the_run_was_given_up(tmp_path, monkeypatch):
+    rows = [{"text": "a"}]
+    guard = tmp_path / "state"
+    unit = {"i": 0, "fmt": "jsonl", "out": "jsonl", "guard": str(guard)}
+    ray_io.write_unit_shards(unit, str(tmp_path / "k"), rows, str(tmp_path / "d"), rows)  # state gone: nothing
+    assert not (tmp_path / "k").exists() and not (tmp_path / "d").exists()
+    guard.mkdir()
+    write = ray_io.write_shard
+
+    def then_given_up(path, rows, schema=None):  # the driver removes the state while the task writes
+        write(path, rows, schema)
+        shutil.rmtree(guard, ignore_errors=True)
+
+    monkeypatch.setattr(ray_io, "write_shard", then_given_up)
+    ray_io.write_unit_shards(unit, str(tmp_path / "k"), rows, str(tmp_path / "d"), rows)
+    assert not list((tmp_path / "k").glob("part-*")) and not list(tmp_path.glob("d/part-*"))
+    monkeypatch.setattr(ray_io, "write_shard", write)
+    guard.mkdir()
+    ray_io.write_unit_shards(unit, str(tmp_path / "k"), rows, str(tmp_path / "d"), rows)
+    assert [p.name for p in (tmp_path / "k").iterdir()] == ["part-00000.jsonl"]
