@@ -129,7 +129,7 @@ class ScoreSummary:
             else:
                 self.other += c
         self.other += other.other
-        for neg, _, v in other._heap:
+        for neg, _, v in sorted(other._heap, key=lambda t: t[1]):  # by arrival: the sample stays in stream order
             self._offer(-neg, v)
 
     def summary(self) -> dict[str, Any]:

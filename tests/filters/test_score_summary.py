@@ -83,3 +83,18 @@ def test_merged_partials_keep_exact_counts():
     assert (got["n"], got["missing"], got["min"], got["max"]) == (exact["n"], exact["missing"], exact["min"], exact["max"])
     assert abs(got["mean"] - exact["mean"]) < 1e-3 and len(merged.sample()) == SAMPLE
     assert merged_labels.summary() == summarize_scores(labels)
+
+
+def test_merged_sample_is_in_stream_order():
+    """Below SAMPLE values a merged summary's sample is every value, self's then other's, in arrival order
+    (a filter's own `summarize` may read it in order), also after a round trip through its state."""
+    from synth.score_summary import ScoreSummary
+
+    a, b, c = ScoreSummary(1), ScoreSummary(2), ScoreSummary(3)
+    a.extend(range(100))
+    b.extend(range(100, 300))
+    c.extend(range(300, 350))
+    a.merge(ScoreSummary.from_state(b.state()))
+    a.merge(c)
+    assert a.sample() == list(range(350))
+    assert ScoreSummary.from_state(a.state()).sample() == list(range(350))
