@@ -14,7 +14,7 @@ in the state folder. Here:
    would count as resident), candidates and verified pairs appended to files;
 4. union-find over the verified pairs' rows only (ids compressed to those rows).
 
-RAM per row: 8 B while the exact step holds the hashes, then 1 (reason) + 4 (dup_of) + 2 (matching
+RAM per row: 8 B while the exact step holds the hashes (+ 4 for the rows grouped by partition), then 1 (reason) + 4 (dup_of) + 2 (matching
 bytes) + 4 (active rows) + ~16 transient for one band's sorted keys (r <= 4: key and row packed in one
 uint64; r > 4: a uint64 key built in row slices plus its int64 order); plus 8 B per candidate pair,
 held once (each band's new pairs stay a sorted run of their own, never merged into a copy).
@@ -48,16 +48,38 @@ def rank_from_lengths(lengths: np.ndarray) -> np.ndarray:
     return rank
 
 
+def _partition_order(ex: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows grouped by hash partition, ascending within each; each partition's start in it), int32:
+    a counting sort in row slices (4 B a row and a slice's temporaries), not a scan of every row
+    per partition."""
+    n = len(ex)
+    counts = np.zeros(parts, dtype=np.int64)
+    for s in range(0, n, PARTITION_ROWS):
+        counts += np.bincount((ex[s:s + PARTITION_ROWS] % np.uint64(parts)).astype(np.intp), minlength=parts)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    order = np.empty(n, dtype=np.int32)
+    fill = starts[:-1].copy()
+    for s in range(0, n, PARTITION_ROWS):
+        ps = (ex[s:s + PARTITION_ROWS] % np.uint64(parts)).astype(np.intp)
+        o = np.argsort(ps, kind="stable")  # this slice's rows by partition, ascending within one
+        c = np.bincount(ps, minlength=parts)
+        sp = ps[o]
+        order[fill[sp] + np.arange(len(o)) - (np.cumsum(c) - c)[sp]] = o + s
+        fill += c
+    return order, starts
+
+
 def _exact(ex: np.ndarray, rank, reason: np.ndarray, dup_of: np.ndarray) -> None:
     n = len(ex)
     parts = max(1, -(-n // PARTITION_ROWS))
-    part = None
-    if parts > 1:  # partition of each row, 4 B a row (computed in slices: no n-long uint64 temporary)
-        part = np.empty(n, dtype=np.uint32)
-        for s in range(0, n, PARTITION_ROWS):
-            part[s:s + PARTITION_ROWS] = ex[s:s + PARTITION_ROWS] % np.uint64(parts)
+    if parts == 1:
+        first = first_occurrence(ex, rank)
+        hit = np.flatnonzero(first != np.arange(n))
+        dup_of[hit], reason[hit] = first[hit], 1
+        return
+    order, starts = _partition_order(ex, parts)
     for p in range(parts):
-        rows = np.arange(n) if part is None else np.flatnonzero(part == p)
+        rows = order[starts[p]:starts[p + 1]].astype(np.int64)
         first = rows[first_occurrence(ex[rows], None if rank is None else rank[rows])]
         hit = first != rows
         dup_of[rows[hit]], reason[rows[hit]] = first[hit], 1

@@ -254,3 +254,25 @@ def test_band_pairs_memory_per_row_bounded_for_wide_bands():
         tracemalloc.stop()
     assert len(pairs) >= 1000
     assert peak / n < 32, f"{peak / n:.1f} B a row"
+
+
+@pytest.mark.parametrize("partition_rows", [7, 64, 1 << 20])
+def test_exact_partitions_by_one_sort_equal_a_scan_per_partition(monkeypatch, partition_rows):
+    """The exact step groups rows by partition with one counting sort: the same survivors as over all rows."""
+    from synth.dedup.exact import first_occurrence
+
+    monkeypatch.setattr(spilled, "PARTITION_ROWS", partition_rows)
+    rng = np.random.default_rng(partition_rows)
+    ex = rng.integers(0, 300, 2000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for rank in (None, spilled.rank_from_lengths(rng.integers(0, 50, 2000).astype(np.uint32))):
+        reason, dup_of = np.zeros(2000, np.int8), np.full(2000, -1, np.int32)
+        spilled._exact(ex, rank, reason, dup_of)
+        first = first_occurrence(ex, rank)
+        want = first != np.arange(2000)
+        assert np.array_equal(reason == 1, want) and np.array_equal(dup_of[want], first[want])
+        assert np.all(dup_of[~want] == -1)
+    order, starts = spilled._partition_order(ex, 9)
+    part = ex % np.uint64(9)
+    assert starts[-1] == 2000 and order.dtype == np.int32
+    for p in range(9):
+        assert np.array_equal(order[starts[p]:starts[p + 1]], np.flatnonzero(part == p))
