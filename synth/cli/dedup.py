@@ -54,10 +54,9 @@ def _check_not_input(inp: Path, path: Path, role: str, also: tuple[Path, ...] = 
 def _check_ray_folders(inp: Path, folders: list[Path]) -> None:
     """Before anything is written or deleted: no folder of numbered shards (OUT, its .dropped /
     .contaminated, --rejected) is or holds the folder of an input file."""
-    from synth.dedup.ray_io import check_output_folders
-    from synth.dedup.reading import input_files
+    from synth.dedup.ray_io import check_output_folders, shard_files
 
-    check_output_folders(input_files(inp), folders)
+    check_output_folders(shard_files(inp)[0], folders)  # a missing or unreadable input is named here too
 
 
 def _rows(path: Path) -> list[dict]:

@@ -349,7 +349,11 @@ def prepare_outputs(state: Path, key: str, outputs: list[Path], files: list[Path
 
 
 def remove_outputs(state: Path, folders: list[Path], made: list[Path]) -> None:
-    """After a broken input: the state and every numbered shard go, and the folders this run made."""
+    """After a broken input: the state and every numbered shard go, and the folders this run made;
+    nothing when the run stopped before it prepared its outputs (no state folder): an earlier run's
+    shards stay."""
+    if not state.exists():
+        return
     shutil.rmtree(state, ignore_errors=True)
     for folder in folders:
         for part in _shards_in(folder):

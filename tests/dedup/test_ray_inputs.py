@@ -176,3 +176,13 @@ def test_a_task_writes_no_shard_once_the_run_was_given_up(tmp_path, monkeypatch)
     guard.mkdir()
     ray_io.write_unit_shards(unit, str(tmp_path / "k"), rows, str(tmp_path / "d"), rows)
     assert [p.name for p in (tmp_path / "k").iterdir()] == ["part-00000.jsonl"]
+
+
+@pytest.mark.parametrize("cmd", ["filter", "dedup"])
+def test_a_bad_input_leaves_an_earlier_runs_shards(tmp_path, capsys, cmd):
+    out = tmp_path / "out"
+    _jsonl(out / "part-00000.jsonl", [{"a": 1}])
+    extra = ["-F", "length", "-f", "output"] if cmd == "filter" else []
+    err = _fails(capsys, cmd, f"{tmp_path}/nothing-*.jsonl", "-o", out, *extra, "--ray", "local", "--quiet")
+    assert "no files match" in err
+    assert [p.name for p in out.iterdir()] == ["part-00000.jsonl"]
