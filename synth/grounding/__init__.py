@@ -51,7 +51,9 @@ then checks, cheapest first:
     (m4.large, unsigned tinyint, not only the first cell) states a figure of another row of any table of
     the chunk, or a figure beside a header word (8 vCPUs, 2 GB) that the row holds under another column, or
     joins a cell of one row to a cell of another row under another column (time → String where time sits in
-    the Date row).
+    the Date row). An identifier moved (synth.grounding.pairings.moved_subjects): a clause naming one
+    identifier of the chunk (SYNC_FLUSH) whose other words the chunk states together only in a sentence about
+    another identifier (ASYNC_FLUSH), never with this one.
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low support, an unknown term, a computed number in a
@@ -89,7 +91,7 @@ from synth.grounding.clauses import chunk_clauses, clause_problems
 from synth.grounding.context import Context, as_context
 from synth.grounding.fold import normalize, normalize_map
 from synth.grounding.bounds import direction_flips
-from synth.grounding.pairings import pairing_swaps
+from synth.grounding.pairings import moved_subjects, pairing_swaps
 from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
                                      missing_numbers)
 from synth.grounding.quotes import QuoteMatch, locate
@@ -165,7 +167,7 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    "polarity_flips": polarity_flips(answer, ctx),
                    "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx),
                    "pairing_swaps": pairing_swaps(answer, [q for q, m in zip(quotes, matches) if m.found])
-                   + crossed_cells(answer, ctx)})
+                   + crossed_cells(answer, ctx) + moved_subjects(answer, ctx.text)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)

@@ -31,6 +31,7 @@ _KEEP = frozenset("must shall should may not no never only".split())
 _FUNCTION = (_STOP - _KEEP) | frozenset("will most rest about around some".split())
 _TOKEN = re.compile(r"[a-z0-9$][a-z0-9_$%./\-]*[a-z0-9%/]|[a-z0-9]|[\u4e00-\u9fff]+")
 _SENTENCES = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+|\n")
+_SEGMENTS = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+|\n")
 
 
 def _anchors(text: str) -> list[tuple[str, int, int]]:
@@ -79,4 +80,47 @@ def pairing_swaps(answer: str, quotes: list[str]) -> list[str]:
     for sentence in (s.strip() for s in _SENTENCES.split(answer)):
         if sentence and any(_exchanged(sentence, q) for q in quotes):
             out.append(sentence)
+    return out
+
+
+_CODE = re.compile(r"(?<![A-Za-z0-9_./$-])[A-Za-z][A-Za-z0-9_.]*[A-Za-z0-9](?![A-Za-z0-9_])")
+_PIECES = re.compile(r"[，,；;。！？!?：:]|\.\s|\n")
+
+
+def _codes(text: str) -> set[str]:
+    """Identifiers as the document writes them (SYNC_FLUSH, brokerRole, TiKV): an underscore, an inner capital
+    or two capitals."""
+    return {c for c in _CODE.findall(text)
+            if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2}
+
+
+def moved_subjects(answer: str, chunk: str, cover: float = 0.6, least: int = 4) -> list[str]:
+    """Clauses of ``answer`` naming one identifier of the chunk whose other words the chunk states together only
+    in a sentence about another identifier, never with this one (SYNC_FLUSH given what ASYNC_FLUSH does).
+
+    >>> ctx = "In FAST_MODE the writer batches records to reach higher throughput. In SAFE_MODE the writer syncs every record."
+    >>> moved_subjects("In SAFE_MODE the writer batches records to reach higher throughput.", ctx)
+    ['In SAFE_MODE the writer batches records to reach higher throughput']
+    >>> moved_subjects("FAST_MODE reaches higher throughput by batching records.", ctx)
+    []
+    """
+    known = _codes(chunk)
+    if len(known) < 2:
+        return []
+    sentences = [(s, _codes(s), {t for t, _, _ in _anchors(s)}) for s in _SEGMENTS.split(chunk) if s.strip()]
+    out = []
+    for clause in (c.strip(" .。") for c in _PIECES.split(answer)):
+        named = _codes(clause) & known
+        if len(named) != 1:
+            continue
+        (code,) = named
+        words = {t for t, _, _ in _anchors(clause.replace(code, " "))}
+        if len(words) < least:
+            continue
+        share = {i: len(words & seen) / len(words) for i, (_, _, seen) in enumerate(sentences)}
+        best = max(share, key=share.get)
+        if share[best] < cover or code in sentences[best][1] or not sentences[best][1] & known:
+            continue
+        if all(share[i] <= share[best] - 0.3 for i, (_, codes, _) in enumerate(sentences) if code in codes):
+            out.append(clause)
     return out

@@ -126,3 +126,28 @@ def test_a_table_row_restated_passes_and_its_columns_crossed_stop():
     assert check_answer("The a2.small has 2 cores and 6 GB of RAM.", [row], INSTANCES).status == "pass"
     v = check_answer("The a2.small has 6 cores and 2 GB of RAM.", [row], INSTANCES)
     assert (v.status, v.reason) == ("uncertain", "ungrounded_pairing")
+
+
+MODES = ("写入有两种模式。STRICT_WRITE 模式下，节点在落盘之后才向客户端确认。"
+         "LAZY_WRITE 模式下，节点把多条记录攒成一批再落盘，吞吐量更高。")
+LEVELS = ("The cache has two levels. The L1_CACHE keeps recent keys in process memory. "
+          "The L2_CACHE keeps evicted keys on local disk for later reads.")
+
+
+@pytest.mark.parametrize("answer, chunk", [
+    ("STRICT_WRITE 模式把多条记录攒成一批再落盘，吞吐量更高。", MODES),
+    ("The L1_CACHE keeps evicted keys on local disk for later reads.", LEVELS),
+])
+def test_what_one_identifier_does_given_to_another_goes_to_the_judge(answer, chunk):
+    from synth.grounding.pairings import moved_subjects
+    assert moved_subjects(answer, chunk)
+
+
+@pytest.mark.parametrize("answer, chunk", [
+    ("LAZY_WRITE 模式会把多条记录攒成一批再落盘，所以吞吐量更高。", MODES),
+    ("STRICT_WRITE 模式下，节点落盘后才向客户端确认。", MODES),
+    ("Evicted keys go to local disk in the L2_CACHE for later reads.", LEVELS),
+])
+def test_what_an_identifier_does_kept_with_it_passes(answer, chunk):
+    from synth.grounding.pairings import moved_subjects
+    assert moved_subjects(answer, chunk) == []
