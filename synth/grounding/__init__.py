@@ -167,7 +167,7 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
                    "polarity_flips": polarity_flips(answer, ctx),
                    "direction_flips": direction_flips(answer, ctx), "absolutes": absolutes(answer, ctx),
                    "pairing_swaps": pairing_swaps(answer, [q for q, m in zip(quotes, matches) if m.found])
-                   + crossed_cells(answer, ctx) + moved_subjects(answer, ctx.text)})
+                   + crossed_cells(answer, ctx) + moved_subjects(answer, ctx)})
 
     def verdict(status: str, reason: str | None) -> GroundingResult:
         return GroundingResult(status, reason, matches, checks)

@@ -25,6 +25,7 @@ import re
 import unicodedata
 
 from synth.grounding.claims import _STOP
+from synth.grounding.context import Context, as_context
 
 # the words that pair nothing: function words, but not the modals and negations a rule pairs with its side
 _KEEP = frozenset("must shall should may not no never only".split())
@@ -94,7 +95,12 @@ def _codes(text: str) -> set[str]:
             if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2}
 
 
-def moved_subjects(answer: str, chunk: str, cover: float = 0.6, least: int = 4) -> list[str]:
+def _chunk_sentences(chunk: str) -> tuple[set[str], list[tuple[str, set[str], set[str]]]]:
+    """The chunk's identifiers, and each sentence with its identifiers and anchors."""
+    return _codes(chunk), [(s, _codes(s), {t for t, _, _ in _anchors(s)}) for s in _SEGMENTS.split(chunk) if s.strip()]
+
+
+def moved_subjects(answer: str, context: str | Context, cover: float = 0.6, least: int = 4) -> list[str]:
     """Clauses of ``answer`` naming one identifier of the chunk whose other words the chunk states together only
     in a sentence about another identifier, never with this one (SYNC_FLUSH given what ASYNC_FLUSH does).
 
@@ -104,10 +110,9 @@ def moved_subjects(answer: str, chunk: str, cover: float = 0.6, least: int = 4) 
     >>> moved_subjects("FAST_MODE reaches higher throughput by batching records.", ctx)
     []
     """
-    known = _codes(chunk)
+    known, sentences = as_context(context).derived("identifier_sentences", lambda c: _chunk_sentences(c.text))
     if len(known) < 2:
         return []
-    sentences = [(s, _codes(s), {t for t, _, _ in _anchors(s)}) for s in _SEGMENTS.split(chunk) if s.strip()]
     out = []
     for clause in (c.strip(" .。") for c in _PIECES.split(answer)):
         named = _codes(clause) & known
