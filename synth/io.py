@@ -160,7 +160,8 @@ def _iter_parquet(p: Path) -> Iterator[dict]:
 
     try:
         with pq.ParquetFile(p) as pf:
-            for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            # one thread: seeds are read at model speed, and no reader thread outlives a run stopped early
+            for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
                 yield from batch.to_pylist()
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise InputError(f"{p}: not a readable Parquet file ({exc})") from None

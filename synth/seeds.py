@@ -35,12 +35,18 @@ class Seeds:
                  recipe: str = "", limit: int | None = None) -> None:
         self._open = open_rows
         keys = array("Q")
-        for i, row in enumerate(open_rows(), 1):
-            missing = [f for f in needed if row.get(f) in (None, "")]
-            if missing:
-                raise InputError(f"{name}: row {i} has no {', '.join(repr(m) for m in missing)} field, which recipe "
-                                 f"{recipe!r} needs (rename the column or set the recipe's field option)")
-            keys.append(int(row_key(row), 16))
+        rows = iter(open_rows())
+        try:
+            for i, row in enumerate(rows, 1):
+                missing = [f for f in needed if row.get(f) in (None, "")]
+                if missing:
+                    raise InputError(f"{name}: row {i} has no {', '.join(repr(m) for m in missing)} field, which "
+                                     f"recipe {recipe!r} needs (rename the column or set the recipe's field option)")
+                keys.append(int(row_key(row), 16))
+        finally:  # a reader stopped early closes its file now, not at interpreter exit (pyarrow's threads)
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
         if not keys:
             raise InputError(f"{name} has no rows")
         all_keys = np.frombuffer(keys, dtype=np.uint64)
