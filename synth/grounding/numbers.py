@@ -303,6 +303,12 @@ def count_words(answer: str) -> list[str]:
     return out
 
 
+def _count_mentions(text: str) -> list[Mention]:
+    """The mentions of (NFKC) ``text`` written as one of its count words."""
+    words = set(count_words(text))
+    return [m for m in find_numbers(text) if m.text in words]
+
+
 def listed_counts(answer: str) -> list[str]:
     """Count words of ``answer`` equal to the number of things it enumerates beside them: the items before the
     count in its clause (VARBINARY、TEXT 和 BLOB 三种类型) or the items after a colon that follows it
@@ -316,11 +322,8 @@ def listed_counts(answer: str) -> list[str]:
     from synth.verify.chinese import parse_chinese_number
 
     text = unicodedata.normalize("NFKC", answer)
-    words = set(count_words(text))
     out = []
-    for m in find_numbers(text):
-        if m.text not in words:
-            continue
+    for m in _count_mentions(text):
         before = re.split(r"[。.!?！？:：\n]", text[:m.start])[-1]
         items = [p.strip() for p in _ITEM_SPLIT.split(before)]
         run = 0  # the short items that end right before the count (a clause is no item)
@@ -357,11 +360,8 @@ def contradicted_counts(answer: str, context: str | Context) -> list[str]:
 
     ctx = as_context(context)
     text = unicodedata.normalize("NFKC", answer)
-    words = set(count_words(text))
     out = []
-    for m in find_numbers(text):
-        if m.text not in words:
-            continue
+    for m in _count_mentions(text):
         if _multiplier(m) and any(_multiplier(n) and n.value != m.value for n in ctx.numbers):
             out.append(m.text)  # three times the amount, where the chunk says twice
             continue
