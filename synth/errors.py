@@ -4,6 +4,7 @@ The tree, so callers know what to catch::
 
     SynthError                   anything synth raises on purpose; the CLI prints it as one line, exit 2
     ├── ConfigError              a config file or option is wrong (names the field and the fix)
+    │   └── ToleranceError       check()'s rel_tol / abs_tol is negative or does not fit the gold (a ValueError too)
     ├── InputError               an input file or row is unusable (missing, not UTF-8, field absent)
     ├── PluginError              an unknown recipe or filter, or one that fails to load
     ├── EngineError              the model server as a whole is unusable: stop the run
@@ -26,6 +27,13 @@ class SynthError(Exception):
 
 class ConfigError(SynthError):
     """A config file or option is invalid."""
+
+
+class ToleranceError(ConfigError, ValueError):
+    """A tolerance given to ``synth.verify.check`` is invalid or has the wrong number of bounds.
+
+    Also a ``ValueError``, which ``check`` raised for these before the tree had a place for them.
+    """
 
 
 class InputError(SynthError):

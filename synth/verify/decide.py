@@ -179,11 +179,12 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, or
         if named is not None:
             return named
     gv, pv = _value(gold), _value(pred)
+    if tolerance is not None and (gv or not _has_list(g)):  # one gold answer: a list of bounds must hold one
+        tolerance = tolerance.item(0, 1, gold)
     if gv and pv:
         method = "chinese_number" if "chinese_number" in (gv[1], pv[1]) else "number"
-        one = None if tolerance is None else tolerance.item(0, 1)
-        ok, detail = _numbers(gv[0], pv[0], one)
-        return verdict(ok, method, str(gv[0]), str(pv[0]), detail, None if one is None else str(one))
+        ok, detail = _numbers(gv[0], pv[0], tolerance)
+        return verdict(ok, method, str(gv[0]), str(pv[0]), detail, None if tolerance is None else str(tolerance))
     if gv and _is_plain_words(pred):
         return verdict(False, gv[1], str(gv[0]), p, "the prediction is not a number")
     if _is_plain_words(gold) and (pv or _is_plain_words(pred)):
@@ -202,9 +203,13 @@ def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | No
         pi = multi.items(pred, lone_comma=True)
     elif pi and not gi:
         gi = multi.items(gold, lone_comma=True)
+    if gi and tolerance is not None:  # the bounds must fit the gold's answers, whatever the prediction
+        tolerance.item(0, len(gi), gold)
     if not gi or not pi:  # a list against one thing: settled here only when the one thing is a plain value
         one = gold if not gi else pred
         if _value(one) or _is_plain_words(one):
+            if not gi and tolerance is not None:
+                tolerance.item(0, 1, gold)
             n = len(gi or pi)
             detail = f"{n} answers expected, 1 given" if gi else f"1 answer expected, {n} given"
             return Verdict("incorrect", "list", squash(gold), squash(pred), detail, found, gold_found, order)

@@ -4,12 +4,17 @@ Without one, numbers compare as they always have: exact values exactly, decimals
 ``numbers.py``). With one, two numbers are equal when ``|a - b| <= max(rel * max(|a|, |b|), abs)``,
 as ``math.isclose`` reads them, computed on exact fractions. Some graders state one tolerance per
 answer of a list (OlympiadBench's judge: ``[1e+34, 0.001]`` for ``7 \times 10^{35}, 0.002``): a
-sequence gives one per gold answer, in the gold's order; a sequence of one applies to every answer.
+sequence gives one per gold answer, in the gold's order; a sequence of one applies to every answer
+(a one-answer gold included). A sequence of any other length does not fit the gold: ``ToleranceError``.
 
     >>> str(Tolerance.of(rel_tol=None, abs_tol=1e34))
     'abs_tol=1e+34'
     >>> Tolerance.of(None, 0.001).close(Fraction("0.003"), Fraction("0.002"))
     True
+    >>> Tolerance.of(None, [0.1, 0.2]).item(0, 1, gold="5")
+    Traceback (most recent call last):
+    ...
+    synth.errors.ToleranceError: abs_tol gives 2 tolerances but the gold '5' has 1 answer: give one per gold answer, in the gold's order, or a single number for all
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+from synth.errors import ToleranceError
 
 Bound = float | tuple[float, ...]
 
@@ -27,7 +34,7 @@ def _bound(name: str, value: float | Sequence[float] | None) -> Bound:
     single = isinstance(value, (int, float))
     values = (value,) if single else tuple(value)  # type: ignore[arg-type]
     if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values):
-        raise ValueError(f"{name} must be a number >= 0 or a list of them (one per gold answer); got {value!r}")
+        raise ToleranceError(f"{name} must be a number >= 0 or a list of them (one per gold answer); got {value!r}")
     return float(value) if single else tuple(float(v) for v in values)  # type: ignore[arg-type]
 
 
@@ -53,8 +60,8 @@ class Tolerance:
     def per_answer(self) -> bool:
         return any(isinstance(b, tuple) and len(b) > 1 for b in (self.rel, self.abs))
 
-    def item(self, i: int, n: int) -> Tolerance:
-        """The tolerance of gold answer ``i`` of ``n``."""
+    def item(self, i: int, n: int, gold: str = "") -> Tolerance:
+        """The tolerance of gold answer ``i`` of ``n`` (``gold``: the gold text, named if the bounds do not fit)."""
 
         def pick(name: str, bound: Bound) -> float:
             if isinstance(bound, float):
@@ -62,7 +69,10 @@ class Tolerance:
             if len(bound) == 1:
                 return bound[0]
             if len(bound) != n:
-                raise ValueError(f"{name} gives {len(bound)} tolerances for {n} gold answers")
+                where = f"the gold {gold!r}" if gold else "the gold"
+                raise ToleranceError(f"{name} gives {len(bound)} tolerances but {where} has {n} answer"
+                                     f"{'' if n == 1 else 's'}: give one per gold answer, in the gold's order, "
+                                     "or a single number for all")
             return bound[i]
 
         return Tolerance(pick("rel_tol", self.rel), pick("abs_tol", self.abs))

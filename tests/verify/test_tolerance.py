@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from synth.errors import ConfigError, ToleranceError
 from synth.verify import WorkerPool, check, check_many
 
 COS = r"\cos ^{10}(\frac{\pi}{10})"  # 0.605463...
@@ -75,9 +76,34 @@ def test_check_many_holds_every_pair_to_the_bound():
 
 
 def test_bad_tolerances_are_refused_naming_the_argument():
-    with pytest.raises(ValueError, match="abs_tol must be a number >= 0"):
+    with pytest.raises(ToleranceError, match="abs_tol must be a number >= 0"):
         check("1", "1.1", abs_tol=-1)
-    with pytest.raises(ValueError, match="rel_tol must be a number >= 0"):
+    with pytest.raises(ToleranceError, match="rel_tol must be a number >= 0"):
         check("1", "1.1", rel_tol=[])
-    with pytest.raises(ValueError, match="abs_tol gives 3 tolerances for 2 gold answers"):
+    with pytest.raises(ToleranceError, match="abs_tol gives 3 tolerances but the gold '1, 2' has 2 answers"):
         check("1, 2", "2.5, 1", abs_tol=[0.1, 0.1, 0.1])
+
+
+def test_a_list_of_one_bound_fits_a_one_answer_gold(pool):
+    assert check("5", "5.1", abs_tol=[0.2]).tolerance == "abs_tol=0.2"
+    assert not check("5", "5.1", rel_tol=[0.01]).correct and check("5", "5.1", rel_tol=[0.05]).correct
+    near = check(COS, "0.6054", abs_tol=[1e-4], pool=pool)  # math-verify's numeric fallback too
+    assert (near.status, near.tolerance) == ("correct", "abs_tol=0.0001")
+
+
+@pytest.mark.parametrize("name", ["abs_tol", "rel_tol"])
+@pytest.mark.parametrize(("gold", "pred", "bounds", "expected"), [
+    ("5", "5.1", [0.2, 0.3], "gives 2 tolerances but the gold '5' has 1 answer: give one per gold answer"),
+    ("5", "5, 6", [0.2, 0.3], "gives 2 tolerances but the gold '5' has 1 answer"),  # whatever the prediction
+    ("x^2 + 1", "1 + x^2", [0.1, 0.1], "gives 2 tolerances but the gold 'x^2 + 1' has 1 answer"),
+    ("1, 2", "3", [0.1, 0.1, 0.1], "gives 3 tolerances but the gold '1, 2' has 2 answers"),
+])
+def test_a_count_that_does_not_fit_the_gold_is_one_clear_error(name, gold, pred, bounds, expected):
+    with pytest.raises(ToleranceError) as caught:
+        check(gold, pred, **{name: bounds})
+    message = str(caught.value)
+    assert message.startswith(f"{name} {expected}") and "\n" not in message
+    assert message.endswith("or a single number for all")
+    assert isinstance(caught.value, ConfigError) and isinstance(caught.value, ValueError)  # old callers still catch it
+    with pytest.raises(ToleranceError):
+        check_many([("1", "1"), (gold, pred)], **{name: bounds})
