@@ -67,6 +67,10 @@ class RayBackend:
         from synth.dedup.ray_io import require_ray
 
         require_ray()
+        if num_blocks is not None and (not isinstance(num_blocks, int) or isinstance(num_blocks, bool)
+                                       or num_blocks < 1):
+            raise ConfigError(f"RayBackend: num_blocks must be a whole number >= 1 (got {num_blocks!r}); "
+                              "leave it None to size the blocks from the cluster's CPUs")
         self.address = address
         self.num_blocks = num_blocks
 
@@ -76,9 +80,11 @@ class RayBackend:
         return connect(self.address)
 
     def _blocks(self, n):
+        """Blocks (and map / reduce tasks) for n rows: never more than the rows, so no task is empty."""
         import ray
 
-        return self.num_blocks or max(2, min(200, int(ray.cluster_resources().get("CPU", 2)) * 2, n // 1000 + 1))
+        wanted = self.num_blocks or max(2, min(200, int(ray.cluster_resources().get("CPU", 2)) * 2, n // 1000 + 1))
+        return max(1, min(wanted, n))
 
     def sketch(self, texts, config, progress=None, compact=True):
         if not compact:
@@ -110,6 +116,8 @@ class RayBackend:
         pairs = ray.remote(_pairs_of_parts)
         sig_ref = ray.put(sig8)
         maps = [explode.remote(sig_ref, block, bands, rows, nb) for block in np.array_split(active, nb)]
+        if nb == 1:  # num_returns=1 gives the one ref itself, not a list of one
+            maps = [[m] for m in maps]
         reduces = [pairs.remote(*[m[j] for m in maps]) for j in range(nb)]
         a, b = zip(*ray.get(reduces))
         from synth.dedup.lsh import _unique_pairs

@@ -32,6 +32,30 @@ def test_ray_job_matches_local(planted, ray_local):
 
 
 @pytest.mark.ray
+@pytest.mark.parametrize("num_blocks", [1, 2, 7, 500])  # 500: more blocks than rows
+def test_ray_job_any_number_of_blocks_matches_local(planted, ray_local, num_blocks):
+    from synth.dedup.ray_job import RayBackend
+
+    rows, _ = planted
+    rows = rows[:70] * 2  # 140 rows: near and exact duplicates
+    local = dedup_rows(rows, DedupConfig(near=True, workers=1))
+    remote = dedup_rows(rows, DedupConfig(near=True), backend=RayBackend(num_blocks=num_blocks))
+    assert [r["id"] for r in remote.kept] == [r["id"] for r in local.kept]
+    assert remote.dropped == local.dropped and local.report["dropped_near"] > 0
+    assert remote.report["candidate_pairs"] == local.report["candidate_pairs"]
+
+
+@pytest.mark.parametrize("num_blocks", [0, -1, 1.5, "2"])
+def test_ray_backend_refuses_a_block_count_below_one(num_blocks):
+    pytest.importorskip("ray")
+    from synth.dedup.ray_job import RayBackend
+    from synth.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"num_blocks must be a whole number >= 1 .*leave it None"):
+        RayBackend(num_blocks=num_blocks)
+
+
+@pytest.mark.ray
 def test_streamed_dedup_on_ray_keeps_the_same_rows(planted, ray_local, tmp_path):
     import json
 
