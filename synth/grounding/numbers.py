@@ -13,6 +13,8 @@ import unicodedata
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from synth.grounding.row_units import implied_unit
+
 if TYPE_CHECKING:
     from synth.grounding.context import Context
 
@@ -53,7 +55,7 @@ _BRACKETED = re.compile(r"[（(]\s*$")
 _BRACKET_CLOSE = re.compile(r"^\s*[）)]")
 _PERCENT_SIGN = re.compile(r"[%％‰]|百分|percent", re.I)
 _RANGE = re.compile(r"\s*(?:～|~|-|–|—|至|到|to)\s*$")
-_UNIT_AFTER = re.compile(r"\s*(?:个\s*(?=字节|字符))?(个月|小时|分钟|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|字节|字符"
+_UNIT_AFTER = re.compile(r"\s*(?:个\s*(?=字节|字符))?(个月|小时|分钟|毫秒|毫克|千克|公斤|微克|毫升|毫米|厘米|公里|千米|星期|美元|字节|字符"
                          r"|[\u4e00-\u9fff℃]|°\s*c\b|[a-zµμ]+)", re.I)
 # units that make "4 g" and "4 hours" different quantities; anything else is not compared
 _UNITS = {
@@ -61,6 +63,7 @@ _UNITS = {
     "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "微克": "ug", "吨": "t", "ton": "t", "tonne": "t",
     "ml": "ml", "毫升": "ml", "l": "l", "升": "l", "liter": "l", "litre": "l",
     "mm": "mm", "毫米": "mm", "cm": "cm", "厘米": "cm", "m": "m", "米": "m", "km": "km", "公里": "km", "千米": "km",
+    "ms": "ms", "毫秒": "ms", "millisecond": "ms", "millis": "ms",
     "s": "s", "sec": "s", "second": "s", "秒": "s", "min": "min", "minute": "min", "分钟": "min",
     "h": "h", "hr": "h", "hour": "h", "小时": "h", "day": "d", "天": "d", "日": "d", "week": "w", "周": "w",
     "星期": "w", "month": "mo", "个月": "mo", "月": "mo", "year": "y", "年": "y",
@@ -152,8 +155,10 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
         label, context = _is_label(masked, start, end), False
         if reference:
             context = not percent and _percent_context(masked, start)
-        out.append(Mention(raw, value, percent, None if percent else _unit(masked, end), start, end,
-                           label=label, percent_context=context))
+        unit = None if percent else _unit(masked, end)
+        if reference and unit is None and not percent and not label:
+            unit = implied_unit(masked, start)  # timeout.milliseconds | 3000: the row's or column's unit
+        out.append(Mention(raw, value, percent, unit, start, end, label=label, percent_context=context))
     for i in range(len(out) - 2, -1, -1):  # a range: both ends take the unit written after the second
         a, b = out[i], out[i + 1]
         if _RANGE.match(masked[a.end:b.start]) and not a.percent and _is_year(a) == _is_year(b):

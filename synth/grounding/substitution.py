@@ -31,6 +31,7 @@ import re
 from synth.dedup.normalize import tokens
 from synth.grounding.claims import _STOP, _modal_classes
 from synth.grounding.context import Context, as_context
+from synth.grounding.scales import has_scale, lemmas, opposite, scale_words
 from synth.text import CJK
 
 _CJK_TOKEN = re.compile(f"[{CJK}]")
@@ -75,41 +76,20 @@ def _is_cjk(toks: list[str]) -> bool:
     return all(_CJK_TOKEN.fullmatch(t) for t in toks)
 
 
-# opposites that are no polarity markers: a swap of one for the other inside a restated clause
-_ANTONYMS = tuple(frozenset(g.split()) for g in (
-    "上升 下降", "提高 降低", "增长 下降", "增加 减少", "扩大 缩小", "盈利 亏损", "收入 支出", "买入 卖出", "买方 卖方",
-    "出让 受让", "甲方 乙方", "借方 贷方", "上限 下限", "大于 小于", "多于 少于", "早于 晚于", "长期 短期", "境内 境外",
-    "国内 国外", "内部 外部", "公开 保密", "有效 无效", "开启 关闭", "开放 关闭", "打开 关闭", "open close", "允许 拒绝", "接受 拒绝", "最多 最少", "最多 至少",
-    "rise fall", "rose fell", "increase decrease", "gain loss", "profit loss", "more less fewer", "greater less",
-    "larger smaller", "longer shorter", "earlier later", "early late", "first last", "start end", "enable disable",
-    "accept reject", "allow deny", "valid invalid", "internal external", "public private", "inbound outbound",
-    "positive negative", "same different", "inclusive exclusive", "buyer seller", "lender borrower", "over under",
-    "max min", "upper lower", "higher lower", "before after", "above below", "with without", "minimum maximum"))
-
-
-def _forms(word: str) -> set[str]:
-    """The word and what it may be inflected from (increased -> increase, rises -> rise), for the opposites."""
-    out = {word}
-    for end, back in (("s", ""), ("es", ""), ("d", ""), ("ed", ""), ("ing", ""), ("ing", "e")):
-        if word.endswith(end) and len(word) - len(end) >= 3:
-            out.add(word[:-len(end)] + back)
-    return out
-
-
 _NEGATING_PREFIX = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
 
 
 def _opposite(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Opposite markers, antonyms, or an English word and its negating prefix (encrypted/unencrypted)."""
+    """Opposite markers, two ends of one scale (synth.grounding.scales), or an English word and its negating
+    prefix (encrypted/unencrypted)."""
     if any({a, b} == {x, y} for x, y, _ in _OPPOSITES):
         return True
     if len(a) == len(b) == 1 and not _is_cjk([a[0], b[0]]):
         short, long_ = sorted((a[0], b[0]), key=len)
         if len(short) >= 3 and any(long_ == p + short for p in _NEGATING_PREFIX):
             return True
-    fa, fb = (_forms(a[0]) if len(a) == 1 and not _is_cjk(list(a)) else {"".join(a)},
-              _forms(b[0]) if len(b) == 1 and not _is_cjk(list(b)) else {"".join(b)})
-    return not fa & fb and any(fa & g and fb & g for g in _ANTONYMS)
+    cjk = _is_cjk(list(a + b))
+    return opposite("".join(a), "".join(b)) if cjk or len(a) == len(b) == 1 else False
 
 
 def _wording(a: list[str], b: list[str]) -> bool:
@@ -167,35 +147,66 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
     for sent in _sentences(answer):
         best, best_ops, best_matched = None, [], 0
         words = set(sent)
-        for clause in sorted(clauses, key=lambda c: -len(words.intersection(c)))[:3]:  # align only the likeliest
+        candidates = sorted(clauses, key=lambda c: -len(words.intersection(c)))[:3]  # align only the likeliest
+        for clause in candidates:
             sm = difflib.SequenceMatcher(None, sent, clause, autojunk=False)
             matched = sum(b.size for b in sm.get_matching_blocks())
             if matched > best_matched:
                 best, best_ops, best_matched = clause, sm.get_opcodes(), matched
-        if best is None or best_matched < restates * len(sent):
-            continue
-        for k, (tag, i1, i2, j1, j2) in enumerate(best_ops):
-            if tag != "replace" or not 0 < i2 - i1 <= span or i2 - i1 != j2 - j1:
-                continue
-            if not _flanked(best_ops, k, flank):
-                continue
-            mine, theirs = sent[i1:i2], best[j1:j2]
-            if any(_NUMERAL.search(t) for t in mine + theirs):
-                # a figure of the clause put where the clause has another one: two figures swapped in place
-                if len(mine) == len(theirs) == 1 and mine != theirs and mine[0] in best and theirs[0] in sent:
-                    out.append(f"{mine[0]}→{theirs[0]}")
-                continue  # any other changed number is the number checks' business
-            # a CJK swap inside a word (按照/依照 aligns as 按/依) is judged with the word's shared character
-            around = [(mine, theirs)]
-            if _is_cjk(mine + theirs):
-                around += [(mine + sent[i2:i2 + 1], theirs + sent[i2:i2 + 1]),
-                           (sent[max(0, i1 - 1):i1] + mine, sent[max(0, i1 - 1):i1] + theirs)]
-            if any(_wording(a, b) for a, b in around[1:]):
-                continue
-            if _defect(mine, theirs, best, chunk_tokens):
-                joiner = "" if _is_cjk(mine + theirs) else " "
-                out.append(f"{joiner.join(mine)}→{joiner.join(theirs)}")
+        if best is not None and best_matched >= restates * len(sent):
+            for k, (tag, i1, i2, j1, j2) in enumerate(best_ops):
+                if tag == "replace" and 0 < i2 - i1 <= span and i2 - i1 == j2 - j1 and _flanked(best_ops, k, flank):
+                    swap = _judge_swap(sent, i1, i2, best[j1:j2], best, chunk_tokens)
+                    if swap:
+                        out.append(swap)
+        # an opposite between the same words on both sides, where the global alignment paired the answer's
+        # word with a later copy (负载越高的 worker … 更高的机会 for 负载越低的worker … 更高的机会)
+        for clause in candidates:
+            for i1, i2, theirs in _local_swaps(sent, clause, span, flank):
+                mine = sent[i1:i2]
+                swap = f"{_join(mine)}→{_join(theirs)}"
+                if swap not in out and not any(_NUMERAL.search(t) for t in mine + theirs) \
+                        and _opposite(tuple(mine), tuple(theirs)):
+                    out.append(swap)
     return out
+
+
+def _join(toks: list[str]) -> str:
+    return ("" if _is_cjk(toks) else " ").join(toks)
+
+
+def _judge_swap(sent: list[str], i1: int, i2: int, theirs: list[str], clause: list[str],
+                chunk_tokens: set[str]) -> str | None:
+    """"mine→theirs" when replacing the clause's ``theirs`` by the answer's ``sent[i1:i2]`` changes the claim."""
+    mine = sent[i1:i2]
+    if any(_NUMERAL.search(t) for t in mine + theirs):
+        # a figure of the clause put where the clause has another one: two figures swapped in place
+        if len(mine) == len(theirs) == 1 and mine != theirs and mine[0] in clause and theirs[0] in sent:
+            return f"{mine[0]}→{theirs[0]}"
+        return None  # any other changed number is the number checks' business
+    # a CJK swap inside a word (按照/依照 aligns as 按/依) is judged with the word's shared character
+    if _is_cjk(mine + theirs) and (_wording(mine + sent[i2:i2 + 1], theirs + sent[i2:i2 + 1])
+                                   or _wording(sent[max(0, i1 - 1):i1] + mine, sent[max(0, i1 - 1):i1] + theirs)):
+        return None
+    return f"{_join(mine)}→{_join(theirs)}" if _defect(mine, theirs, clause, chunk_tokens) else None
+
+
+def _local_swaps(sent: list[str], clause: list[str], span: int, flank: int):
+    """(i1, i2, clause words) for each stretch of one to ``span`` answer tokens that stands between ``flank``
+    tokens on each side which the clause also has around other words."""
+    where: dict[tuple[str, ...], list[int]] = {}
+    for j in range(flank, len(clause) + 1):
+        where.setdefault(tuple(clause[j - flank:j]), []).append(j)
+    for i1 in range(flank, len(sent)):
+        for n in range(1, span + 1):
+            i2 = i1 + n
+            right = tuple(sent[i2:i2 + flank])
+            if len(right) < flank:
+                break
+            for j1 in where.get(tuple(sent[i1 - flank:i1]), ()):
+                for m in range(1, span + 1):
+                    if tuple(clause[j1 + m:j1 + m + flank]) == right and clause[j1:j1 + m] != sent[i1:i2]:
+                        yield i1, i2, clause[j1:j1 + m]
 
 
 def _flanked(ops: list[tuple[str, int, int, int, int]], k: int, flank: int) -> bool:
@@ -257,43 +268,51 @@ def polarity_flips(answer: str, chunk: str | Context) -> list[str]:
 
 
 def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
-    """"answer word→chunk word" where an answer sentence uses a word that occurs nowhere in the chunk while its
-    opposite (开放/关闭, open/close, rose/fell) stands in the chunk clause the sentence restates best: an
-    opposite written among reworded neighbours, which the flanked swap of ``substitutions`` does not see.
+    """"answer word→chunk word" where an answer sentence uses a word that occurs nowhere in the chunk, in no
+    inflection, while its opposite (开放/关闭, smaller/bigger, lower/greater, true/false: synth.grounding.scales)
+    stands in the chunk clause the sentence restates best: an opposite written among reworded neighbours, which
+    the flanked swap of ``substitutions`` does not see. A negation on either side (must not exceed / stays
+    below) may turn the scale around, and a single Chinese character is too common to say so alone: both are
+    left to the flanked swap.
 
     >>> antonym_swaps("管理员应在网络侧关闭这些端口。", "管理员可在网络侧和主机侧开放相关端口。")
     ['关闭→开放']
     >>> antonym_swaps("管理员应在网络侧开放这些端口。", "管理员可在网络侧和主机侧开放相关端口，并关闭其他端口。")
     []
+    >>> antonym_swaps("For one dataset, AOF files are usually smaller than RDB files.",
+    ...               "AOF files are usually bigger than the equivalent RDB files for the same dataset.")
+    ['smaller→bigger']
+    >>> antonym_swaps("Keys are evicted once usage stays below the limit.",
+    ...               "Keys are evicted when usage does not exceed the limit.")
+    []
     """
     ctx = as_context(chunk)
     clauses = _chunk_sentences(ctx)
     chunk_text = ctx.folded
-    chunk_forms = ctx.derived("token_forms", lambda c: _all_forms(t for clause in _chunk_sentences(c) for t in clause))
+    chunk_lemmas = ctx.derived("token_lemmas", lambda c: {w for clause in _chunk_sentences(c) for t in clause
+                                                          if not _is_cjk([t]) for w in lemmas(t)})
     out: list[str] = []
     for sent in _sentences(answer):
         words = set(sent)
         best = max(clauses, key=lambda c: len(words.intersection(c)), default=None)
-        if best is None or len(words.intersection(best)) < 3:
+        if best is None or len(words.intersection(best)) < 3 or _negated(sent) or _negated(best):
             continue
-        sent_text = "".join(t for t in sent if _is_cjk([t]))  # the Chinese words, Latin ones are tokens
-        best_cjk = "".join(t for t in best if _is_cjk([t]))
-        sent_forms, best_forms = _all_forms(sent), _all_forms(best)
-        for group in _ANTONYMS:
-            for mine in group:
-                cjk = _is_cjk(list(mine))
-                if not cjk and mine in _FUNCTION_EN:
-                    continue  # more/less, over/under reword freely ("more than" for "longer than")
-                said = mine in sent_text if cjk else mine in sent_forms
-                if not said or (mine in chunk_text if cjk else mine in chunk_forms):
-                    continue
-                for theirs in group - {mine}:
-                    if (theirs in best_cjk) if _is_cjk(list(theirs)) else theirs in best_forms:
-                        out.append(f"{mine}→{theirs}")
-                        break
+        sent_cjk, best_cjk = ("".join(t for t in toks if _is_cjk([t])) for toks in (sent, best))
+        mine_words = [t for t in sent if not _is_cjk([t]) and has_scale(t)] + scale_words(sent_cjk)
+        theirs_words = [t for t in best if not _is_cjk([t]) and has_scale(t)] + scale_words(best_cjk)
+        for mine in dict.fromkeys(mine_words):
+            cjk = _is_cjk(list(mine))
+            if (mine in chunk_text) if cjk else bool(lemmas(mine) & chunk_lemmas):
+                continue
+            theirs = next((t for t in theirs_words if opposite(mine, t)), None)
+            if theirs:
+                out.append(f"{mine}→{theirs}")
     return out
 
 
-def _all_forms(toks) -> set[str]:
-    """Every token with what it may be inflected from (rises -> rise; rose is listed on its own)."""
-    return {f for t in toks for f in _forms(t)}
+_NEGATION_EN = frozenset("not no never nor cannot neither".split())
+
+
+def _negated(toks: list[str]) -> bool:
+    text = "".join(t for t in toks if _is_cjk([t])).replace("是否", "").replace("无论", "")
+    return bool(_NEGATION_EN.intersection(toks)) or any(c in text for c in "不未没非无")

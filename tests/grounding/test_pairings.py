@@ -125,6 +125,9 @@ def test_a_table_row_restated_passes_and_its_columns_crossed_stop():
     row = "| Acme | a2.small | 2 | 6 | 40.5 |"
     assert check_answer("The a2.small has 2 cores and 6 GB of RAM.", [row], INSTANCES).status == "pass"
     v = check_answer("The a2.small has 6 cores and 2 GB of RAM.", [row], INSTANCES)
+    # the RAM (GB) header makes the row's 6 a size: "6 cores" is a figure the chunk does not have
+    assert (v.status, v.reason) == ("fail", "ungrounded_number")
+    v = check_answer("The a2.small has 40.5 cores and 6 GB of RAM, with 2 MB/s of throughput.", [row], INSTANCES)
     assert (v.status, v.reason) == ("uncertain", "ungrounded_pairing")
 
 

@@ -11,7 +11,7 @@ import pytest
 from synth.grounding import check_answer
 from synth.grounding.clauses import clause_problems
 from synth.grounding.numbers import counted_totals
-from synth.grounding.substitution import polarity_flips, substitutions
+from synth.grounding.substitution import antonym_swaps, polarity_flips, substitutions
 
 LIBRARY = ("第八条　会员费按季缴纳，逾期未缴的，按日加收万分之五的滞纳金。\n"
            "读者借阅图书，借期为三十日；借阅期刊，借期为七日；借阅古籍善本的，读者应当在阅览室内阅读。\n"
@@ -175,3 +175,35 @@ def test_a_number_that_is_no_count_still_fails():
     v = check_answer("Fire doors shall be inspected every 2 months by the safety officer.",
                      ["Fire doors shall be inspected every month by the safety officer"], PLANT)
     assert (v.status, v.reason) == ("fail", "ungrounded_number")
+
+
+# -- opposites on one scale (synth.grounding.scales) -------------------------------------------------------
+
+ACCOUNTS = ("Premium accounts get a bigger deposit limit than basic accounts. Refunds are slower for card "
+            "payments than for bank transfers in every order. Usage must not exceed the monthly quota.\n"
+            "| 参数 | 类型 | 说明 | 默认值 |\n|---|---|---|---|\n| auto.commit | boolean | 是否自动提交 | false |\n"
+            "负债率越低的企业将会有更高的概率获得贷款。")
+
+
+@pytest.mark.parametrize("answer,quote,found", [
+    ("Premium accounts get a smaller deposit limit than basic accounts.",                     # a comparative
+     "Premium accounts get a bigger deposit limit than basic accounts", ["smaller→bigger"]),
+    ("For every order, refunds are faster with card payments than with bank transfers.",
+     "Refunds are slower for card payments than for bank transfers", ["faster→slower"]),
+    ("auto.commit 默认是 true，消费者默认自动提交。", "auto.commit | boolean | 是否自动提交 | false", ["true→false"]),
+    ("负债率越高的企业越容易获得贷款。", "负债率越低的企业将会有更高的概率获得贷款",   # the answer's 高 aligns
+     ["高→低"]),                                                                       # with the later 更高 as a whole
+])
+def test_an_opposite_on_one_scale_is_a_swap(answer, quote, found):
+    assert set(found) <= set(substitutions(answer, ACCOUNTS) + antonym_swaps(answer, ACCOUNTS))
+    assert check_answer(answer, [quote], ACCOUNTS).status == "uncertain"  # the judge decides, never a pass
+
+
+@pytest.mark.parametrize("answer", [
+    "Premium accounts get a larger deposit limit than basic accounts.",   # one end of the scale, reworded
+    "Usage must stay below the monthly quota.",                            # a negation turns the scale around
+    "auto.commit 默认是 false，消费者默认不自动提交。",
+    "负债率越低的企业越容易获得贷款。",
+])
+def test_the_same_end_of_a_scale_or_a_negated_one_is_wording(answer):
+    assert substitutions(answer, ACCOUNTS) + antonym_swaps(answer, ACCOUNTS) == []
