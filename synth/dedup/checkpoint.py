@@ -30,11 +30,15 @@ class State:
             meta = json.loads(self.meta_path.read_text())
             if meta.get("key") != key:
                 meta = None  # another input, options or version: start again
-        if meta is None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(parents=True)
-            meta = {"key": key, "rows": 0}
         self.meta = meta
+        if meta is None:
+            self.restart(key)
+
+    def restart(self, key: dict) -> None:
+        """An empty folder and checkpoint: the run starts from its first row."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.meta = {"key": key, "rows": 0}
 
     @property
     def resumed(self) -> bool:
@@ -87,6 +91,10 @@ def iter_batches_with_state(inp: Path, state_dir: Path, key: dict, files: dict[s
     length of each partial output file in `files`; those files are cut back to it, opened for append,
     and the input's remaining batches are yielded as (handles, batch)."""
     state = State(state_dir, {"v": STATE_VERSION, "batch_rows": batch_rows, **key, **input_key(inp)})
+    if state.resumed and not all((state.folder / (name + ".partial")).exists() for name in files):
+        # stopped after moving a finished output into place (finish_jsonl) but before removing this
+        # folder: the checkpoint no longer has the rows it counts, so go again from the first row
+        state.restart(state.meta["key"])
     sizes = state.meta.get("sizes", {})
     handles = {}
     for name, path in files.items():

@@ -2,6 +2,7 @@
 the same kept and rejected rows and funnel whatever the batch size."""
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -93,6 +94,33 @@ def test_resumes_after_kill(inp, monkeypatch):
     assert _read(inp / "out.jsonl") == _read(inp / "fresh.jsonl")
     assert _read(inp / "out.rejected.jsonl") == _read(inp / "fresh.rejected.jsonl")  # same batches
     assert _funnel(inp / "out.report.json") == _funnel(inp / "fresh.report.json")
+
+
+@pytest.mark.parametrize("moved", [("kept",), ("kept", "rejected")])
+def test_rerun_after_a_kill_between_the_final_rename_and_the_state_removal(inp, monkeypatch, moved):
+    assert _run(inp, "fresh", "--batch-rows", "30").exit_code == 0
+    real = filter_cli._Progress
+
+    class DyingAtTheEnd(real):
+        def __call__(self, stage, done, total):
+            if done == 250:  # after the last checkpoint
+                raise Killed
+
+    monkeypatch.setattr(filter_cli, "_Progress", DyingAtTheEnd)
+    assert isinstance(_run(inp, "out", "--batch-rows", "30").exception, Killed)
+    state = inp / "out.state"
+    assert json.loads((state / "meta.json").read_text())["rows"] == 250
+    # the finish moves each partial file into place (os.replace for .jsonl); killed before the state is removed
+    targets = {"kept": inp / "out.jsonl", "rejected": inp / "out.rejected.jsonl"}
+    for name in moved:
+        os.replace(state / f"{name}.partial", targets[name])
+    monkeypatch.setattr(filter_cli, "_Progress", real)
+    res = _run(inp, "out", "--batch-rows", "30")
+    assert res.exit_code == 0, res.output  # was: FileNotFoundError on out.state/kept.partial
+    assert _read(inp / "out.jsonl") == _read(inp / "fresh.jsonl")
+    assert _read(inp / "out.rejected.jsonl") == _read(inp / "fresh.rejected.jsonl")
+    assert _funnel(inp / "out.report.json") == _funnel(inp / "fresh.report.json")
+    assert not state.exists()
 
 
 def test_bad_row_named_by_its_line_in_any_batch(inp):
