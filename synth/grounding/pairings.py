@@ -85,6 +85,8 @@ def pairing_swaps(answer: str, quotes: list[str]) -> list[str]:
 
 
 _CODE = re.compile(r"(?<![A-Za-z0-9_./$-])[A-Za-z][A-Za-z0-9_.]*[A-Za-z0-9](?![A-Za-z0-9_])")
+# a hyphenated option name (volatile-lru, allkeys-lfu, no-cache): a part of at most three letters or a digit
+_NAMED_OPTION = re.compile(r"(?<![\w.-])(?=[a-z0-9-]*(?:(?<![a-z])[a-z]{2,3}(?![a-z])|\d))[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
 _PIECES = re.compile(r"[，,；;。！？!?：:]|\.\s|\n")
 
 
@@ -92,7 +94,7 @@ def _codes(text: str) -> set[str]:
     """Identifiers as the document writes them (SYNC_FLUSH, brokerRole, TiKV): an underscore, an inner capital
     or two capitals."""
     return {c for c in _CODE.findall(text)
-            if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2}
+            if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2} | set(_NAMED_OPTION.findall(text))
 
 
 def _chunk_sentences(chunk: str) -> tuple[set[str], list[tuple[str, set[str], set[str]]]]:
@@ -116,16 +118,39 @@ def moved_subjects(answer: str, context: str | Context, cover: float = 0.6, leas
     out = []
     for clause in (c.strip(" .。") for c in _PIECES.split(answer)):
         named = _codes(clause) & known
-        if len(named) != 1:
+        if not named:
             continue
-        (code,) = named
-        words = {t for t, _, _ in _anchors(clause.replace(code, " "))}
+        words_of = {code: {t for t, _, _ in _anchors(clause.replace(code, " "))} for code in named}
+        share = {i: len(words_of[min(named)] & seen) / max(1, len(words_of[min(named)]))
+                 for i, (_, _, seen) in enumerate(sentences)}
+        best = max(share, key=share.get)
+        # the subject: the one identifier the clause names that its best sentence does not (TTL stays a word)
+        subject = named - sentences[best][1] if len(named) > 1 else named
+        if len(subject) != 1:
+            continue
+        (code,) = subject
+        words = words_of[code]
         if len(words) < least:
             continue
         share = {i: len(words & seen) / len(words) for i, (_, _, seen) in enumerate(sentences)}
         best = max(share, key=share.get)
         if share[best] < cover or code in sentences[best][1] or not sentences[best][1] & known:
             continue
-        if all(share[i] <= share[best] - 0.3 for i, (_, codes, _) in enumerate(sentences) if code in codes):
+        own = [i for i, (_, codes, _) in enumerate(sentences) if code in codes]
+        if all(share[i] <= share[best] - 0.3 for i in own) or _sibling_word(words, sentences, best, own):
             out.append(clause)
     return out
+
+
+def _sibling_word(words: set[str], sentences: list, best: int, own: list[int], parallel: float = 0.6) -> bool:
+    """The clause has a word that only its best sentence, a parallel item about another identifier, has and the
+    identifier's own item in that place has not (volatile-lru given the "frequently" of volatile-lfu's item,
+    beside its own "recently")."""
+    theirs = sentences[best][2] - {t for t, _, _ in _anchors(" ".join(sentences[best][1]))}
+    for i in own:
+        mine = sentences[i][2] - {t for t, _, _ in _anchors(" ".join(sentences[i][1]))}
+        if not mine or not theirs or len(mine & theirs) < parallel * min(len(mine), len(theirs)):
+            continue
+        if (words & theirs) - mine - set().union(*(sentences[j][2] for j in own)) and mine - theirs:
+            return True
+    return False

@@ -133,6 +133,10 @@ def test_a_table_row_restated_passes_and_its_columns_crossed_stop():
 
 MODES = ("写入有两种模式。STRICT_WRITE 模式下，节点在落盘之后才向客户端确认。"
          "LAZY_WRITE 模式下，节点把多条记录攒成一批再落盘，吞吐量更高。")
+# parallel items that differ in one word, option names written with hyphens, an abbreviation (TTL) shared
+RETENTION = ("Retention modes:\n* **keep-new**: Deletes the oldest snapshots once the disk is full.\n"
+             "* **keep-old**: Deletes the newest snapshots once the disk is full.\n"
+             "* **drop-ttl**: Deletes the snapshots with the shortest remaining TTL once the disk is full.")
 LEVELS = ("The cache has two levels. The L1_CACHE keeps recent keys in process memory. "
           "The L2_CACHE keeps evicted keys on local disk for later reads.")
 
@@ -140,6 +144,8 @@ LEVELS = ("The cache has two levels. The L1_CACHE keeps recent keys in process m
 @pytest.mark.parametrize("answer, chunk", [
     ("STRICT_WRITE 模式把多条记录攒成一批再落盘，吞吐量更高。", MODES),
     ("The L1_CACHE keeps evicted keys on local disk for later reads.", LEVELS),
+    ("keep-new deletes the newest snapshots when the disk fills up.", RETENTION),       # the sibling item's word
+    ("keep-old deletes the snapshots with the shortest remaining TTL first.", RETENTION),  # TTL is no subject
 ])
 def test_what_one_identifier_does_given_to_another_goes_to_the_judge(answer, chunk):
     from synth.grounding.pairings import moved_subjects
@@ -150,6 +156,8 @@ def test_what_one_identifier_does_given_to_another_goes_to_the_judge(answer, chu
     ("LAZY_WRITE 模式会把多条记录攒成一批再落盘，所以吞吐量更高。", MODES),
     ("STRICT_WRITE 模式下，节点落盘后才向客户端确认。", MODES),
     ("Evicted keys go to local disk in the L2_CACHE for later reads.", LEVELS),
+    ("keep-new deletes the oldest snapshots when the disk fills up.", RETENTION),
+    ("drop-ttl deletes the snapshots with the shortest remaining TTL first.", RETENTION),
 ])
 def test_what_an_identifier_does_kept_with_it_passes(answer, chunk):
     from synth.grounding.pairings import moved_subjects
