@@ -15,7 +15,8 @@ then checks, cheapest first:
    the quote's numbers. Each match keeps its character offsets in the chunk;
 3. numbers: every number in the answer (Arabic, %, 万/亿, Chinese numerals such as 百分之八 or
    三百二十) has the same value and unit (4 g is not 4 小时, 3072 字节 not 3072 个字符, 16 核 not 16 GB)
-   somewhere in the chunk (finance, medicine and law answers go wrong here first). A numeral word that
+   somewhere in the chunk, a bare table figure taking the unit its row key or column header names
+   (timeout.ms | 3000 is not 3000 秒: synth.grounding.row_units) (finance, medicine and law answers go wrong here first). A numeral word that
    counts what the answer lists (三种类型 after three names, 两个端口 before two ports) is the answer's own
    count; one counting anything else (twice, 两个) goes to the judge, unless the chunk counts the same thing
    with another number; 一个 is an article; a year opens no range (FY 2023 to 6.4 percent);
@@ -39,7 +40,8 @@ then checks, cheapest first:
 11. word swaps (synth.grounding.substitution): the answer restates a chunk clause with one short word
     replaced by one the clause lacks (按月 for 按周), by its opposite, or by a figure of the same clause (two
     figures swapped in place), uses a word the chunk never has whose opposite stands in the clause it
-    restates (关闭 for 开放), or writes a word only under the opposite polarity marker (有息 where the chunk
+    restates (关闭 for 开放, smaller for bigger, lower for greater, true for false: opposites on one scale in
+    any inflection, synth.grounding.scales), or writes a word only under the opposite polarity marker (有息 where the chunk
     has only 无息);
 12. absolutes: always/never/一律/无论 where the chunk uses none of them (a condition dropped);
 13. pairings (synth.grounding.pairings): an answer sentence whose anchors (figures, Latin words and codes,
@@ -52,8 +54,9 @@ then checks, cheapest first:
     the chunk, or a figure beside a header word (8 vCPUs, 2 GB) that the row holds under another column, or
     joins a cell of one row to a cell of another row under another column (time → String where time sits in
     the Date row). An identifier moved (synth.grounding.pairings.moved_subjects): a clause naming one
-    identifier of the chunk (SYNC_FLUSH) whose other words the chunk states together only in a sentence about
-    another identifier (ASYNC_FLUSH), never with this one.
+    identifier of the chunk (SYNC_FLUSH, volatile-lru) whose other words the chunk states together only in a
+    sentence about another identifier (ASYNC_FLUSH), never with this one, or that takes the one word a parallel
+    item about another identifier has in place of its own (least frequently used from volatile-lfu's item).
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low support, an unknown term, a computed number in a
