@@ -1,7 +1,7 @@
 """Materialise the external benchmark sets from public repositories at pinned commits.
 
 The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl, the held-out
-grounding_heldout.jsonl and the sealed grounding_sealed.jsonl and grounding_sealed2.jsonl: hand-written answers, quotes as spans of
+grounding_heldout.jsonl and the sealed grounding_sealed.jsonl, grounding_sealed2.jsonl and grounding_sealed3.jsonl: hand-written answers, quotes as spans of
 the chunk) are committed; the third-party text they point at is not. This script
 reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
 how to get them) and writes
@@ -11,6 +11,7 @@ how to get them) and writes
     bench/external/data/grounding_heldout.jsonl  the held-out grounding set (issue 22), same format
     bench/external/data/grounding_sealed.jsonl   the sealed grounding test set (issue 22), same format
     bench/external/data/grounding_sealed2.jsonl  a second sealed grounding test set on other documents, same format
+    bench/external/data/grounding_sealed3.jsonl  a third sealed grounding test set (tax guidance, Chinese and English), same format
 
 
     .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
@@ -61,6 +62,8 @@ SOURCES = {  # key -> (owner/name, commit)
     "dolphinscheduler": ("apache/dolphinscheduler", "7e0095dca198bfc50c59bbc10b3be5617d7b3229"),
     "redisdoc": ("redis/redis-doc", "1044224477fceacc5af56a636b0a7495d19e533c"),
     "elasticjob": ("apache/shardingsphere-elasticjob", "89f70b70e11f527b10b1c55838cfa7ac070128f0"),
+    # third sealed grounding test set (grounding_sealed3.jsonl)
+    "irspubs": ("aoncevay/agent-mt", "6229777f0bbca062d194dd95da8c91b58ac13731"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -98,6 +101,11 @@ DOCS = {  # grounding documents: key -> (source, path)
     "zh-elasticjob-job-properties": ("elasticjob", "docs/content/user-manual/configuration/props.cn.md"),
     "zh-elasticjob-failover": ("elasticjob", "docs/content/features/failover.cn.md"),
     "zh-elasticjob-misfire": ("elasticjob", "docs/content/features/misfire.cn.md"),
+    # third sealed grounding test set (grounding_sealed3.jsonl)
+    "zh-irs-p596-eic": ("irspubs", "data/irs_to_process/article/p596zhs.md"),
+    "zh-irs-p17-income-tax": ("irspubs", "data/irs_to_process/article/p17zhs.md"),
+    "en-irs-p596-eic": ("irspubs", "data/irs_to_process/article/p596en.md"),
+    "en-irs-p17-income-tax": ("irspubs", "data/irs_to_process/article/p17en.md"),
 }
 
 
@@ -261,7 +269,8 @@ def main() -> None:
                        ("grounding_items.jsonl", build_grounding(sources)),
                        ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl")),
                        ("grounding_sealed.jsonl", build_grounding(sources, "grounding_sealed.jsonl")),
-                       ("grounding_sealed2.jsonl", build_grounding(sources, "grounding_sealed2.jsonl"))):
+                       ("grounding_sealed2.jsonl", build_grounding(sources, "grounding_sealed2.jsonl")),
+                       ("grounding_sealed3.jsonl", build_grounding(sources, "grounding_sealed3.jsonl"))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
