@@ -72,7 +72,7 @@ _UNBINDING = frozenset(
 # modal classes: checked in this order, a negated modal first
 _MODALS = (
     ("prohibit", re.compile(r"不得|禁止|严禁|不准|不允许|不能|不可以|不应当?|无权"
-                            r"|\b(?:shall|must|may|should) not\b|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b"
+                            r"|\b(?:shall|must|may|should) not\b|\bdo not (?!need|have)|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b"
                             # "No other requirements SHOULD be imposed" negates the modal through its subject
                             r"|\bno\b[^.;:]{0,60}?\b(?:shall|should|must|may)\b",
                             re.I)),
@@ -103,7 +103,23 @@ def _terms(text: str) -> list[str]:
     return out
 
 
+_CONTRACTION = re.compile(r"\b(?:(ca)|(wo)|(sha)|([a-z]+))n['’]t\b", re.I)
+
+
+def expand_contractions(text: str) -> str:
+    """don't -> do not, can't -> cannot, won't -> will not: a negation the modal and negation rules can read.
+
+    >>> expand_contractions("Don't reduce it; you can't, and it won't, shouldn’t.")
+    'Do not reduce it; you cannot, and it will not, should not.'
+    """
+    def full(m: re.Match) -> str:
+        can, won, shan, other = m.groups()
+        return f"{can}nnot" if can else "will not" if won else "shall not" if shan else f"{other} not"
+    return _CONTRACTION.sub(full, text) if "n'" in text or "n’" in text else text
+
+
 def _modal_classes(text: str) -> set[str]:
+    text = expand_contractions(text)
     found, rest = set(), text
     for name, rx in _MODALS:
         if rx.search(rest):
@@ -113,7 +129,7 @@ def _modal_classes(text: str) -> set[str]:
 
 
 def _negated(text: str) -> set[str]:
-    norm = unicodedata.normalize("NFKC", text).casefold()
+    norm = expand_contractions(unicodedata.normalize("NFKC", text).casefold())
     return {m.group(1) for m in _NEG_ZH.finditer(norm)} | {m.group(1) for m in _NEG_EN.finditer(norm)}
 
 
@@ -337,7 +353,7 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             # a duty or a prohibition where the chunk's sentence states none ("这个端口必须对公网开放") is a new rule;
             # a sentence with a negation may be a rule without a modal (表名不使用复数名词)
             if (mine and theirs and not mine & theirs) or (mine & {"oblige", "prohibit"} and not theirs
-                                                            and not _BARE_NEGATION.search(best.text)):
+                                                            and not _BARE_NEGATION.search(expand_contractions(best.text))):
                 problems["modality"].append(claim)
                 continue
         if best is not None and _negation_differs(claim, best.text):

@@ -248,3 +248,33 @@ def test_a_latin_cell_is_read_as_whole_words():
     chunk = "| Plan | Encrypted | Support |\n| --- | --- | --- |\n| Basic | No | Email |\n| Pro | Yes | Phone |"
     assert misplaced_figures("The Basic plan has no node limit and email support.", chunk) == []
     assert misplaced_figures("The Basic plan has phone support.", chunk) == ["The Basic plan has phone support"]
+
+
+# -- contractions and a part of the source as the one saying it -------------------------------------------
+
+REFUNDS = ("Refunds: don't deduct the shipping fee from the refund, and you can't refuse a refund within 30 days. "
+           "You may keep the original box.")
+
+
+@pytest.mark.parametrize("answer,quote", [
+    ("You may deduct the shipping fee from the refund.", "don't deduct the shipping fee from the refund"),
+    ("Within 30 days you can refuse a refund.", "you can't refuse a refund within 30 days"),
+])
+def test_a_contracted_negation_is_a_negation(answer, quote):
+    v = check_answer(answer, [quote], REFUNDS)
+    assert v.status == "uncertain" and v.reason in {"ungrounded_modality", "ungrounded_negation"}
+
+
+def test_a_restated_contraction_still_passes():
+    v = check_answer("Do not deduct the shipping fee from the refund.", ["don't deduct the shipping fee from the refund"],
+                     REFUNDS)
+    assert v.status == "pass"
+
+
+@pytest.mark.parametrize("answer,phrase", [
+    ("本段指出，逾期未缴的按日加收滞纳金。", "本段指出"),
+    ("上一节提到，会员费按季缴纳。", "上一节提到"),
+])
+def test_a_part_of_the_source_as_the_one_saying_it_is_a_leak(answer, phrase):
+    assert leak(answer) == phrase
+    assert leak("这一段路程按日计费。") is None   # 段 as an ordinary word
