@@ -4,7 +4,8 @@ A filter is a pure function of a row (synth.filter), so each unit of the input (
 goes through the same `FilterStage`s as on one machine, in its own task, and writes its kept rows to
 OUT/part-NNNNN.<input format> and its rejected rows to REJECTED/part-NNNNN.jsonl. The task returns
 its books (rows in, kept, dropped by reason per filter) and its bounded score summaries
-(synth.score_summary); the driver adds them up into the same report the local command writes.
+(synth.score_summary); the driver adds them up into the same report the local command writes, and
+gives the Parquet shards one schema (synth.dedup.ray_schema).
 
 Filters that ask a model are refused: their requests belong to one server and one request cache
 (run them without --ray).
@@ -16,8 +17,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from synth.dedup import ray_io
+from synth.dedup import ray_io, ray_schema
 from synth.errors import ConfigError, InputError
+
+ADDED = ("scores",)  # the column FilterStage adds (or extends): typed once for all shards (ray_schema)
 
 
 def filter_unit(unit: dict, specs: list, field: str | None, question_field: str | None, kept_dir: str,
@@ -50,8 +53,8 @@ def filter_unit(unit: dict, specs: list, field: str | None, question_field: str 
             total.seconds += part.seconds
         kept_all += kept
         rejected_all += rejected
-    ray_io.write_unit_shards(unit, kept_dir, kept_all, rejected_dir, rejected_all)
-    return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "rejected": len(rejected_all),
+    schema = ray_io.write_unit_shards(unit, kept_dir, kept_all, rejected_dir, rejected_all, added=ADDED)
+    return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "rejected": len(rejected_all), "schema": schema,
             "reports": [t.as_dict() for t in totals],
             "scores": [{n: v.state() for n, v in s._acc.items()} for s in stages]}
 
@@ -94,6 +97,7 @@ def filter_on_ray(address: str, inp: Path, out: Path, rejected: Path, specs: lis
         text = set(getattr(flt, "text_scores", ()))
         rep.scores = {name: summarize(flt, name, acc, name in text) for name, acc in accs.items()}
         reports.append(rep.as_dict())
+    ray_schema.conform_shards(ray, units, results, out)
     shutil.rmtree(state, ignore_errors=True)
     return {"rows_in": rows, "rows_out": sum(r["kept"] for r in results),
             "rows_rejected": sum(r["rejected"] for r in results), "stages": reports, "units": len(units),

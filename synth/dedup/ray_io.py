@@ -85,7 +85,7 @@ def shard_files(spec: str | Path) -> tuple[list[Path], str]:
     return files, formats.pop() if len(formats) == 1 else "mixed"
 
 
-def _schema_text(schema) -> str:
+def schema_text(schema) -> str:
     import base64
 
     return base64.b64encode(schema.serialize().to_pybytes()).decode()
@@ -93,13 +93,16 @@ def _schema_text(schema) -> str:
 
 def unit_schema(unit: dict[str, Any]):
     """The Arrow schema of a Parquet unit's file (carried in the unit), else None."""
-    if not unit.get("schema"):
-        return None
+    return schema_from_text(unit["schema"]) if unit.get("schema") else None
+
+
+def schema_from_text(text: str):
+    """The Arrow schema `schema_text` wrote."""
     import base64
 
     import pyarrow as pa
 
-    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(unit["schema"])))
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 
 def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> list[dict[str, Any]]:
@@ -116,7 +119,7 @@ def work_units(files: list[Path], fmt: str, unit_bytes: int | None = None) -> li
 
             pf = pq.ParquetFile(f)
             meta = pf.metadata
-            schema = _schema_text(pf.schema_arrow) if out == "parquet" else None
+            schema = schema_text(pf.schema_arrow) if out == "parquet" else None
             start, size = 0, 0
             for g in range(meta.num_row_groups):
                 size += meta.row_group(g).total_byte_size
@@ -212,30 +215,52 @@ def shard_path(folder: Path, i: int, fmt: str) -> Path:
     return Path(folder) / f"part-{i:05d}.{fmt}"
 
 
-def write_shard(path: Path, rows: list[dict], schema=None) -> None:
-    """Rows to one shard, atomically (JSON lines as `synth filter` writes them). A Parquet shard takes
-    `schema`, the input file's, for the input's columns (so every shard has the same types, and
-    `pyarrow.dataset(OUT)` reads them as one table); a column the rows gained (a filter's scores) is
-    inferred. Without a schema, an empty Parquet shard is left out, having no columns to write."""
-    from synth.io import atomic_path, write_table
+def write_shard(path: Path, rows: list[dict], schema=None, added: tuple[str, ...] = ()):
+    """Rows to one shard, atomically (JSON lines as `synth filter` writes them); returns a Parquet
+    shard's schema. A Parquet shard takes `schema`, the input file's, for the input's columns (so every
+    shard has the same types, and `pyarrow.dataset(OUT)` reads them as one table); a column the rows
+    gained, or one named in `added` (a stage rewrites it: the filters' `scores`), is inferred from the
+    rows, and `ray_schema.conform_shards` gives it one type across shards once all are written.
+    Without a schema, an empty Parquet shard is left out, having no columns to write."""
+    from synth.io import write_table
 
     if path.suffix != ".parquet" or schema is None:
         if rows or path.suffix == ".jsonl":
             write_table(path, rows)
-        return
+        return None
     import pyarrow as pa
+
+    from synth.dedup.writers import _mixed_column
+
+    schema = pa.schema([f for f in schema if f.name not in added], metadata=schema.metadata)
+    names = set(schema.names)
+    try:
+        table = pa.Table.from_pylist(rows, schema=schema)
+        for extra in dict.fromkeys(k for r in rows for k in r if k not in names):
+            table = table.append_column(extra, pa.array([r.get(extra) for r in rows]))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError) as exc:
+        raise _mixed_column(exc, rows) from None
+    write_parquet(path, table)
+    return table.schema
+
+
+def write_parquet(path: Path, table) -> None:
+    """`table` to `path`, atomically; no rows: no row group (`datasets` fails on an empty row group)."""
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows, schema=schema)
-    names = set(schema.names)
-    for extra in dict.fromkeys(k for r in rows for k in r if k not in names):
-        table = table.append_column(extra, pa.array([r.get(extra) for r in rows]))
+    from synth.io import atomic_path
+
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        if table.num_rows:
+            pq.write_table(table, tmp)
+        else:
+            pq.ParquetWriter(tmp, table.schema).close()
 
 
-def write_unit_shards(unit: dict, kept_dir: str, kept: list[dict], dropped_dir: str, dropped: list[dict]) -> None:
-    """A unit's kept rows to KEPT/part-NNNNN.<out format> and its dropped rows to DROPPED/part-NNNNN.jsonl.
+def write_unit_shards(unit: dict, kept_dir: str, kept: list[dict], dropped_dir: str, dropped: list[dict],
+                      added: tuple[str, ...] = ()) -> str | None:
+    """A unit's kept rows to KEPT/part-NNNNN.<out format> and its dropped rows to DROPPED/part-NNNNN.jsonl;
+    returns the kept shard's Arrow schema (as text) when it is Parquet (`added`: see `write_shard`).
 
     A task still running after the driver gave up on a broken input (closing a Ray Data job cancels
     its tasks but does not wait for them) must not leave a shard behind: the driver removes the run's
@@ -243,16 +268,17 @@ def write_unit_shards(unit: dict, kept_dir: str, kept: list[dict], dropped_dir: 
     removes what it wrote when it went meanwhile."""
     guard = Path(unit["guard"]) if unit.get("guard") else None
     if guard is not None and not guard.exists():
-        return
+        return None
     paths = [shard_path(Path(kept_dir), unit["i"], unit.get("out", unit["fmt"])),
              shard_path(Path(dropped_dir), unit["i"], "jsonl")]
     try:
-        write_shard(paths[0], kept, unit_schema(unit))
+        schema = write_shard(paths[0], kept, unit_schema(unit), added)
         write_shard(paths[1], dropped)
     finally:
         if guard is not None and not guard.exists():
             for p in paths:
                 p.unlink(missing_ok=True)
+    return None if schema is None else schema_text(schema)
 
 
 def _call(batch, fn, kwargs):

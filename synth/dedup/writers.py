@@ -70,7 +70,7 @@ def _mixed_column(exc: Exception, rows: list[dict] | None = None) -> InputError:
                       f"({str(exc).splitlines()[0][:160]}); make them one type or write .jsonl output")
 
 
-def _unify(schemas: list):
+def _unify(schemas: list, fix: str = "make them one type or write .jsonl output"):
     import pyarrow as pa
 
     try:
@@ -84,9 +84,8 @@ def _unify(schemas: list):
                                  promote_options="permissive")
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 return InputError(f"cannot write Parquet: column {n!r} holds values of different types across "
-                                  f"rows ({str(exc).splitlines()[0][:160]}); make them one type or write .jsonl output")
-        return InputError(f"cannot write Parquet: columns of different types across rows ({exc}); "
-                          f"write .jsonl output")
+                                  f"rows ({str(exc).splitlines()[0][:160]}); {fix}")
+        return InputError(f"cannot write Parquet: columns of different types across rows ({exc}); {fix}")
 
 
 def spool_to_parquet(spool: Path, target: Path) -> int:

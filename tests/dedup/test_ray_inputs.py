@@ -165,8 +165,8 @@ def test_a_task_writes_no_shard_once_the_run_was_given_up(tmp_path, monkeypatch)
     guard.mkdir()
     write = ray_io.write_shard
 
-    def then_given_up(path, rows, schema=None):  # the driver removes the state while the task writes
-        write(path, rows, schema)
+    def then_given_up(path, rows, *schema_and_added):  # the driver removes the state while the task writes
+        write(path, rows, *schema_and_added)
         shutil.rmtree(guard, ignore_errors=True)
 
     monkeypatch.setattr(ray_io, "write_shard", then_given_up)
