@@ -25,14 +25,16 @@ sys.path.insert(0, str(REPO))
 ITEMS = REPO / "bench" / "external" / "data" / "grounding_items.jsonl"
 
 
-def measure(items: list[dict]) -> dict:
-    from synth.grounding import check_answer
+def measure(items: list[dict], slack: float = 0.0) -> dict:
+    from synth.grounding import Thresholds, check_answer
+
+    thresholds = Thresholds(binding_slack=slack)
 
     by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     reasons: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     passed_unsupported, failed_supported = [], []
     for item in items:
-        v = check_answer(item["answer"], item["evidence"], item["chunk"])
+        v = check_answer(item["answer"], item["evidence"], item["chunk"], thresholds=thresholds)
         key = f"{item['label']}:{item['kind']}"
         by_kind[key][v.status] += 1
         reasons[key][v.reason or "-"] += 1
@@ -74,16 +76,38 @@ def speed(items: list[dict], rounds: int = 5) -> dict[str, float]:
     return out
 
 
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        sys.exit(f"error: {path} missing: run bench/external/build.py first")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def frontier(paths: list[Path], slacks: tuple[float, ...] = (0.0, 0.125, 0.17, 0.25, 0.34)) -> None:
+    """What each binding_slack buys (supported passing) and costs (precision of pass), set by set."""
+    print("| items | binding_slack | precision of pass | supported passing | supported failing | unsupported passing |")
+    print("|---|---|---|---|---|---|")
+    for path in paths:
+        items = _read(path)
+        for slack in slacks:
+            r = measure(items, slack)
+            print(f"| {path.stem} | {slack} | {r['precision_of_pass']} | {r['supported_pass']:.1%} | "
+                  f"{r['supported_fail']:.1%} | {r['unsupported_pass']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=Path, default=ITEMS, help=f"items to measure (default {ITEMS.relative_to(REPO)})")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--speed", action="store_true", help="also time the checks (answers per CPU second)")
+    parser.add_argument("--binding-slack", type=float, default=0.0,
+                        help="Thresholds.binding_slack: share of a claim's distinctive words its segment may lack")
+    parser.add_argument("--frontier", type=Path, nargs="+", metavar="ITEMS",
+                        help="instead: the trade-off of binding_slack (0 to 0.34) on each of these item files")
     args = parser.parse_args()
-    if not args.items.exists():
-        sys.exit(f"error: {args.items} missing" + (": run bench/external/build.py first" if args.items == ITEMS else ""))
-    items = [json.loads(line) for line in args.items.read_text(encoding="utf-8").splitlines() if line.strip()]
-    r = measure(items)
+    if args.frontier:
+        return frontier(args.frontier)
+    items = _read(args.items)
+    r = measure(items, args.binding_slack)
     print(f"{r['items']} items ({r['supported']} supported, {r['unsupported']} unsupported); cheap checks, no judge")
     print(f"precision of pass {r['precision_of_pass']}   supported passing {r['supported_pass']}   "
           f"supported failing {r['supported_fail']}   unsupported passing {r['unsupported_pass']}\n")

@@ -61,6 +61,9 @@ class DocQAOptions(RecipeOptions):
                                    "not verbatim needs")
     support_threshold: float = Field(0.5, ge=0, le=1, description="share of answer bigrams found in the chunk "
                                      "below which the judge decides")
+    binding_slack: float = Field(0.0, ge=0, le=0.5, description="share of a claim's distinctive words its chunk "
+                                 "sentence may lack and still pass without the judge: fewer judge calls, less "
+                                 "precise (bench/RESULTS.md)")
     raft: RaftOptions | None = Field(None, description="RAFT mode: the user message holds the documents")
     question_temperature: float | None = Field(None, ge=0, le=2, description="default: the run's temperature")
     answer_temperature: float | None = Field(None, ge=0, le=2, description="default: the run's temperature")

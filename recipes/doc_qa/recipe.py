@@ -114,7 +114,8 @@ class DocQARecipe(ChunkSeeds, Recipe):  # seeds: chunk rows or documents (chunks
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
         o = self.options
-        self.thresholds = Thresholds(quote_score=o.quote_threshold, support=o.support_threshold)
+        self.thresholds = Thresholds(quote_score=o.quote_threshold, support=o.support_threshold,
+                                     binding_slack=o.binding_slack)
         self.pool = DistractorPool([])
 
     def roles(self) -> list[str]:

@@ -126,6 +126,8 @@ class Thresholds:
     coverage: float = 0.75       # share of each sentence's content words in the chunk that also counts as support
     claim_support: float = 0.34   # share of a claim's terms the chunk must use, below which it is a new claim
                                   # (never above `support`: support=0 turns both lexical checks off)
+    binding_slack: float = 0.0    # share of a claim's distinctive words (never figures) its chunk segment may
+                                  # lack: above 0 fewer answers go to the judge and more unsupported ones pass
 
 
 def verify_quotes(quotes: list[str], context: str | Context, t: Thresholds = Thresholds()) -> list[QuoteMatch]:
@@ -160,7 +162,8 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         "lexical_support": round(lexical_support(answer, ctx), 4),
         "term_coverage": round(term_coverage(answer, ctx), 4),
     }
-    claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support))
+    claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support),
+                            slack=thresholds.binding_slack)
     clauses = clause_problems(answer, ctx.derived("clauses", lambda c: chunk_clauses(c.claims)))
     checks.update({"unbound_claims": claims["unbound"] + clauses["unbound"] + misplaced_figures(answer, ctx)
                    + agent_swaps(answer, ctx), "modality_mismatch": claims["modality"],

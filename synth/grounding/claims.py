@@ -307,10 +307,12 @@ def _number_windows_bound(claim_terms: list[str], own: int, ctx: "ChunkClaims", 
 
 
 def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.5,
-                   words_share: float = 0.5) -> dict[str, list[str]]:
+                   words_share: float = 0.5, slack: float = 0.0) -> dict[str, list[str]]:
     """The claims of ``answer`` that the chunk does not bind (``unbound``), whose modality or negation
     differs from the chunk's (``modality``, ``negation``), or that are mostly words the chunk lacks
-    (``unsupported``, share of terms in the chunk below ``support``).
+    (``unsupported``, share of terms in the chunk below ``support``). ``slack``: the share of a claim's
+    distinctive words (never its figures) its segment may lack and still bind it; more passes, less precise
+    (bench/RESULTS.md, the cheap checks' trade-off).
 
     >>> ctx = "Memorized secrets SHALL be at least 8 characters in length if chosen by the subscriber. Memorized secrets chosen randomly by the CSP SHALL be at least 6 characters in length."
     >>> claim_problems("Memorized secrets chosen by the subscriber must be at least 6 characters long.", ctx)["unbound"]
@@ -339,7 +341,8 @@ def claim_problems(answer: str, chunk: str | ChunkClaims, *, support: float = 0.
             shared = len(wanted & seg.terms) if wanted else len(set(terms) & seg.terms)
             if shared > best_shared:
                 best, best_shared = seg, shared
-            if wanted and wanted <= seg.terms:
+            if wanted and (wanted <= seg.terms or (slack and figures <= seg.terms
+                                                   and len(words - seg.terms) <= slack * len(words))):
                 bound = True
             # a table row: every figure and most words, since an answer names a row's columns in its own words
             # (至少 for 最低要求); which row a figure belongs to is checked by synth.grounding.tables

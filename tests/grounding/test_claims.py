@@ -85,3 +85,20 @@ def test_a_bare_article_or_level_number_is_no_percentage():
     assert missing_numbers("税率为2%。", TABLE) == ["2%"]               # the row's index is not
     assert missing_numbers("at least 53% of them", "apply the SP 800-53 Low Baseline") == ["53%"]
     assert [m.label for m in find_numbers("Section 5.2 of SP 800-53, page 12", reference=True)] == [True, True, True, True]
+
+
+
+def test_binding_slack_lets_a_claim_miss_a_word_of_its_sentence_but_never_a_figure():
+    from synth.grounding import Thresholds, check_answer
+
+    chunk = ("Members pay the annual fee of 120 dollars before the renewal date each spring.\n"
+             "The renewal form is mailed to guests, who pay 15 dollars.")
+    quote = "Members pay the annual fee of 120 dollars before the renewal date each spring"
+    # "form" stands only in the other sentence: the claim's words are not all in one sentence
+    answer = "Members pay the annual fee of 120 dollars on the form before the renewal date each spring."
+    loose = Thresholds(binding_slack=0.25)
+    assert check_answer(answer, [quote], chunk).reason == "ungrounded_binding"
+    assert check_answer(answer, [quote], chunk, thresholds=loose).status == "pass"
+    # a figure of the other sentence never binds, whatever the slack
+    moved = "Members pay the annual fee of 15 dollars before the renewal date each spring."
+    assert check_answer(moved, [quote], chunk, thresholds=loose).status != "pass"
