@@ -72,7 +72,7 @@ _UNBINDING = frozenset(
 # modal classes: checked in this order, a negated modal first
 _MODALS = (
     ("prohibit", re.compile(r"不得|禁止|严禁|不准|不允许|不能|不可以|不应当?|无权"
-                            r"|\b(?:shall|must|may|should) not\b|\bdo not (?!need|have)|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b"
+                            r"|\b(?:shall|must|may|should) not\b|(?<![a-z] )(?<![a-z])do not (?!need|have)|\bcannot\b|\bcan not\b|\bprohibited\b|\bnot (?:permitted|allowed)\b"
                             # "No other requirements SHOULD be imposed" negates the modal through its subject
                             r"|\bno\b[^.;:]{0,60}?\b(?:shall|should|must|may)\b",
                             re.I)),

@@ -13,7 +13,7 @@ import unicodedata
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from synth.grounding.row_units import implied_unit
+from synth.grounding.row_units import UnitIndex
 
 if TYPE_CHECKING:
     from synth.grounding.context import Context
@@ -150,6 +150,7 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
         found.append((m.start(), m.end(), m.group(), Fraction(_EN_WORDS[m.group().lower()])))
     found.sort(key=lambda f: f[0])
     out: list[Mention] = []
+    units: UnitIndex | None = None
     for start, end, raw, parsed in found:
         value, percent = (parsed, False) if isinstance(parsed, Fraction) else (abs(parsed.value), parsed.percent)
         label, context = _is_label(masked, start, end), False
@@ -157,7 +158,8 @@ def find_numbers(text: str, *, reference: bool = False) -> list[Mention]:
             context = not percent and _percent_context(masked, start)
         unit = None if percent else _unit(masked, end)
         if reference and unit is None and not percent and not label:
-            unit = implied_unit(masked, start)  # timeout.milliseconds | 3000: the row's or column's unit
+            units = units or UnitIndex(masked)
+            unit = units.implied(start)  # timeout.milliseconds | 3000: the row's or column's unit
         out.append(Mention(raw, value, percent, unit, start, end, label=label, percent_context=context))
     for i in range(len(out) - 2, -1, -1):  # a range: both ends take the unit written after the second
         a, b = out[i], out[i + 1]

@@ -85,8 +85,18 @@ def pairing_swaps(answer: str, quotes: list[str]) -> list[str]:
 
 
 _CODE = re.compile(r"(?<![A-Za-z0-9_./$-])[A-Za-z][A-Za-z0-9_.]*[A-Za-z0-9](?![A-Za-z0-9_])")
-# a hyphenated option name (volatile-lru, allkeys-lfu, no-cache): a part of at most three letters or a digit
-_NAMED_OPTION = re.compile(r"(?<![\w.-])(?=[a-z0-9-]*(?:(?<![a-z])[a-z]{2,3}(?![a-z])|\d))[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+# a hyphenated option name (volatile-lru, allkeys-lfu, no-cache, sha-256): a part of two or three letters that is
+# no English particle or common stem (in-memory, key-value, end-to-end, up-to-date, add-on are words), or a digit
+_NAMED_OPTION = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+_WORD_PARTS = frozenset("in on to up of by at as is it or an no re co un non pre sub out off key end add per via "
+                        "all any day one two low top use set get run way own bit buy pay tax for and the "
+                        "pop hot big far few ad hoc".split())
+
+
+def _option_names(text: str) -> set[str]:
+    return {m for m in _NAMED_OPTION.findall(text)
+            if any(p.isdigit() or (2 <= len(p) <= 3 and p.isalpha() and p not in _WORD_PARTS and p != "no")
+                   for p in m.split("-")) or m.startswith("no-")}
 _PIECES = re.compile(r"[，,；;。！？!?：:]|\.\s|\n")
 
 
@@ -94,7 +104,7 @@ def _codes(text: str) -> set[str]:
     """Identifiers as the document writes them (SYNC_FLUSH, brokerRole, TiKV): an underscore, an inner capital
     or two capitals."""
     return {c for c in _CODE.findall(text)
-            if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2} | set(_NAMED_OPTION.findall(text))
+            if "_" in c or re.search(r"[a-z][A-Z]", c) or sum(ch.isupper() for ch in c) >= 2} | _option_names(text)
 
 
 def _chunk_sentences(chunk: str) -> tuple[set[str], list[tuple[str, set[str], set[str]]]]:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 # (one end, other end): each a space-separated list of words of that end
 _SCALES_EN = (
-    ("big large great high huge tall much many maximum max upper", "small low tiny few minimum min"),
+    ("big large great high huge tall much many maximum upper", "small low tiny few minimum"),
     ("long", "short"), ("fast quick rapid", "slow"), ("early", "late"), ("before prior", "after"),
     ("new recent", "old"), ("strong", "weak"), ("heavy", "light"), ("wide broad", "narrow"),
     ("expensive costly", "cheap inexpensive"), ("hard difficult", "easy"), ("true", "false"),
@@ -45,7 +45,8 @@ _SCALES_ZH = (
 _IRREGULAR = {"rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "grew": "grow", "grown": "grow",
               "more": "much", "most": "much", "less": "few", "least": "few", "lesser": "few",
               "fewer": "few", "fewest": "few", "lost": "lose", "began": "begin", "begun": "begin", "lower": "low",
-              "higher": "high", "highest": "high", "lowest": "low", "upper": "upper"}
+              "higher": "high", "highest": "high", "lowest": "low", "upper": "upper",
+              "closer": "near", "closest": "near", "min": "minute", "mins": "minute", "max": "max"}
 
 
 def _ends() -> dict[str, set[tuple[int, int]]]:
@@ -73,8 +74,8 @@ def lemmas(word: str) -> frozenset[str]:
     """
     word = word.casefold()
     out = {word}
-    if word in _IRREGULAR:
-        out.add(_IRREGULAR[word])
+    if word in _IRREGULAR:  # no suffix is stripped from these: closer is near, not close
+        return frozenset(w for w in (word, _IRREGULAR[word]) if w in _END) | {word}
     for end in ("s", "es", "d", "ed", "ing", "er", "est", "r", "st"):
         if word.endswith(end) and len(word) - len(end) >= 2:
             stem = word[:-len(end)]

@@ -159,16 +159,24 @@ def substitutions(answer: str, chunk: str | Context, *, span: int = 2, flank: in
                     swap = _judge_swap(sent, i1, i2, best[j1:j2], best, chunk_tokens)
                     if swap:
                         out.append(swap)
+        if best is None or best_matched < restates * len(sent):
+            continue
         # an opposite between the same words on both sides, where the global alignment paired the answer's
-        # word with a later copy (负载越高的 worker … 更高的机会 for 负载越低的worker … 更高的机会)
-        for clause in candidates:
-            for i1, i2, theirs in _local_swaps(sent, clause, span, flank):
-                mine = sent[i1:i2]
-                swap = f"{_join(mine)}→{_join(theirs)}"
-                if swap not in out and not any(_NUMERAL.search(t) for t in mine + theirs) \
-                        and _opposite(tuple(mine), tuple(theirs)):
-                    out.append(swap)
+        # word with a later copy (负载越高的 worker … 更高的机会 for 负载越低的worker … 更高的机会); a stretch the
+        # chunk itself writes with those words around it ("Use a large value for the buffer." beside "Use a
+        # small value for the timeout.") restates the chunk
+        said = ctx.derived("token_windows", lambda c: _windows(_chunk_sentences(c), 2 * flank + 1, 2 * flank + span))
+        for i1, i2, theirs in _local_swaps(sent, best, span, flank):
+            mine = sent[i1:i2]
+            swap = f"{_join(mine)}→{_join(theirs)}"
+            if swap not in out and tuple(sent[i1 - flank:i2 + flank]) not in said \
+                    and not any(_NUMERAL.search(t) for t in mine + theirs) and _opposite(tuple(mine), tuple(theirs)):
+                out.append(swap)
     return out
+
+
+def _windows(clauses: list[list[str]], shortest: int, longest: int) -> set[tuple[str, ...]]:
+    return {tuple(c[i:i + n]) for c in clauses for n in range(shortest, longest + 1) for i in range(len(c) - n + 1)}
 
 
 def _join(toks: list[str]) -> str:
@@ -191,12 +199,17 @@ def _judge_swap(sent: list[str], i1: int, i2: int, theirs: list[str], clause: li
     return f"{_join(mine)}→{_join(theirs)}" if _defect(mine, theirs, clause, chunk_tokens) else None
 
 
+_MOST_PLACES = 8
+
+
 def _local_swaps(sent: list[str], clause: list[str], span: int, flank: int):
     """(i1, i2, clause words) for each stretch of one to ``span`` answer tokens that stands between ``flank``
     tokens on each side which the clause also has around other words."""
     where: dict[tuple[str, ...], list[int]] = {}
     for j in range(flank, len(clause) + 1):
-        where.setdefault(tuple(clause[j - flank:j]), []).append(j)
+        seen = where.setdefault(tuple(clause[j - flank:j]), [])
+        if len(seen) < _MOST_PLACES:  # a flank repeated all over a long clause says nothing about one place
+            seen.append(j)
     for i1 in range(flank, len(sent)):
         for n in range(1, span + 1):
             i2 = i1 + n
@@ -300,11 +313,16 @@ def antonym_swaps(answer: str, chunk: str | Context) -> list[str]:
         sent_cjk, best_cjk = ("".join(t for t in toks if _is_cjk([t])) for toks in (sent, best))
         mine_words = [t for t in sent if not _is_cjk([t]) and has_scale(t)] + scale_words(sent_cjk)
         theirs_words = [t for t in best if not _is_cjk([t]) and has_scale(t)] + scale_words(best_cjk)
+        sent_lemmas = {w for t in sent if not _is_cjk([t]) for w in lemmas(t)}
         for mine in dict.fromkeys(mine_words):
             cjk = _is_cjk(list(mine))
+            if not cjk and mine in _FUNCTION_EN:
+                continue  # with/without, more/less reword freely ("more replicas keep latency lower")
             if (mine in chunk_text) if cjk else bool(lemmas(mine) & chunk_lemmas):
                 continue
-            theirs = next((t for t in theirs_words if opposite(mine, t)), None)
+            # the opposite kept beside it in the answer too is no swap ("many small files" for "small files")
+            theirs = next((t for t in theirs_words if opposite(mine, t)
+                           and not ((t in sent_cjk) if _is_cjk([t[0]]) else lemmas(t) & sent_lemmas)), None)
             if theirs:
                 out.append(f"{mine}→{theirs}")
     return out
@@ -315,4 +333,5 @@ _NEGATION_EN = frozenset("not no never nor cannot neither".split())
 
 def _negated(toks: list[str]) -> bool:
     text = "".join(t for t in toks if _is_cjk([t])).replace("是否", "").replace("无论", "")
-    return bool(_NEGATION_EN.intersection(toks)) or any(c in text for c in "不未没非无")
+    contracted = any(a.endswith("n") and b == "t" for a, b in zip(toks, toks[1:]))  # doesn't -> doesn, t
+    return bool(_NEGATION_EN.intersection(toks)) or contracted or any(c in text for c in "不未没非无")

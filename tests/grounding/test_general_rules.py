@@ -277,4 +277,6 @@ def test_a_restated_contraction_still_passes():
 ])
 def test_a_part_of_the_source_as_the_one_saying_it_is_a_leak(answer, phrase):
     assert leak(answer) == phrase
-    assert leak("这一段路程按日计费。") is None   # 段 as an ordinary word
+    assert leak("这段路程按日计费。") is None      # 段 as an ordinary word
+    assert leak("本章所述小规模纳税人，是指年销售额未超过标准的纳税人。") is None   # a law naming itself
+    assert leak("该段表示内存中一段连续的地址空间。") is None

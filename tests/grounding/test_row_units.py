@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from synth.grounding import check_answer, missing_numbers
-from synth.grounding.row_units import implied_unit
+from synth.grounding.row_units import UnitIndex
 
 PROPS = ("| 属性 | 类型 | 默认值 |\n|---|---|---|\n| request.timeout.ms | int | 30000 |\n"
          "| retryBackoffMillis | long | 100 |\n| batch.size | int | 16384 |")
 SERVICE = "| 事项 | 时限（天） | 收费（元） |\n|---|---|---|\n| 申请受理 | 5 | 0 |\n| 证照补办 | 20 | 50 |"
-MIXED = "| cache | 512 MB of memory, flushed every 60 seconds |"
+MIXED = "| cache.size.bytes | 512 | flush.interval.ms | 60 |"
 
 
 @pytest.mark.parametrize("chunk,figure,unit", [
@@ -21,7 +21,7 @@ MIXED = "| cache | 512 MB of memory, flushed every 60 seconds |"
 ])
 def test_a_bare_figure_takes_the_unit_its_row_or_column_names(chunk, figure, unit):
     at = chunk.index(f"| {figure} |") + 2
-    assert implied_unit(chunk, at) == unit
+    assert UnitIndex(chunk).implied(at) == unit
 
 
 @pytest.mark.parametrize("answer,missing", [
@@ -38,5 +38,23 @@ def test_another_unit_for_a_table_figure_is_a_missing_number(answer, missing):
 
 
 def test_a_row_naming_two_units_gives_none_and_the_figure_stays_bare():
-    assert implied_unit(MIXED, MIXED.index("60")) is None   # the 60 has its own unit; the row names two
+    assert UnitIndex(MIXED).implied(MIXED.index("60")) is None   # the row names bytes and ms
+    assert UnitIndex(MIXED).implied(MIXED.index("512")) is None
     assert check_answer("请求超时默认 30000 秒。", ["request.timeout.ms | int | 30000"], PROPS).reason == "ungrounded_number"
+
+
+@pytest.mark.parametrize("answer,quote,chunk", [
+    # a plural "(s)" or "(min)" for minimum in a header names no unit
+    ("The default buffer.size is 4096 KB.", "| buffer.size | 4096 |",
+     "| Parameter | Default value(s) | Description |\n|---|---|---|\n| buffer.size | 4096 | Size of the buffer, in KB |"),
+    ("The default pool has at least 512 MB.", "| default | 512 | 2048 |",
+     "| Pool | Memory (min) | Memory (max) |\n|---|---|---|\n| default | 512 | 2048 |"),
+    # prose names units for its other figures
+    ("batch.size defaults to 16384 bytes.", "batch.size defaults to 16384",
+     "Producers batch records: linger.ms defaults to 5, and batch.size defaults to 16384 (16 KB)."),
+    # rows without the outer pipes under a header with them: the columns still line up
+    ("查询接口最多重试 3 次。", "查询接口 | 30 | 3", "| 接口 | 超时（秒） | 重试次数 |\n---|---|---\n查询接口 | 30 | 3\n"),
+])
+def test_no_unit_is_read_into_a_header_plural_a_minimum_prose_or_a_shifted_column(answer, quote, chunk):
+    assert missing_numbers(answer, chunk) == []
+

@@ -207,3 +207,19 @@ def test_an_opposite_on_one_scale_is_a_swap(answer, quote, found):
 ])
 def test_the_same_end_of_a_scale_or_a_negated_one_is_wording(answer):
     assert substitutions(answer, ACCOUNTS) + antonym_swaps(answer, ACCOUNTS) == []
+
+
+@pytest.mark.parametrize("answer,chunk", [
+    # parallel sentences: a verbatim copy of one is no swap of the other's word
+    ("Use a large value for the buffer.", "Use a small value for the timeout. Use a large value for the buffer."),
+    ("写多读少的场景建议关闭缓存。", "读多写少的场景建议开启缓存。写多读少的场景建议关闭缓存。"),
+    ("写入量大时用行存，写入量小时用列存。", "写入量大时用行存，写入量小时用列存。"),
+    # the opposite kept beside the word, function words, a contraction, minutes
+    ("Using more replicas keeps read latency lower.", "Adding replicas keeps read latency lower."),
+    ("HDFS handles many small files poorly.", "HDFS handles small files poorly."),
+    ("Always move the client closer to the server.", "Keep the connection open and the client near the server."),
+    ("A session expires after at most 30 minutes of inactivity.", "A session expires after 30 min of inactivity."),
+    ("Usage doesn't go higher than the limit in this mode.", "Usage stays lower than the limit in this mode."),
+])
+def test_wording_around_a_scale_word_is_no_swap(answer, chunk):
+    assert substitutions(answer, chunk) + antonym_swaps(answer, chunk) == []
