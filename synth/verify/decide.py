@@ -179,8 +179,8 @@ def _compare(gold: str, pred: str, found: str | None, gold_found: str | None, or
         if named is not None:
             return named
     gv, pv = _value(gold), _value(pred)
-    if tolerance is not None and (gv or not _has_list(g)):  # one gold answer: a list of bounds must hold one
-        tolerance = tolerance.item(0, 1, gold)
+    if tolerance is not None and (gv or not _has_list(g)):  # one gold answer (the bounds fit it: fit_tolerance)
+        tolerance = tolerance.item(0, 1)
     if gv and pv:
         method = "chinese_number" if "chinese_number" in (gv[1], pv[1]) else "number"
         ok, detail = _numbers(gv[0], pv[0], tolerance)
@@ -203,13 +203,9 @@ def _compare_lists(gold: str, pred: str, found: str | None, gold_found: str | No
         pi = multi.items(pred, lone_comma=True)
     elif pi and not gi:
         gi = multi.items(gold, lone_comma=True)
-    if gi and tolerance is not None:  # the bounds must fit the gold's answers, whatever the prediction
-        tolerance.item(0, len(gi), gold)
     if not gi or not pi:  # a list against one thing: settled here only when the one thing is a plain value
         one = gold if not gi else pred
         if _value(one) or _is_plain_words(one):
-            if not gi and tolerance is not None:
-                tolerance.item(0, 1, gold)
             n = len(gi or pi)
             detail = f"{n} answers expected, 1 given" if gi else f"1 answer expected, {n} given"
             return Verdict("incorrect", "list", squash(gold), squash(pred), detail, found, gold_found, order)
@@ -270,7 +266,7 @@ def _choose(letter: str, option_text: str | None, pred: str, gold_found: str | N
     if chosen:
         return Verdict("correct" if chosen == letter else "incorrect", "choice", letter, chosen, None, found, gold_found)
     if option_text:  # "B. 3/4" answered with "0.75"
-        return decide(option_text, response, gold_found=gold_found, order=order, tolerance=tolerance)
+        return _decide(option_text, response, gold_found, order, tolerance)
     return Verdict("incorrect", "choice", letter, None, "no option letter in the prediction", found, gold_found)
 
 
@@ -301,13 +297,43 @@ def _from_phrase(answer: str, pattern: str | None) -> str:
     return answer
 
 
+def _gold_answer(gold: str) -> tuple[str, str | None]:
+    """The answer ``decide`` compares the prediction with, read from the gold, and how it was found."""
+    read = read_gold(gold)
+    return _from_phrase(read.answer or gold, read.pattern), read.pattern
+
+
+def fit_tolerance(gold: str | None, tolerance: Tolerance | None) -> None:
+    """Refuse (``ToleranceError``) a list of bounds whose count does not fit the gold's answers.
+
+    Counted from the gold alone, whatever the prediction: a list (``1, 2``, ``\\{1, 2\\}``, ``6 and 8``,
+    ``x = 1, y = 2``) holds its items, anything else one answer (``3,5`` alone is 3.5, ``x = 5`` one
+    value); an option's text is counted, an option letter is one answer. An empty gold is not counted
+    (its verdict is ``unverifiable``). The error names the gold's answer as written.
+    """
+    if tolerance is None or not tolerance.per_answer or gold is None or not clean(str(gold)):
+        return
+    answer, _ = _gold_answer(str(gold))
+    option = gold_option(answer)
+    if option is not None:
+        answer = option[1] or answer
+    tolerance.fit(len(multi.items(answer)) or 1, answer)
+
+
 def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
            order: str = "tuples", tolerance: Tolerance | None = None) -> Verdict | Pending:
     """A verdict from the fast paths, or the ``Pending`` pair math-verify must compare.
 
     ``order`` is the ordered-answers policy (``tuples``, ``all``, ``none``; see ``latex.py``);
-    ``tolerance`` the numeric one (``None``: exact values exactly, decimals at 6 places).
+    ``tolerance`` the numeric one (``None``: exact values exactly, decimals at 6 places), fitted to
+    the gold before anything is compared (``fit_tolerance``).
     """
+    fit_tolerance(gold, tolerance)
+    return _decide(gold, pred, gold_found, order, tolerance)
+
+
+def _decide(gold: str | None, pred: str | None, gold_found: str | None, order: str,
+            tolerance: Tolerance | None) -> Verdict | Pending:
     if pred is None or not clean(str(pred)):
         return Verdict("no_answer", "none", detail="no answer in the prediction")
     if gold is None or not clean(str(gold)):
@@ -316,8 +342,7 @@ def decide(gold: str | None, pred: str | None, *, gold_found: str | None = None,
     if _same(gold, pred):  # the common case, before any reading
         return Verdict("correct", "exact", squash(gold), squash(pred), gold_extraction=gold_found)
     if gold_found is None:
-        read = read_gold(gold)
-        gold, gold_found = _from_phrase(read.answer or gold, read.pattern), read.pattern
+        gold, gold_found = _gold_answer(gold)
     option = gold_option(gold)
     if option is not None:
         return _choose(option[0], option[1], pred, gold_found, order, tolerance)

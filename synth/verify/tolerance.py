@@ -11,10 +11,12 @@ sequence gives one per gold answer, in the gold's order; a sequence of one appli
     'abs_tol=1e+34'
     >>> Tolerance.of(None, 0.001).close(Fraction("0.003"), Fraction("0.002"))
     True
-    >>> Tolerance.of(None, [0.1, 0.2]).item(0, 1, gold="5")
+    >>> Tolerance.of(None, [0.1, 0.2]).fit(1, gold="x = 5")
     Traceback (most recent call last):
     ...
-    synth.errors.ToleranceError: abs_tol gives 2 tolerances but the gold '5' has 1 answer: give one per gold answer, in the gold's order, or a single number for all
+    synth.errors.ToleranceError: abs_tol gives 2 tolerances but the gold 'x = 5' has 1 answer: give one per gold answer, in the gold's order, or a single number for all
+
+``check`` fits the bounds to the gold once, before comparing anything (``decide.fit_tolerance``).
 """
 
 from __future__ import annotations
@@ -60,22 +62,28 @@ class Tolerance:
     def per_answer(self) -> bool:
         return any(isinstance(b, tuple) and len(b) > 1 for b in (self.rel, self.abs))
 
-    def item(self, i: int, n: int, gold: str = "") -> Tolerance:
-        """The tolerance of gold answer ``i`` of ``n`` (``gold``: the gold text, named if the bounds do not fit)."""
+    def fit(self, n: int, gold: str = "") -> None:
+        """Refuse bounds that do not fit a gold of ``n`` answers (``gold``: its text, as the error names it).
 
-        def pick(name: str, bound: Bound) -> float:
-            if isinstance(bound, float):
-                return bound
-            if len(bound) == 1:
-                return bound[0]
-            if len(bound) != n:
+        A single bound or a list of one fits any gold; a list of ``n`` fits a gold of ``n`` answers.
+        """
+        for name, bound in (("rel_tol", self.rel), ("abs_tol", self.abs)):
+            if isinstance(bound, tuple) and len(bound) not in (1, n):
                 where = f"the gold {gold!r}" if gold else "the gold"
                 raise ToleranceError(f"{name} gives {len(bound)} tolerances but {where} has {n} answer"
                                      f"{'' if n == 1 else 's'}: give one per gold answer, in the gold's order, "
                                      "or a single number for all")
-            return bound[i]
 
-        return Tolerance(pick("rel_tol", self.rel), pick("abs_tol", self.abs))
+    def item(self, i: int, n: int) -> Tolerance:
+        """The tolerance of gold answer ``i`` of ``n`` (bounds that do not fit ``n``: ``ToleranceError``)."""
+        self.fit(n)
+
+        def pick(bound: Bound) -> float:
+            if isinstance(bound, float):
+                return bound
+            return bound[0] if len(bound) == 1 else bound[i]
+
+        return Tolerance(pick(self.rel), pick(self.abs))
 
     def scalar(self) -> tuple[float, float]:
         """(rel, abs) for a pair of single answers."""

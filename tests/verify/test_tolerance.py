@@ -97,6 +97,18 @@ def test_a_list_of_one_bound_fits_a_one_answer_gold(pool):
     ("5", "5, 6", [0.2, 0.3], "gives 2 tolerances but the gold '5' has 1 answer"),  # whatever the prediction
     ("x^2 + 1", "1 + x^2", [0.1, 0.1], "gives 2 tolerances but the gold 'x^2 + 1' has 1 answer"),
     ("1, 2", "3", [0.1, 0.1, 0.1], "gives 3 tolerances but the gold '1, 2' has 2 answers"),
+    # refused before the shortcuts: the same text, no answer at all
+    ("5", "5", [0.1, 0.2], "gives 2 tolerances but the gold '5' has 1 answer"),
+    ("5", "", [0.1, 0.2], "gives 2 tolerances but the gold '5' has 1 answer"),
+    ("5", None, [0.1, 0.2], "gives 2 tolerances but the gold '5' has 1 answer"),
+    ("5", "<think>5", [0.1, 0.2], "gives 2 tolerances but the gold '5' has 1 answer"),
+    # the gold counted alone: 3,5 is 3.5 whether the prediction is a list or not
+    ("3,5", "3, 5", [0.1, 0.2], "gives 2 tolerances but the gold '3,5' has 1 answer"),
+    ("3,5", "3.5", [0.1, 0.2], "gives 2 tolerances but the gold '3,5' has 1 answer"),
+    # named as written, not as the value compared
+    ("x = 5", "5", [0.1, 0.2], "gives 2 tolerances but the gold 'x = 5' has 1 answer"),
+    ("x = 5", "x = 5.05", [0.1, 0.2], "gives 2 tolerances but the gold 'x = 5' has 1 answer"),
+    ("B", "B", [0.1, 0.2], "gives 2 tolerances but the gold 'B' has 1 answer"),
 ])
 def test_a_count_that_does_not_fit_the_gold_is_one_clear_error(name, gold, pred, bounds, expected):
     with pytest.raises(ToleranceError) as caught:
@@ -107,3 +119,14 @@ def test_a_count_that_does_not_fit_the_gold_is_one_clear_error(name, gold, pred,
     assert isinstance(caught.value, ConfigError) and isinstance(caught.value, ValueError)  # old callers still catch it
     with pytest.raises(ToleranceError):
         check_many([("1", "1"), (gold, pred)], **{name: bounds})
+
+
+def test_a_count_that_fits_the_gold_holds_whatever_the_prediction():
+    assert check("1, 2", "1, 2", abs_tol=[0.1, 0.2]).correct  # the exact shortcut
+    assert check("1, 2", "", abs_tol=[0.1, 0.2]).status == "no_answer"
+    assert check("1, 2", "2.15, 1", abs_tol=[0.1, 0.2]).correct  # the gold's 2 holds 0.2, whatever the order
+    assert not check("1, 2", "1.15, 2", abs_tol=[0.1, 0.2]).correct
+    assert check("3,5", "3, 5", abs_tol=[0.1]).correct and check("3,5", "3.55", abs_tol=[0.1]).correct
+    assert check("(C) 1, 2", "1.05, 2", abs_tol=[0.1, 0.2]).correct  # an option's text is its answers
+    assert [v.status for v in check_many([("1, 2", "1, 2"), ("1, 2", None), ("3, 4", "4.1, 3")],
+                                         abs_tol=[0.1, 0.2])] == ["correct", "no_answer", "correct"]
