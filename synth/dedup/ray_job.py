@@ -19,6 +19,8 @@ them. Never ``groupby().map_groups`` for buckets (one Python call per bucket).
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from synth.errors import ConfigError
@@ -59,6 +61,18 @@ def _pairs_batch(batch):
     return {"a": np.concatenate(left), "b": np.concatenate(right)}
 
 
+def _block_count(value) -> int:
+    """A whole number >= 1 as an int: any integral (``np.int64(4)``, ``operator.index``), never a bool."""
+    try:
+        n = None if isinstance(value, (bool, np.bool_)) else operator.index(value)
+    except TypeError:
+        n = None
+    if n is None or n < 1:
+        raise ConfigError(f"RayBackend: num_blocks must be a whole number >= 1 (got {value!r}); "
+                          "leave it None to size the blocks from the cluster's CPUs")
+    return n
+
+
 class RayBackend:
     """Run the signature and bucket stages on Ray; ``address`` is 'local' (a new in-process cluster)
     or the address of a running cluster ('auto', 'ray://host:10001', 'host:6379')."""
@@ -67,10 +81,8 @@ class RayBackend:
         from synth.dedup.ray_io import require_ray
 
         require_ray()
-        if num_blocks is not None and (not isinstance(num_blocks, int) or isinstance(num_blocks, bool)
-                                       or num_blocks < 1):
-            raise ConfigError(f"RayBackend: num_blocks must be a whole number >= 1 (got {num_blocks!r}); "
-                              "leave it None to size the blocks from the cluster's CPUs")
+        if num_blocks is not None:
+            num_blocks = _block_count(num_blocks)
         self.address = address
         self.num_blocks = num_blocks
 

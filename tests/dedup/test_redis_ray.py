@@ -1,5 +1,6 @@
 """The Redis index and the Ray job give the same decisions as the local path."""
 
+import numpy as np
 import pytest
 
 from synth.dedup import DedupConfig, dedup_rows
@@ -45,7 +46,7 @@ def test_ray_job_any_number_of_blocks_matches_local(planted, ray_local, num_bloc
     assert remote.report["candidate_pairs"] == local.report["candidate_pairs"]
 
 
-@pytest.mark.parametrize("num_blocks", [0, -1, 1.5, "2"])
+@pytest.mark.parametrize("num_blocks", [0, -1, 1.5, "2", True, False, np.int64(0), np.float64(4.0), np.bool_(True)])
 def test_ray_backend_refuses_a_block_count_below_one(num_blocks):
     pytest.importorskip("ray")
     from synth.dedup.ray_job import RayBackend
@@ -53,6 +54,15 @@ def test_ray_backend_refuses_a_block_count_below_one(num_blocks):
 
     with pytest.raises(ConfigError, match=r"num_blocks must be a whole number >= 1 .*leave it None"):
         RayBackend(num_blocks=num_blocks)
+
+
+@pytest.mark.parametrize("num_blocks", [4, np.int64(4), np.int32(4), np.uint8(4)])
+def test_ray_backend_takes_any_whole_number_as_the_block_count(num_blocks):
+    pytest.importorskip("ray")
+    from synth.dedup.ray_job import RayBackend
+
+    backend = RayBackend(num_blocks=num_blocks)  # an integral from numpy too (a config or a computed count)
+    assert backend.num_blocks == 4 and type(backend.num_blocks) is int
 
 
 @pytest.mark.ray
