@@ -3,7 +3,8 @@
 The benchmark n-gram table is small (a few MB for GSM8K / MATH test sets), so the driver builds it
 once (`Benchmarks.load`) and `ray.put`s it; each task of a unit (synth.dedup.ray_io) gets it from the
 object store once per worker process, checks its rows with the same `split_contaminated` as the local
-command, and writes OUT/part-NNNNN.<input format> and CONTAMINATED/part-NNNNN.jsonl.
+command, and writes OUT/part-NNNNN.<input format> and CONTAMINATED/part-NNNNN.jsonl; once every unit
+is done, the Parquet shards get one schema (synth.dedup.ray_schema).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synth.dedup import ray_io
+from synth.dedup import ray_io, ray_schema
 from synth.dedup.text import _get
 
 _BENCHMARKS: dict[str, Any] = {}  # per worker process: the table, fetched once
@@ -40,8 +41,8 @@ def decontam_unit(unit: dict, benchmarks, fields: list[str], kept_dir: str, drop
         dropped_all += dropped
         for name, k in found.items():
             hits[name] = hits.get(name, 0) + k
-    ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
-    return {"unit": unit["i"], "rows": rows, "kept": len(kept_all), "dropped": len(dropped_all), "hits": hits,
+    schema = ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
+    return {"unit": unit["i"], "rows": rows, "schema": schema, "kept": len(kept_all), "dropped": len(dropped_all), "hits": hits,
             "present": present, "shown": dropped_all[:10]}
 
 
@@ -63,6 +64,7 @@ def decontam_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, b
     for r in results:
         for name, k in r["hits"].items():
             hits[name] = hits.get(name, 0) + k
+    ray_schema.conform_shards(ray, units, results, out)  # input files typed apart: one schema for the folder
     import shutil
 
     shutil.rmtree(state, ignore_errors=True)

@@ -9,7 +9,8 @@ by unit, then row, so "first" means the same as for the concatenated shards in n
 2. decide: the driver loads them and runs `core.decide` with `RayBackend` (band candidates on Ray;
    verification and union-find on the driver), as the single-file path does, so the decisions match;
 3. write: a task per unit reads it again and writes OUT/part-NNNNN.<input format> (kept) and
-   DROPPED/part-NNNNN.jsonl (each dropped row with duplicate_of, duplicate_in, reason, similarity).
+   DROPPED/part-NNNNN.jsonl (each dropped row with duplicate_of, duplicate_in, reason, similarity);
+   once every unit is written, the Parquet shards get one schema (synth.dedup.ray_schema).
 
 The state folder (OUT.state/) must be on storage every node sees, as OUT is; a unit done in either
 pass is not run again after a kill.
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.dedup import ray_io
+from synth.dedup import ray_io, ray_schema
 from synth.errors import InputError
 
 
@@ -71,8 +72,8 @@ def write_unit(unit: dict, offset: int, decision, id_field: str, kept_dir: str, 
                                     "reason": "exact_duplicate" if why == 1 else "near_duplicate",
                                     "similarity": round(float(sim[pos]), 4)})
             pos += 1
-    ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
-    return {"unit": unit["i"], "kept": len(kept_all), "dropped": len(dropped_all)}
+    schema = ray_io.write_unit_shards(unit, kept_dir, kept_all, dropped_dir, dropped_all)
+    return {"unit": unit["i"], "kept": len(kept_all), "dropped": len(dropped_all), "schema": schema}
 
 
 def dedup_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, *, state: Path,
@@ -123,9 +124,10 @@ def dedup_on_ray(address: str, inp: Path, out: Path, dropped: Path, config, *, s
         pos += r["rows"]
     decision = ray.put((reason, dup_of, sim, survivor_ids))
     todo = [dict(u, offset=o) for u, o in zip(units, offsets)]
-    ray_io.run_units(ray, todo, _write_with_offset, dict(
+    written = ray_io.run_units(ray, todo, _write_with_offset, dict(
         decision=decision, id_field=config.id_field, kept_dir=str(out.resolve()), dropped_dir=str(dropped.resolve()),
         batch_rows=batch_rows), state=state / "write", progress=bar("write"))
+    ray_schema.conform_shards(ray, units, written, out)  # input files typed apart: one schema for the folder
     times["sketch_s"] = t_sketch
     times["total_s"] = time.perf_counter() - t0
     report = build_report(config, n, reason, dup_of, dup_ix, stats, times, fields)

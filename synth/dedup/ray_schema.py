@@ -1,9 +1,10 @@
-"""One Arrow schema for every Parquet shard `synth filter --ray` writes.
+"""One Arrow schema for every Parquet shard `synth filter / dedup / decontam --ray` writes.
 
-A task writes its kept rows with the input file's schema, but the `scores` column the filters add is
+A task writes its kept rows with its input file's schema, so where input files type a column apart
+(int64 in one, double in another) the shards do too; and the `scores` column the filters add is
 inferred from that shard's rows alone: where a score is null on every row of a shard, or whole numbers
-in one shard and fractions in another, the shards disagree, and `pyarrow.dataset(OUT)` or `datasets`
-refuse the folder (or, taking the first shard's schema, drop the column). Once every unit is done the
+in one shard and fractions in another, the shards disagree. Either way `pyarrow.dataset(OUT)` or
+`datasets` refuse the folder (or, taking the first shard's schema, drop the column). Once every unit is done the
 driver unifies the shards' schemas with the input's, as the local command does over its whole output
 (`writers.spool_to_parquet`: null takes the other type, integers and floats become floats, a struct
 has every key any shard has), and Ray tasks rewrite only the shards that differ. Rewriting is
