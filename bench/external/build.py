@@ -1,7 +1,7 @@
 """Materialise the external benchmark sets from public repositories at pinned commits.
 
 The labels (filters_labels.jsonl) and the grounding items (grounding_items.jsonl, the held-out
-grounding_heldout.jsonl and the sealed grounding_sealed.jsonl, grounding_sealed2.jsonl and grounding_sealed3.jsonl: hand-written answers, quotes as spans of
+grounding_heldout.jsonl and the sealed grounding_sealed.jsonl, grounding_sealed2.jsonl, grounding_sealed3.jsonl and grounding_sealed4.jsonl: hand-written answers, quotes as spans of
 the chunk) are committed; the third-party text they point at is not. This script
 reads that text from local snapshots of the source repositories (git directories; see SOURCES.md for
 how to get them) and writes
@@ -12,6 +12,8 @@ how to get them) and writes
     bench/external/data/grounding_sealed.jsonl   the sealed grounding test set (issue 22), same format
     bench/external/data/grounding_sealed2.jsonl  a second sealed grounding test set on other documents, same format
     bench/external/data/grounding_sealed3.jsonl  a third sealed grounding test set (tax guidance, Chinese and English), same format
+    bench/external/data/grounding_sealed4.jsonl  a fourth sealed grounding test set (Chinese waste and medical-device
+                                                 regulations, US HIPAA rules), same format
 
 
     .venv/bin/python bench/external/build.py [--mirrors /work/.mirror]
@@ -64,6 +66,10 @@ SOURCES = {  # key -> (owner/name, commit)
     "elasticjob": ("apache/shardingsphere-elasticjob", "89f70b70e11f527b10b1c55838cfa7ac070128f0"),
     # third sealed grounding test set (grounding_sealed3.jsonl)
     "irspubs": ("aoncevay/agent-mt", "6229777f0bbca062d194dd95da8c91b58ac13731"),
+    # fourth sealed grounding test set (grounding_sealed4.jsonl)
+    "cee": ("Fungwingwaa/cee", "22aa4af5cfe21916fbedfb1ef865a72bef1625a6"),
+    "nmpadocs": ("RASAAS/docmcp-knowledge", "c8d150616668cb5b6e19d1c6cfecb079d579521c"),
+    "hipaa": ("aptible/www.aptible.com", "7115acc547332fa98a8f58ec0ab2a659878af2ce"),
 }
 DOCS = {  # grounding documents: key -> (source, path)
     "zh-labour-contract": ("laws", "falv/flk.npc/中华人民共和国劳动合同法_20121228.txt"),
@@ -106,6 +112,13 @@ DOCS = {  # grounding documents: key -> (source, path)
     "zh-irs-p17-income-tax": ("irspubs", "data/irs_to_process/article/p17zhs.md"),
     "en-irs-p596-eic": ("irspubs", "data/irs_to_process/article/p596en.md"),
     "en-irs-p17-income-tax": ("irspubs", "data/irs_to_process/article/p17en.md"),
+    # fourth sealed grounding test set (grounding_sealed4.jsonl)
+    "zh-hazardous-waste-licence": ("cee", "docs/posts/P2/wxfwjyxkzglbf.md"),
+    "zh-medical-waste-regulation": ("cee", "docs/posts/P2/ylfwgltl.md"),
+    "zh-medical-device-regulation": ("nmpadocs", "nmpa/guidance/prc-state-council-order-739.zh.md"),
+    "en-hipaa-civil-penalty": ("hipaa", "source/hipaa/regulations/160-404-amount-of-civil-penalty.md"),
+    "en-hipaa-breach-notice": ("hipaa", "source/hipaa/regulations/164-404-notification-individuals.md"),
+    "en-hipaa-right-of-access": ("hipaa", "source/hipaa/regulations/164-524-access-of-individuals.md"),
 }
 
 
@@ -270,7 +283,8 @@ def main() -> None:
                        ("grounding_heldout.jsonl", build_grounding(sources, "grounding_heldout.jsonl")),
                        ("grounding_sealed.jsonl", build_grounding(sources, "grounding_sealed.jsonl")),
                        ("grounding_sealed2.jsonl", build_grounding(sources, "grounding_sealed2.jsonl")),
-                       ("grounding_sealed3.jsonl", build_grounding(sources, "grounding_sealed3.jsonl"))):
+                       ("grounding_sealed3.jsonl", build_grounding(sources, "grounding_sealed3.jsonl")),
+                       ("grounding_sealed4.jsonl", build_grounding(sources, "grounding_sealed4.jsonl"))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
