@@ -96,7 +96,7 @@ from synth.grounding.fold import normalize, normalize_map
 from synth.grounding.bounds import direction_flips
 from synth.grounding.pairings import moved_subjects, pairing_swaps
 from synth.grounding.numbers import (Mention, contradicted_counts, count_words, counted_totals, find_numbers, listed_counts,
-                                     missing_numbers)
+                                     missing_numbers, unquoted_figures)
 from synth.grounding.quotes import QuoteMatch, locate
 from synth.grounding.tables import crossed_cells, misplaced_figures
 from synth.grounding.substitution import antonym_swaps, polarity_flips, substitutions
@@ -200,6 +200,9 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
             return verdict("uncertain", "ungrounded_number")
     if checks["unknown_terms"]:
         return verdict("uncertain", "ungrounded_term")
+    checks["unquoted_figures"] = unquoted_figures(answer, ctx, [(m.start, m.end) for m in matches if m.found])
+    if checks["unquoted_figures"]:
+        return verdict("uncertain", "ungrounded_unquoted")
     # a paraphrase keeps few of the chunk's bigrams but its words; its figures, parties, bounds, modality and
     # polarity are held by the binding checks below, not by word overlap
     if checks["lexical_support"] < thresholds.support and checks["term_coverage"] < thresholds.coverage:

@@ -382,3 +382,31 @@ def contradicted_counts(answer: str, context: str | Context) -> list[str]:
                 out.append(m.text)
                 break
     return out
+
+
+def unquoted_figures(answer: str, context: str | Context, spans: list[tuple[int, int]], margin: int = 2) -> list[str]:
+    """Figures of ``answer`` the chunk has, but none of the evidence quotes (given as chunk ``spans``) holds: a
+    "pass" skips the judge, so the evidence the answer cites must carry its figures, and a figure found only
+    elsewhere in the chunk is often the neighbouring rule's (a fine of 1万 to 3万 cited with the clause of 2000
+    to 5000). The answer's own counts (三种, two) and a year the chunk names (the 2024 tax year) are context.
+
+    >>> chunk = "逾期不改正的，处2000元以上5000元以下的罚款。情节严重的，处1万元以上3万元以下的罚款。"
+    >>> quote = (chunk.index("逾期"), chunk.index("罚款") + 2)
+    >>> unquoted_figures("逾期不改正的，处1万元以上3万元以下的罚款。", chunk, [quote])
+    ['1万', '3万']
+    >>> unquoted_figures("逾期不改正的，处2000元以上5000元以下的罚款。", chunk, [quote])
+    []
+    """
+    from synth.grounding.context import as_context
+
+    ctx = as_context(context)
+    cited = [m for m in ctx.numbers if any(a - margin <= m.start and m.end <= b + margin for a, b in spans)]
+    counts = set(count_words(answer))
+    out = []
+    for m in find_numbers(answer):
+        year = not m.percent and m.unit in (None, "y") and m.text.isdigit() and 1900 <= m.value <= 2099
+        if m.label or m.text in counts or (year and any(n.value == m.value for n in ctx.numbers)):
+            continue
+        if _has_value(m, ctx.numbers) and not _has_value(m, cited):
+            out.append(m.text)
+    return out
