@@ -57,6 +57,9 @@ then checks, cheapest first:
     identifier of the chunk (SYNC_FLUSH, volatile-lru) whose other words the chunk states together only in a
     sentence about another identifier (ASYNC_FLUSH), never with this one, or that takes the one word a parallel
     item about another identifier has in place of its own (least frequently used from volatile-lfu's item).
+14. quoted figures (synth.grounding.numbers.unquoted_figures): every figure of the answer that the chunk has
+    stands in one of the quotes the answer cites; one found only elsewhere in the chunk (the next rule's fine)
+    leaves the answer to the judge. Checked last.
 
 A check that fails on hard evidence (a leak, a quote not in the chunk, a number the chunk does not
 have) rejects; weak signals (low support, an unknown term, a computed number in a
@@ -161,6 +164,7 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         "unknown_terms": unknown_terms(answer, ctx),
         "lexical_support": round(lexical_support(answer, ctx), 4),
         "term_coverage": round(term_coverage(answer, ctx), 4),
+        "unquoted_figures": unquoted_figures(answer, ctx, [(m.start, m.end) for m in matches if m.found]),
     }
     claims = claim_problems(answer, ctx.claims, support=min(thresholds.claim_support, thresholds.support),
                             slack=thresholds.binding_slack)
@@ -200,9 +204,6 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
             return verdict("uncertain", "ungrounded_number")
     if checks["unknown_terms"]:
         return verdict("uncertain", "ungrounded_term")
-    checks["unquoted_figures"] = unquoted_figures(answer, ctx, [(m.start, m.end) for m in matches if m.found])
-    if checks["unquoted_figures"]:
-        return verdict("uncertain", "ungrounded_unquoted")
     # a paraphrase keeps few of the chunk's bigrams but its words; its figures, parties, bounds, modality and
     # polarity are held by the binding checks below, not by word overlap
     if checks["lexical_support"] < thresholds.support and checks["term_coverage"] < thresholds.coverage:
@@ -223,4 +224,7 @@ def check_answer(answer: str, quotes: list[str], context: str | Context, *, calc
         return verdict("uncertain", "ungrounded_polarity")
     if checks["unsupported_claims"] or checks["absolutes"]:
         return verdict("uncertain", "ungrounded_claim")
+    # the cited evidence carries the answer's figures: one found only elsewhere in the chunk may be the next rule's
+    if checks["unquoted_figures"]:
+        return verdict("uncertain", "ungrounded_unquoted")
     return verdict("pass", None)

@@ -60,7 +60,8 @@ def test_a_count_of_the_things_the_answer_lists_is_its_own():
     assert check_answer(answer, ["| JSON | 64 KB |"], chunk).reason != "ungrounded_number"
     two = "网关有两个端口：8080 端口用于 HTTP，8443 端口用于 HTTPS。"
     assert listed_counts(two) == ["两"]
-    assert check_answer(two, ["8080 端口用于 HTTP"], "网关的 8080 端口用于 HTTP，8443 端口用于 HTTPS。").status == "pass"
+    assert check_answer(two, ["8080 端口用于 HTTP", "8443 端口用于 HTTPS"],
+                        "网关的 8080 端口用于 HTTP，8443 端口用于 HTTPS。").status == "pass"
 
 
 def test_a_count_nothing_lists_goes_to_the_judge_and_one_the_chunk_contradicts_fails():
@@ -280,3 +281,36 @@ def test_a_part_of_the_source_as_the_one_saying_it_is_a_leak(answer, phrase):
     assert leak("这段路程按日计费。") is None      # 段 as an ordinary word
     assert leak("本章所述小规模纳税人，是指年销售额未超过标准的纳税人。") is None   # a law naming itself
     assert leak("该段表示内存中一段连续的地址空间。") is None
+
+
+# -- the evidence an answer cites carries its figures -----------------------------------------------------
+
+FINES = ("第三十条 违反本条例规定，未及时收集、运送废物的，责令限期改正，给予警告；逾期不改正的，处2000元以上5000元以下的罚款。\n"
+         "第三十一条 违反本条例规定，造成传染病传播的，处1万元以上3万元以下的罚款。\n"
+         "第三十二条 本条例自2024年1月1日起施行。")
+QUOTE = "逾期不改正的，处2000元以上5000元以下的罚款"
+
+
+def test_a_figure_found_only_outside_the_cited_quotes_never_passes():
+    moved = check_answer("未及时运送废物、逾期不改正的，处1万元以上3万元以下的罚款。", [QUOTE], FINES)
+    assert moved.status == "uncertain" and moved.checks["unquoted_figures"] == ["1万", "3万"]
+    kept = check_answer("未及时运送废物、逾期不改正的，处2000元以上5000元以下的罚款。", [QUOTE], FINES)
+    assert kept.status == "pass" and kept.checks["unquoted_figures"] == []
+
+
+def test_evidence_that_leaves_out_the_figure_goes_to_the_judge():
+    chunk = "Membership fees: 120 dollars per year, payable each spring at the front desk."
+    v = check_answer("Membership costs 120 dollars per year, payable each spring.", ["payable each spring"], chunk)
+    assert (v.status, v.reason) == ("uncertain", "ungrounded_unquoted")
+    assert check_answer("Membership costs 120 dollars per year, payable each spring.",
+                        ["120 dollars per year, payable each spring"], chunk).status == "pass"
+
+
+def test_a_year_the_chunk_names_and_the_answers_own_count_are_context():
+    v = check_answer("自2024年起，逾期不改正的处2000元以上5000元以下的罚款。", [QUOTE], FINES)
+    assert v.checks["unquoted_figures"] == []
+
+
+def test_the_text_as_the_one_requiring_is_a_leak():
+    assert leak("文中要求，设施应当远离水源保护区。") == "文中要求"
+    assert leak("该规定要求企业每年备案。") is None
