@@ -20,6 +20,8 @@ synth.ingest.pdf_read; this module makes the document text of them.
   (``1,858,221,567.`` + ``60``). A shorter line ends its paragraph; a line that opens with a
   structural mark (第X章, 一、, 4.1 ...) starts one. Pages join by the same rule; ``page_starts``
   keeps where each page begins.
+- **Tables.** A ruled table's Markdown rows (``PdfPage.table_lines``) stay as they are: a line per row,
+  a blank line around the table, never furniture, contents or a heading.
 """
 
 from __future__ import annotations
@@ -158,17 +160,20 @@ def pdf_text(pages: list[str] | list[PdfPage], outline: list[tuple[str, int, int
     raw = [page.text.split("\n") for page in pages]
     keys = running_lines(raw)
     kept: list[list[int]] = []
-    for lines in raw:
-        keep_lines = kept_lines(lines, keys)
+    for page, lines in zip(pages, raw):
+        # a table's rows are neither page furniture nor contents lines, whatever they repeat or end with
+        keep_lines = [i for i in kept_lines(lines, keys) if i not in page.table_lines]
         toc = toc_lines([lines[i] for i in keep_lines])
-        kept.append([i for k, i in enumerate(keep_lines) if k not in toc and lines[i].strip()])
-    levels = _outline_levels([[lines[i] if i in set(keep) else "" for i in range(len(lines))]
-                              for lines, keep in zip(raw, kept)], outline or []) if outline else {}
+        kept.append(sorted([i for k, i in enumerate(keep_lines) if k not in toc and lines[i].strip()]
+                           + list(page.table_lines)))
+    levels = _outline_levels([[lines[i] if i in set(keep) and i not in page.table_lines else ""
+                               for i in range(len(lines))]
+                              for page, lines, keep in zip(pages, raw, kept)], outline or []) if outline else {}
     if not levels:
         levels = _font_levels(pages, kept)
     marked = bool(levels)
     widths = sorted(display_width(raw[p][i].strip()) for p, keep in enumerate(kept) for i in keep
-                    if (p, i) not in levels)
+                    if (p, i) not in levels and i not in pages[p].table_lines)
     # the width of a full line: the 90th percentile of line lengths, robust to a few long outliers
     full = widths[int(len(widths) * 0.9)] * FULL_LINE if widths else 0
     parts: list[str] = []
@@ -176,13 +181,15 @@ def pdf_text(pages: list[str] | list[PdfPage], outline: list[tuple[str, int, int
     size = 0
     prev = ""
     prev_heading = 0
+    prev_row = False
     for p, keep in enumerate(kept):
         page_start = None
         k = 0
         while k < len(keep):
             i = keep[k]
-            line = repair_line(raw[p][i].strip())
-            level = levels.get((p, i), 0)
+            row = i in pages[p].table_lines
+            line = raw[p][i].strip() if row else repair_line(raw[p][i].strip())
+            level = 0 if row else levels.get((p, i), 0)
             if level:  # a heading: its own line, "#" marks; a title wrapped over lines of one style joins
                 while k + 1 < len(keep) and levels.get((p, keep[k + 1])) == level and \
                         keep[k + 1] == i + 1 and display_width(line) >= full * 0.5:
@@ -192,7 +199,9 @@ def pdf_text(pages: list[str] | list[PdfPage], outline: list[tuple[str, int, int
                     line = line + join_wrapped(line, nxt) + nxt
                 line = "#" * level + " " + line
             if prev:
-                if level or prev_heading:
+                if row or prev_row:  # a table is a block of its own, a line per row
+                    sep = "\n" if row and prev_row and not _table_header(raw[p], i) else "\n\n"
+                elif level or prev_heading:
                     sep = "\n\n"
                 else:
                     sep = _separator(prev, line, full)
@@ -207,9 +216,18 @@ def pdf_text(pages: list[str] | list[PdfPage], outline: list[tuple[str, int, int
             size += len(line)
             prev = line
             prev_heading = level
+            prev_row = row
             k += 1
         starts.append(size if page_start is None else page_start)
     return "".join(parts), starts, marked
+
+
+_TABLE_RULE = re.compile(r"\|(?: --- \|)+")
+
+
+def _table_header(lines: list[str], i: int) -> bool:
+    """A table row followed by the header separator: the first row of a table."""
+    return i + 1 < len(lines) and _TABLE_RULE.fullmatch(lines[i + 1].strip()) is not None
 
 
 _NUMBER_CUT = re.compile(r"\d[.,]$")

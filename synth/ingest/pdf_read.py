@@ -6,6 +6,8 @@ pages without a text layer (synth.ingest.pdf makes the document text of them).
   line knows its size and whether its font is bold.
 - **Characters.** Ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ) become their letters, NUL bytes are dropped (in TeX's
   symbol fonts, where code 0 is the minus sign, they become ``−``).
+- **Tables.** A ruled table (synth.ingest.pdf_tables) replaces the text drawn inside its box with a
+  Markdown table, placed where its first text was; those lines are listed in ``table_lines``.
 - **Scans.** A page without a text layer is read by OCR when the ``ocr`` extra is installed
   (synth.ingest.ocr); its chunks are marked ``"ocr": true``. Without it the page is named with
   the install hint.
@@ -20,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synth.ingest.pdf_tables import PageTable, display_point, may_have_rules, read_tables
 from synth.ingest.text import normalize_newlines
 
 MIN_CHARS_PER_PAGE = 5  # fewer visible characters on a page: no text layer
@@ -40,6 +43,7 @@ class PdfPage:
     text: str
     sizes: list[float] = field(default_factory=list)
     bold: list[bool] = field(default_factory=list)
+    table_lines: set[int] = field(default_factory=set)  # lines of Markdown tables made of ruled tables
 
 
 @dataclass
@@ -73,9 +77,10 @@ def _open(path: Path):
     return reader
 
 
-def read_pdf_source(path: Path, *, ocr: bool = True) -> PdfSource:
+def read_pdf_source(path: Path, *, ocr: bool = True, tables_too: bool = True) -> PdfSource:
     """Pages with per-line font sizes, and the outline. A page without a text layer is read by OCR
-    when ``ocr`` and the OCR extra is installed (synth.ingest.ocr), else left empty and listed."""
+    when ``ocr`` and the OCR extra is installed (synth.ingest.ocr), else left empty and listed.
+    ``tables_too``: ruled tables become Markdown tables in place of their text (synth.ingest.pdf_tables)."""
     from pypdf.errors import PdfReadError
 
     from synth.ingest import ocr as ocr_module
@@ -83,8 +88,10 @@ def read_pdf_source(path: Path, *, ocr: bool = True) -> PdfSource:
     try:
         reader = _open(path)
         pages, ocr_pages, blank = [], [], []
+        tables = read_tables(path, [i for i, page in enumerate(reader.pages) if may_have_rules(page)]) \
+            if tables_too else {}
         for index, page in enumerate(reader.pages):
-            read = _page(page)
+            read = _page(page, tables.get(index, []))
             if _visible(read.text) < MIN_CHARS_PER_PAGE:
                 text = ocr_module.ocr_page(page) if ocr and ocr_module.available() else ""
                 if _visible(text) >= MIN_CHARS_PER_PAGE:
@@ -113,8 +120,12 @@ def _scale(matrix) -> float:
         return 1.0
 
 
-def _page(page) -> PdfPage:
-    pieces: list[tuple[str, float, bool]] = []
+def _page(page, tables: list[PageTable] = ()) -> PdfPage:
+    pieces: list[tuple[str, float, bool, bool]] = []  # text, size, bold, from a table
+    placed: set[int] = set()
+    visited: list[str] = []  # all the text, a table's included
+    box = tuple(float(v) for v in page.mediabox)
+    rotation = int(page.get("/Rotate", 0) or 0)
 
     def visit(text, cm, tm, font, size):
         if not text:
@@ -126,18 +137,25 @@ def _page(page) -> PdfPage:
             eff = float(size or 0) * _scale(tm) * _scale(cm)
         except (TypeError, ValueError):
             eff = 0.0
-        pieces.append((text, round(eff * 2) / 2, bool(_BOLD.search(name))))
+        visited.append(text)
+        table = _table_at(tables, cm, tm, rotation, box) if tables else None
+        if table is None:
+            pieces.append((text, round(eff * 2) / 2, bool(_BOLD.search(name)), False))
+        elif table not in placed:  # a table's text is replaced by the table, where its first text was
+            placed.add(table)
+            pieces.append(("\n" + tables[table].markdown() + "\n", 0.0, False, True))
 
     raw = page.extract_text(visitor_text=visit) or ""
     text = "".join(p[0] for p in pieces)
-    if text.replace("\u2212", "") != raw.replace("\x00", ""):  # the visitor did not see it all
+    if "".join(visited).replace("\u2212", "") != raw.replace("\x00", ""):  # the visitor did not see it all
         text, pieces = raw.replace("\x00", ""), []
     text = normalize_newlines(text.translate(LIGATURES))
     sizes: list[float] = []
     bold: list[bool] = []
+    table_lines: set[int] = set()
     if pieces:
         weights: Counter = Counter()
-        for piece, size, is_bold in pieces:
+        for piece, size, is_bold, is_table in pieces:
             parts = normalize_newlines(piece.translate(LIGATURES)).split("\n")
             for k, part in enumerate(parts):
                 if k:
@@ -145,6 +163,8 @@ def _page(page) -> PdfPage:
                     sizes.append(sizes_bold[0])
                     bold.append(sizes_bold[1])
                     weights = Counter()
+                if is_table and part:
+                    table_lines.add(len(sizes))
                 n = sum(1 for ch in part if not ch.isspace())
                 if n:
                     weights[(size, is_bold)] += n
@@ -153,8 +173,22 @@ def _page(page) -> PdfPage:
         bold.append(top[1])
     lines = text.split("\n")
     if len(sizes) != len(lines):
-        sizes, bold = [0.0] * len(lines), [False] * len(lines)
-    return PdfPage(text, sizes, bold)
+        sizes, bold, table_lines = [0.0] * len(lines), [False] * len(lines), set()
+    return PdfPage(text, sizes, bold, table_lines)
+
+
+def _table_at(tables: list[PageTable], cm, tm, rotation: int, box) -> int | None:
+    """Index of the table holding the text drawn at the origin of ``tm`` × ``cm``, or None."""
+    try:
+        x = float(tm[4]) * float(cm[0]) + float(tm[5]) * float(cm[2]) + float(cm[4])
+        y = float(tm[4]) * float(cm[1]) + float(tm[5]) * float(cm[3]) + float(cm[5])
+    except (TypeError, ValueError, IndexError):
+        return None
+    x, top = display_point(x, y, rotation, box)
+    for k, table in enumerate(tables):
+        if table.holds(x, top):
+            return k
+    return None
 
 
 def _outline(reader) -> list[tuple[str, int, int]]:

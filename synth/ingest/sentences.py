@@ -4,7 +4,8 @@ A sentence ends after 。！？!?； (with the closing quotes and brackets that 
 …… and after ``.`` only before whitespace or the end, so ``4.0`` and ``10.5%`` stay whole. A
 terminator inside 《…》 ends nothing. A line break ends a sentence next to CJK text (Chinese
 documents put one paragraph per line) and before list items, table rows and quotes; between two
-Latin words it is a hard wrap, not a boundary.
+Latin words it is a hard wrap, not a boundary. A Markdown table row (a line opening with ``|``) is
+never cut by a sentence end.
 """
 
 from __future__ import annotations
@@ -67,7 +68,16 @@ def sentence_ends(text: str, start: int, end: int, ranges, starts) -> list[int]:
         nl = text.find("\n", nl + 1, end)
     if out and len(out) > 1:
         out = sorted(set(out))
+    if "|" in text[start:end]:
+        out = [pos for pos in out if not _inside_table_row(text, start, pos)]
     return out
+
+
+def _inside_table_row(text: str, start: int, pos: int) -> bool:
+    """Whether ``pos`` falls inside a Markdown table row (a line opening with ``|``), not at its end:
+    a row is one atom, so no chunk boundary cuts it."""
+    line_start = max(start, text.rfind("\n", start, pos) + 1)
+    return text.startswith("|", line_start) and pos < len(text) and text[pos] != "\n"
 
 
 def _not_an_end(text: str, start: int, dot: int) -> bool:
