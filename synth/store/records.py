@@ -75,14 +75,34 @@ class RecordShards:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._shard = None
 
-    def write(self, lines: bytes) -> None:
-        """Append and fsync (it syncs to disk: callers may run it in a thread)."""
+    def write(self, lines: bytes) -> tuple[str, int]:
+        """Append and fsync (it syncs to disk: callers may run it in a thread); the shard's name and its
+        length with these lines, for the commit that marks their rows done to record."""
         if self._shard is None:
             n = len(list(self.folder.glob("part-*.jsonl")))
             self._shard = open(self.folder / f"part-{n:05d}.jsonl", "ab")
         self._shard.write(lines)
         self._shard.flush()
         os.fsync(self._shard.fileno())
+        return Path(self._shard.name).name, self._shard.tell()
+
+    def cut_to(self, committed: dict[str, int]) -> int:
+        """Cut each shard back to the length its last committed row marks reached (``committed``; a shard not
+        in it reached none): the records a killed session wrote for rows it never marked done go, since the
+        next session makes those rows again. Returns the bytes cut."""
+        cut = 0
+        for shard in sorted(self.folder.glob("part-*.jsonl")):
+            size, keep = shard.stat().st_size, committed.get(shard.name, 0)
+            if size <= keep:
+                continue
+            cut += size - keep
+            if keep == 0:
+                shard.unlink()
+            else:
+                with open(shard, "r+b") as fh:
+                    fh.truncate(keep)
+                    os.fsync(fh.fileno())
+        return cut
 
     def clear(self) -> None:
         """Remove every shard (the folder is renamed aside first, so no reader sees half of it)."""

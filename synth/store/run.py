@@ -9,8 +9,10 @@ change.
 Writes are grouped: answers, records and row marks collect in memory and are committed together
 every `COMMIT_EVERY_S` (or `COMMIT_ROWS` rows), in an order that keeps a kill -9 harmless: answers
 first (a committed answer is never asked again), then the records are written and fsynced, then the
-rows are marked done (a row is done only once its records are durable). The SQLite inserts run on the
-event loop's thread, the fsyncs in a thread.
+rows are marked done (a row is done only once its records are durable). The marks' transaction also
+records how far each shard was durable (`shards`); a new session cuts every shard back to that length, so
+the records of rows a killed session wrote but never marked done are not kept twice when the rows are
+made again. The SQLite inserts run on the event loop's thread, the fsyncs in a thread.
 """
 
 from __future__ import annotations
@@ -73,7 +75,10 @@ class RunStore:
             CREATE TABLE IF NOT EXISTS rows (fingerprint TEXT, row_key TEXT, status TEXT, n_records INTEGER,
                                              error TEXT, row TEXT, updated REAL, PRIMARY KEY (fingerprint, row_key));
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE IF NOT EXISTS shards (fingerprint TEXT, name TEXT, committed INTEGER,
+                                               PRIMARY KEY (fingerprint, name));
         """)
+        self._cut_uncommitted_records()
         # group commits write through their own connection (from a thread, see commit_async)
         self._wdb = sqlite3.connect(self.root / "cache.sqlite", isolation_level=None, check_same_thread=False)
         self._wdb.execute("PRAGMA synchronous=NORMAL")
@@ -98,6 +103,21 @@ class RunStore:
             path.unlink()
         self._journal = AnswerJournal(self.root)
         self._known: KeyFilter | None = None  # the cache's keys, as a Bloom filter (built on first lookup)
+
+    def _cut_uncommitted_records(self) -> None:
+        """Cut the shards back to their committed lengths. A run directory written before the lengths were
+        kept has its shards taken as they are (the reader reads a record written twice once)."""
+        known = "shard_lengths:" + self.fingerprint
+        if self.db.execute("SELECT 1 FROM meta WHERE key = ?", (known,)).fetchone() is None:
+            existing = [(self.fingerprint, p.name, p.stat().st_size) for p in self.shards.folder.glob("part-*.jsonl")]
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?, ?)", existing)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (known,))
+            self.db.execute("COMMIT")
+            return
+        committed = dict(self.db.execute("SELECT name, committed FROM shards WHERE fingerprint = ?",
+                                         (self.fingerprint,)).fetchall())
+        self.shards.cut_to(committed)
 
     # -- request cache ---------------------------------------------------------------------------
     def cached(self, key: str) -> dict | None:
@@ -161,6 +181,7 @@ class RunStore:
         self.commit()
         self.db.execute("DELETE FROM rows WHERE fingerprint = ?", (self.fingerprint,))
         self.db.execute("DELETE FROM meta WHERE key = ?", (f"schema:{self.fingerprint}",))
+        self.db.execute("DELETE FROM shards WHERE fingerprint = ?", (self.fingerprint,))
         self.shards.clear()
 
     # -- records ---------------------------------------------------------------------------------
@@ -222,24 +243,20 @@ class RunStore:
             self._commit_answers(answers, journal)
             write = self._fsync.submit(self._make_durable, records)
             try:
-                await asyncio.wrap_future(write)
+                end = await asyncio.wrap_future(write)
             except asyncio.CancelledError:
                 # the run is ending (or was interrupted) while these records are in flight: they were
                 # taken from the queue, so finish their commit here rather than lose them
-                if write.cancel():
-                    self._make_durable(records)  # the thread had not started it
-                else:
-                    write.result()  # it is writing them: wait for it
-                self._commit_marks(marks)
+                end = self._make_durable(records) if write.cancel() else write.result()  # not started / writing
+                self._commit_marks(marks, end)
                 raise
-            self._commit_marks(marks)
+            self._commit_marks(marks, end)
         finally:
             self._writing = {}
 
     def _write(self, answers: dict, records: bytes, marks: list, journal: Path | None = None) -> None:
         self._commit_answers(answers, journal)
-        self._make_durable(records)
-        self._commit_marks(marks)
+        self._commit_marks(marks, self._make_durable(records))
 
     def _commit_answers(self, answers: dict, journal: Path | None) -> None:
         if answers:
@@ -247,21 +264,28 @@ class RunStore:
         if journal is not None:
             journal.unlink(missing_ok=True)
 
-    def _make_durable(self, records: bytes) -> None:
-        """Write and fsync records, then checkpoint the WAL (both sync to disk: a thread may run this)."""
+    def _make_durable(self, records: bytes) -> tuple[str, int] | None:
+        """Write and fsync records, then checkpoint the WAL (both sync to disk: a thread may run this); the
+        shard's name and durable length, or None when there were no records."""
         with self._write_lock:
-            if records:
-                self.shards.write(records)
+            end = self.shards.write(records) if records else None
             self._checkpoint.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return end
 
-    def _commit_marks(self, marks: list) -> None:
-        if marks:
-            self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks)
+    def _commit_marks(self, marks: list, end: tuple[str, int] | None = None) -> None:
+        """The row marks, and in the same transaction how far the shard they were written to is durable."""
+        if not marks and end is None:
+            return
+        lengths = [(self.fingerprint, *end)] if end is not None else []
+        self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks,
+                          ("INSERT OR REPLACE INTO shards VALUES (?, ?, ?)", lengths))
 
-    def _transaction(self, sql: str, rows: list[tuple]) -> None:
+    def _transaction(self, sql: str, rows: list[tuple], *more: tuple[str, list[tuple]]) -> None:
         self._wdb.execute("BEGIN")  # one commit for the whole batch (the connection is in autocommit mode)
         try:
-            self._wdb.executemany(sql, rows)
+            for statement, values in ((sql, rows), *more):
+                if values:
+                    self._wdb.executemany(statement, values)
         except BaseException:
             self._wdb.execute("ROLLBACK")
             raise

@@ -208,6 +208,47 @@ def test_group_commit_marks_a_row_done_only_after_its_records_are_on_disk(tmp_pa
     store.close()
 
 
+DIE_BETWEEN_RECORDS_AND_MARKS = """
+import os, sys
+from synth.store import RunStore
+store = RunStore(sys.argv[1], "fp")
+store.append_records([{"id": "r1", "seed_key": "k1"}])
+store.mark_row("k1", "done", n_records=1)
+store.commit()                                   # r1 and its mark: committed
+store.append_records([{"id": "r2", "seed_key": "k2"}])
+store.mark_row("k2", "done", n_records=1)
+store._make_durable(b"".join(store._records))    # r2 on disk, its mark never committed
+os._exit(9)                                      # killed here, as kill -9 would
+"""
+
+
+def test_records_of_a_row_never_marked_done_are_cut_when_the_run_resumes(tmp_path):
+    from synth.store import RunStore
+
+    died = subprocess.run([sys.executable, "-c", DIE_BETWEEN_RECORDS_AND_MARKS, str(tmp_path / "run")])
+    assert died.returncode == 9
+    shard = next((tmp_path / "run" / "records" / "fp").glob("part-*.jsonl"))
+    assert [json.loads(line)["id"] for line in shard.read_text().splitlines()] == ["r1", "r2"]
+    store = RunStore(tmp_path / "run", "fp")        # the next session
+    assert store.done_rows(["k1", "k2"]) == {"k1": 1}
+    assert [json.loads(line)["id"] for line in shard.read_text().splitlines()] == ["r1"]
+    store.append_records([{"id": "r2", "seed_key": "k2"}])  # k2 made again
+    store.mark_row("k2", "done", n_records=1)
+    store.close()
+    lines = [json.loads(line)["id"] for p in sorted(shard.parent.glob("part-*.jsonl")) for line in p.read_text().splitlines()]
+    assert sorted(lines) == ["r1", "r2"]             # each record once on disk, not only once when read
+
+
+def test_a_run_directory_from_before_the_committed_lengths_keeps_its_shards(tmp_path):
+    from synth.store import RunStore
+
+    folder = tmp_path / "run" / "records" / "fp"
+    folder.mkdir(parents=True)
+    (folder / "part-00000.jsonl").write_text('{"id":"r1","seed_key":"k1"}\n{"id":"r1","seed_key":"k1"}\n')
+    RunStore(tmp_path / "run", "fp").close()
+    assert len((folder / "part-00000.jsonl").read_text().splitlines()) == 2   # read once by the reader
+
+
 @pytest.mark.parametrize("started", [False, True])
 def test_a_group_commit_cancelled_mid_write_still_lands_records_then_marks(tmp_path, started):
     """The run's end (or Ctrl+C) may cancel a commit whose records were already taken from the queue:
