@@ -94,6 +94,7 @@ class RunStore:
         self._records: list[bytes] = []       # JSON lines not yet written
         self._marks: list[tuple] = []         # rows-table rows not yet committed
         self._writing: dict[str, tuple] = {}  # answers a background commit is writing now
+        self._in_flight = False               # a background commit is between taking its batch and its marks
         self._write_lock = threading.Lock()
         self._last_commit = time.monotonic()
         self.background = False  # True while a task calls commit_async: no time-based commits inline
@@ -179,9 +180,11 @@ class RunStore:
     def forget_records(self) -> None:
         """`--fresh`: drop this fingerprint's records and row marks; the request cache stays."""
         self.commit()
+        self.db.execute("BEGIN")  # all or nothing: marks gone but lengths kept would keep every record twice
         self.db.execute("DELETE FROM rows WHERE fingerprint = ?", (self.fingerprint,))
         self.db.execute("DELETE FROM meta WHERE key = ?", (f"schema:{self.fingerprint}",))
         self.db.execute("DELETE FROM shards WHERE fingerprint = ?", (self.fingerprint,))
+        self.db.execute("COMMIT")
         self.shards.clear()
 
     # -- records ---------------------------------------------------------------------------------
@@ -209,6 +212,8 @@ class RunStore:
         return len(self._answers) + len(self._marks)
 
     def maybe_commit(self) -> None:
+        if self._in_flight:
+            return  # a background commit is writing: committing past it would mark rows out of order
         if self.pending >= COMMIT_ROWS or (
                 not self.background and time.monotonic() - self._last_commit >= COMMIT_EVERY_S):
             self.commit()
@@ -235,10 +240,10 @@ class RunStore:
         handing it back and forth with the event loop cost more CPU than the inserts themselves
         (bench/run_throughput.py); they take a few ms a commit and sync nothing to disk (WAL, NORMAL).
         """
-        if self._writing or not (self._answers or self._records or self._marks):
+        if self._in_flight or not (self._answers or self._records or self._marks):
             return  # one background commit at a time; the next tick takes what came in meanwhile
         answers, records, marks, journal = self._take()
-        self._writing = answers
+        self._writing, self._in_flight = answers, True
         try:
             self._commit_answers(answers, journal)
             write = self._fsync.submit(self._make_durable, records)
@@ -252,7 +257,7 @@ class RunStore:
                 raise
             self._commit_marks(marks, end)
         finally:
-            self._writing = {}
+            self._writing, self._in_flight = {}, False
 
     def _write(self, answers: dict, records: bytes, marks: list, journal: Path | None = None) -> None:
         self._commit_answers(answers, journal)
@@ -277,8 +282,10 @@ class RunStore:
         if not marks and end is None:
             return
         lengths = [(self.fingerprint, *end)] if end is not None else []
+        # a length only grows: a commit that finishes after a later one must not shorten what that one made durable
         self._transaction("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", marks,
-                          ("INSERT OR REPLACE INTO shards VALUES (?, ?, ?)", lengths))
+                          ("INSERT INTO shards VALUES (?, ?, ?) ON CONFLICT (fingerprint, name) "
+                           "DO UPDATE SET committed = MAX(committed, excluded.committed)", lengths))
 
     def _transaction(self, sql: str, rows: list[tuple], *more: tuple[str, list[tuple]]) -> None:
         self._wdb.execute("BEGIN")  # one commit for the whole batch (the connection is in autocommit mode)

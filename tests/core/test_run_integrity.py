@@ -239,6 +239,36 @@ def test_records_of_a_row_never_marked_done_are_cut_when_the_run_resumes(tmp_pat
     assert sorted(lines) == ["r1", "r2"]             # each record once on disk, not only once when read
 
 
+def test_a_commit_due_while_a_background_commit_writes_waits_and_no_length_shrinks(tmp_path, monkeypatch):
+    import asyncio
+
+    import synth.store.run as run_module
+    from synth.store import RunStore
+
+    async def session() -> RunStore:
+        store = RunStore(tmp_path / "run", "fp")
+        store.background = True
+        for i in range(3):
+            store.append_records([{"id": f"{i:016x}", "seed_key": f"{i:04x}"}])
+            store.mark_row(f"{i:04x}", "done", n_records=1)
+        flusher = asyncio.create_task(store.commit_async())   # rows 0-2: its fsync runs in the thread
+        await asyncio.sleep(0)
+        monkeypatch.setattr(run_module, "COMMIT_ROWS", 3)      # as if 4,096 rows were pending under load
+        for i in range(3, 6):                                  # a worker's rows come due meanwhile
+            store.append_records([{"id": f"{i:016x}", "seed_key": f"{i:04x}"}])
+            store.mark_row(f"{i:04x}", "done", n_records=1)
+        await flusher
+        return store
+
+    asyncio.run(session()).close()
+    monkeypatch.setattr(run_module, "COMMIT_ROWS", 4096)
+    store = RunStore(tmp_path / "run", "fp")                   # the next session cuts to the committed length
+    keys = [f"{i:04x}" for i in range(6)]
+    assert len(store.done_rows(keys)) == 6
+    assert len(list(store.iter_records_by_seed(list(range(6))))) == 6   # no done row lost its records
+    store.close()
+
+
 def test_a_run_directory_from_before_the_committed_lengths_keeps_its_shards(tmp_path):
     from synth.store import RunStore
 
