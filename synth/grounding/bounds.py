@@ -34,15 +34,9 @@ def bound_direction(text: str, m: Mention, *, folded: bool = False) -> str | Non
     >>> [bound_direction(t, m) for m in find_numbers(t)]
     ['le', 'ge', 'le', 'ge', 'ge']
     """
-    text = text if folded else unicodedata.normalize("NFKC", text)
-    before, after = text[max(0, m.start - 14):m.start], text[m.end:m.end + 12]
-    if _NOT_BELOW.search(before):  # 不少于, not less than: the "le" words negated
-        return "ge"
-    if _LE_BEFORE.search(before) or _LE_AFTER.match(after):
-        return "le"
-    if _GE_BEFORE.search(before) or _GE_AFTER.match(after):
-        return "ge"
-    return None
+    # 不少于, not less than: the "le" words negated
+    return _direction(text, m, folded, (14, 12), (("ge", _NOT_BELOW, None), ("le", _LE_BEFORE, _LE_AFTER),
+                                                  ("ge", _GE_BEFORE, _GE_AFTER)))
 
 
 # which way a difference goes: "$101 billion lower than", "增加 5 万元", "rose by 7%"
@@ -59,12 +53,18 @@ def change_direction(text: str, m: Mention, *, folded: bool = False) -> str | No
     >>> [change_direction(t, m) for m in find_numbers(t)]
     ['down', 'up']
     """
+    return _direction(text, m, folded, (16, 24), (("up", _UP_BEFORE, _UP_AFTER), ("down", _DOWN_BEFORE, _DOWN_AFTER)))
+
+
+def _direction(text: str, m: Mention, folded: bool, reach: tuple[int, int],
+               rules: tuple[tuple[str, re.Pattern, re.Pattern | None], ...]) -> str | None:
+    """The value of the first rule whose pattern ends the ``reach[0]`` characters before ``m`` or starts the
+    ``reach[1]`` after it."""
     text = text if folded else unicodedata.normalize("NFKC", text)
-    before, after = text[max(0, m.start - 16):m.start], text[m.end:m.end + 24]
-    if _UP_AFTER.match(after) or _UP_BEFORE.search(before):
-        return "up"
-    if _DOWN_AFTER.match(after) or _DOWN_BEFORE.search(before):
-        return "down"
+    before, after = text[max(0, m.start - reach[0]):m.start], text[m.end:m.end + reach[1]]
+    for value, ends_before, starts_after in rules:
+        if ends_before.search(before) or (starts_after is not None and starts_after.match(after)):
+            return value
     return None
 
 
